@@ -1,0 +1,17 @@
+"""hsiviewer: view, classify and export hyperspectral images.
+
+The core (this package minus :mod:`hsiviewer.gui`) imports no Qt and works in a notebook::
+
+    from hsiviewer import open_scene
+    scene = open_scene("cube.hdr")
+    scene.spectrum(10, 20)
+"""
+from .classes import ClassTable
+from .errors import HsiError
+from .io import open_labels, open_scene
+from .resources import demo_scene_path
+from .scene import Scene
+
+__version__ = "0.1.0"
+
+__all__ = ["open_scene", "open_labels", "Scene", "ClassTable", "HsiError", "demo_scene_path", "__version__"]

@@ -1,0 +1,47 @@
+"""The ``hsiviewer`` command line.
+
+Each command group lives in its own module and adds its sub-parsers through ``add_parsers``;
+a command's handler takes the parsed arguments and returns an exit code. Typed errors
+(:class:`~hsiviewer.errors.HsiError`) are printed as one line and exit with code 2.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Optional, Sequence
+
+from ..errors import HsiError
+
+EXIT_BAD_INPUT = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full argument parser, with every command group."""
+    from . import model_commands, scene_commands
+    from .. import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="hsiviewer",
+        description="View, classify and export hyperspectral images. With no command, opens the viewer "
+                    "on the bundled Indian Pines demo scene.")
+    parser.add_argument("--version", action="version", version=f"hsiviewer {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    scene_commands.add_parsers(sub)
+    model_commands.add_parsers(sub)
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Run the command line; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        args = parser.parse_args(["gui", *(argv or [])])
+    try:
+        return int(args.handler(args) or 0)
+    except HsiError as exc:
+        print(f"hsiviewer: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("hsiviewer: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,128 @@
+"""Readers: one small module per format behind :func:`open_scene` and :func:`open_labels`.
+
+=================  =========================================  ==========================
+extension          reader                                     module
+=================  =========================================  ==========================
+``.hdr`` + data    ENVI (BSQ/BIL/BIP, either byte order)      :mod:`hsiviewer.io.envi`
+``.mat``           MATLAB v5 (scipy) and v7.3 (HDF5)          :mod:`hsiviewer.io.matlab`
+``.npy``/``.npz``  NumPy                                      :mod:`hsiviewer.io.numpy_io`
+anything else      GeoTIFF and other GDAL rasters (rasterio)  :mod:`hsiviewer.io.gdal`
+=================  =========================================  ==========================
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+
+from ..classes import ClassTable
+from ..errors import HsiError, SceneReadError
+from ..scene import Scene
+
+ENVI_DATA_SUFFIXES = ("", ".bsq", ".bil", ".bip", ".img", ".dat", ".raw")
+
+
+def find_envi_header(path: Path) -> Optional[Path]:
+    """The ENVI header of ``path`` (itself if it is one), or None."""
+    if path.suffix.lower() == ".hdr":
+        return path
+    for candidate in (path.with_suffix(".hdr"), path.with_name(path.name + ".hdr")):
+        if candidate.exists() and candidate != path:
+            return candidate
+    return None
+
+
+def _reader_for(path: Path):
+    suffix = path.suffix.lower()
+    if suffix in (".npy", ".npz"):
+        from .numpy_io import read_numpy
+        return read_numpy
+    if suffix == ".mat":
+        from .matlab import read_mat
+        return read_mat
+    if find_envi_header(path) is not None and suffix not in (".tif", ".tiff"):
+        from .envi import read_envi
+        return read_envi
+    from .gdal import read_gdal
+    return read_gdal
+
+
+def open_scene(path: str | Path, labels: str | Path | None = None,
+               variable: str | None = None) -> Scene:
+    """Open a hyperspectral scene, lazily.
+
+    Parameters
+    ----------
+    path : str or Path
+        An ENVI header or data file, a GeoTIFF (or other GDAL raster), a ``.mat``, ``.npy`` or ``.npz``.
+    labels : str or Path, optional
+        A label raster (same formats, 2-D integer) to attach as ground truth.
+    variable : str, optional
+        For ``.mat`` / ``.npz``: the name of the variable holding the cube.
+
+    Returns
+    -------
+    Scene
+
+    Raises
+    ------
+    SceneReadError
+        When the file is missing, of an unknown format or unreadable; the message names the file.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise SceneReadError("no such file", path)
+    if path.is_dir():
+        raise SceneReadError("is a folder, not a scene file", path)
+    reader = _reader_for(path)
+    try:
+        scene = reader(path, variable=variable) if variable is not None else reader(path)
+    except HsiError:
+        raise
+    except Exception as exc:  # a library's own error: name the file and keep its words
+        raise SceneReadError(f"cannot be read as a scene ({type(exc).__name__}: {exc})", path) from exc
+    if labels is not None:
+        attach_labels(scene, labels)
+    return scene
+
+
+def open_labels(path: str | Path, variable: str | None = None) -> tuple[np.ndarray, ClassTable]:
+    """Read a label or class-map raster.
+
+    Returns
+    -------
+    labels : ndarray (rows, cols) of int
+        0 = unlabelled / unclassified.
+    classes : ClassTable
+        Names and colours from the file (ENVI classification header, GeoTIFF colour table and
+        category names, or a JSON sidecar), defaults elsewhere.
+
+    Raises
+    ------
+    SceneReadError
+    """
+    path = Path(path)
+    if not path.exists():
+        raise SceneReadError("no such file", path)
+    from .labels import read_labels
+    try:
+        return read_labels(path, variable=variable)
+    except HsiError:
+        raise
+    except Exception as exc:
+        raise SceneReadError(f"cannot be read as a label raster ({type(exc).__name__}: {exc})", path) from exc
+
+
+def attach_labels(scene: Scene, path: str | Path) -> Scene:
+    """Read ``path`` with :func:`open_labels` and set it as the scene's ground truth."""
+    labels, classes = open_labels(path)
+    if labels.shape != scene.shape[:2]:
+        raise SceneReadError(f"labels are {labels.shape[0]} x {labels.shape[1]} but the scene is "
+                             f"{scene.n_rows} x {scene.n_cols}", path)
+    scene.labels = labels
+    scene.classes = classes
+    return scene
+
+
+__all__ = ["open_scene", "open_labels", "attach_labels", "find_envi_header"]

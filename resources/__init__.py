@@ -1,0 +1,1 @@
+"""Data shipped with hsiviewer: the demo scene (installed as ``hsiviewer_resources``)."""
