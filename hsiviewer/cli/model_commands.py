@@ -1,0 +1,295 @@
+"""Model commands: ``plugins``, ``train``, ``predict`` and ``evaluate``.
+
+The engine (torch, scikit-learn) is imported inside the handlers, so that ``hsiviewer --help``
+and the scene commands start quickly.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import signal
+import sys
+import time
+from typing import Iterator
+
+from ..errors import HsiError, TrainingError
+
+DEVICES = ("auto", "cpu", "cuda", "mps")
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:
+    """Add the model commands to the ``hsiviewer`` sub-parsers."""
+    _add_plugins(sub)
+    _add_train(sub)
+    _add_predict(sub)
+    _add_evaluate(sub)
+
+
+# --- parsers ------------------------------------------------------------------------------------
+def _add_plugins(sub) -> None:
+    p = sub.add_parser("plugins", help="list the model architectures and plugin load errors")
+    p.add_argument("--check", action="store_true", help="show the traceback of every plugin that failed")
+    p.add_argument("-v", "--verbose", action="store_true", help="same as --check")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.set_defaults(handler=run_plugins)
+
+
+def _add_train(sub) -> None:
+    p = sub.add_parser("train", help="train a classifier on a scene with ground truth")
+    p.add_argument("scene", help="the hyperspectral scene")
+    p.add_argument("--labels", help="ground-truth raster (default: the labels stored with the scene)")
+    p.add_argument("--model", required=True, help="architecture name (see `hsiviewer plugins`)")
+    p.add_argument("--epochs", type=int, default=None, help="training epochs")
+    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--lr", type=float, default=1e-3, help="learning rate")
+    size = p.add_mutually_exclusive_group()
+    size.add_argument("--train-fraction", type=float, default=None,
+                      help="share of the labelled pixels of each class used for training (default 0.1)")
+    size.add_argument("--train-per-class", type=int, default=None, help="training pixels per class")
+    p.add_argument("--split", choices=("random", "disjoint"), default="random",
+                   help="random pixels, or spatially disjoint blocks (no train/test patch overlap)")
+    p.add_argument("--val-fraction", type=float, default=0.0)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", choices=DEVICES, default="auto")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a hyperparameter of the architecture (repeatable)")
+    p.add_argument("--out", required=True, help="model file to write")
+    p.add_argument("--report", help="also write the metrics as JSON here")
+    p.set_defaults(handler=run_train)
+
+
+def _add_predict(sub) -> None:
+    p = sub.add_parser("predict", help="classify every pixel of a scene with a trained model")
+    p.add_argument("scene")
+    p.add_argument("--model", required=True, help="model file written by `hsiviewer train`")
+    p.add_argument("--out", required=True, help="class map GeoTIFF to write")
+    p.add_argument("--confidence", help="also write the confidence (max probability) GeoTIFF here")
+    p.add_argument("--method", choices=("auto", "patch", "dense"), default="auto",
+                   help="dense = whole strips through the network at once (where the model supports it)")
+    p.add_argument("--device", choices=DEVICES, default="auto")
+    p.add_argument("--batch-size", type=int, default=256)
+    p.set_defaults(handler=run_predict)
+
+
+def _add_evaluate(sub) -> None:
+    p = sub.add_parser("evaluate", help="compare a class map with ground truth")
+    p.add_argument("map", help="class map raster")
+    p.add_argument("--labels", required=True, help="ground-truth raster")
+    p.add_argument("--json", action="store_true", help="print the full report as JSON")
+    p.set_defaults(handler=run_evaluate)
+
+
+# --- handlers -----------------------------------------------------------------------------------
+def run_plugins(args: argparse.Namespace) -> int:
+    """List the registered architectures, then any plugin that failed to load."""
+    from ..models.plugins import default_registry
+
+    registry = default_registry()
+    rows = [{"name": spec.name, "input_kind": _kind(spec.input_kind), "framework": spec.framework,
+             "dense": bool(spec.dense), "version": spec.version, "defaults": dict(spec.defaults),
+             "source": str(spec.source), "description": spec.description}
+            for spec in (registry.get(name) for name in registry.names())]
+    errors = [{"source": str(e.source), "message": e.message, "traceback": e.traceback}
+              for e in registry.errors]
+    if args.json:
+        print(json.dumps({"models": rows, "errors": errors}, indent=2, default=str))
+        return 0
+    for row in rows:
+        defaults = ", ".join(f"{k}={v}" for k, v in row["defaults"].items())
+        dense = ", dense" if row["dense"] else ""
+        print(f"{row['name']:<16} {row['input_kind']:<8} {row['framework']}{dense}  {row['description']}")
+        print(f"{'':<16} defaults: {defaults}")
+        print(f"{'':<16} source: {row['source']}")
+    for err in errors:
+        print(f"failed to load {err['source']}: {err['message']}")
+        if args.check or args.verbose:
+            print(err["traceback"].rstrip())
+    return 0
+
+
+def run_train(args: argparse.Namespace) -> int:
+    """Train a model, save it (also after Ctrl-C) and print its test metrics."""
+    from .. import open_scene
+    from ..bundle import save_model
+    from ..models.plugins import default_registry
+    from ..progress import CancelToken
+    from ..training import TrainConfig, resolve_device, train_model
+    from .progress_bar import ProgressBar
+
+    registry = default_registry()
+    spec = registry.get(args.model)
+    hyper = parse_overrides(spec, args.overrides)
+    scene = open_scene(args.scene, labels=args.labels)
+    if scene.labels is None:
+        raise TrainingError("has no ground truth; give one with --labels", args.scene)
+    config = TrainConfig(**_config_kwargs(args, hyper))
+    device = resolve_device(args.device)
+    token = CancelToken()
+    bar = ProgressBar()
+    start = time.perf_counter()
+    try:
+        with cancel_on_sigint(token):
+            model = train_model(scene, config, registry=registry, progress=bar, cancel=token)
+    finally:
+        bar.close()
+    seconds = time.perf_counter() - start
+    save_model(model, args.out)
+    summary = training_summary(model, scene.shape[:2], seconds, str(device))
+    if summary["cancelled"]:
+        print(f"training stopped by Ctrl-C; the best model so far was saved to {args.out}")
+    else:
+        print(f"model saved to {args.out}")
+    print(format_summary(summary))
+    if args.report:
+        from ..atomic import write_text_atomic
+        write_text_atomic(args.report, json.dumps(summary, indent=2, default=_json_default))
+    return 0
+
+
+def run_predict(args: argparse.Namespace) -> int:
+    """Classify a scene and write the class map (and the confidence)."""
+    from .. import open_scene
+    from ..bundle import load_model
+    from ..export import write_class_map, write_confidence_map
+    from ..inference import predict_scene
+    from ..progress import CancelToken
+    from .progress_bar import ProgressBar
+
+    model = load_model(args.model)
+    scene = open_scene(args.scene)
+    token = CancelToken()
+    bar = ProgressBar()
+    try:
+        with cancel_on_sigint(token):
+            pred = predict_scene(model, scene, method=args.method, device=args.device,
+                                 batch_size=args.batch_size, progress=bar, cancel=token,
+                                 confidence=args.confidence is not None)
+    finally:
+        bar.close()
+    if pred.cancelled:
+        print("prediction stopped by Ctrl-C; nothing was written", file=sys.stderr)
+        return 130
+    write_class_map(args.out, pred.class_map, model.classes, like=scene)
+    if args.confidence:
+        write_confidence_map(args.confidence, pred.confidence, like=scene)
+    n_pixels = scene.n_rows * scene.n_cols
+    rate = n_pixels / pred.seconds if pred.seconds > 0 else float("inf")
+    print(f"class map written to {args.out}" + (f", confidence to {args.confidence}" if args.confidence else ""))
+    print(f"method {pred.method}: {n_pixels} pixels in {pred.seconds:.2f} s ({rate:,.0f} pixels/s)")
+    return 0
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    """Compare a class map with ground truth and print OA, AA, kappa and the per-class table."""
+    from .. import open_labels
+    from ..metrics import evaluate_maps
+
+    class_map, _ = open_labels(args.map)
+    labels, classes = open_labels(args.labels)
+    if class_map.shape != labels.shape:
+        raise HsiError(f"the class map is {class_map.shape[0]} x {class_map.shape[1]} but the ground truth "
+                       f"is {labels.shape[0]} x {labels.shape[1]}", args.map)
+    report = evaluate_maps(class_map, labels, classes)
+    if args.json:
+        print(json.dumps(report, indent=2, default=_json_default))
+    else:
+        print(format_report(report))
+    return 0
+
+
+# --- helpers ------------------------------------------------------------------------------------
+def parse_overrides(spec, items: list[str]) -> dict:
+    """``["depth=3", "dropout=0.2"]`` -> ``{"depth": 3, "dropout": 0.2}``, typed by the spec's defaults."""
+    hyper = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise TrainingError(f"--set expects KEY=VALUE, got '{item}'")
+        hyper[key.strip()] = value.strip()
+    return spec.coerce(hyper) if hyper else {}
+
+
+def _config_kwargs(args: argparse.Namespace, hyper: dict) -> dict:
+    kwargs = dict(model=args.model, batch_size=args.batch_size, lr=args.lr, split=args.split,
+                  val_fraction=args.val_fraction, seed=args.seed, device=args.device, hyper=hyper)
+    if args.epochs is not None:
+        kwargs["epochs"] = args.epochs
+    if args.train_per_class is not None:
+        kwargs["train_per_class"] = args.train_per_class
+    elif args.train_fraction is not None:
+        kwargs["train_fraction"] = args.train_fraction
+    return kwargs
+
+
+@contextlib.contextmanager
+def cancel_on_sigint(token) -> Iterator[None]:
+    """Turn the first Ctrl-C into ``token.cancel()``; a second one interrupts as usual."""
+    def handler(signum, frame):
+        if token.cancelled:
+            raise KeyboardInterrupt
+        token.cancel()
+        print("\nstopping after the current batch (Ctrl-C again to abort)...", file=sys.stderr)
+
+    try:
+        previous = signal.signal(signal.SIGINT, handler)
+    except ValueError:  # not the main thread: leave Ctrl-C alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def training_summary(model, shape: tuple[int, int], seconds: float, device: str) -> dict:
+    """The figures ``train`` prints and writes to ``--report``."""
+    from ..splits import leakage
+
+    metrics = dict(model.metrics or {})
+    split = model.split
+    summary = {"model": model.spec_name, "hyper": model.hyper, "seed": model.seed,
+               "device": device, "seconds": round(seconds, 2), "cancelled": bool(metrics.get("cancelled")),
+               "epochs_run": len(model.history or []), **metrics}
+    if split is not None:
+        summary.update(split=split.method, n_train=int(len(split.train)), n_test=int(len(split.test)),
+                       n_val=int(len(split.val)),
+                       leakage=int(leakage(split, shape, int(model.hyper["patch_size"]))))
+    return summary
+
+
+def format_summary(summary: dict) -> str:
+    """A few lines of text: the split, the time and the test metrics."""
+    lines = []
+    if "n_train" in summary:
+        share = summary["leakage"] / summary["n_test"] if summary["n_test"] else 0.0
+        lines.append(f"split {summary['split']}: {summary['n_train']} training, {summary['n_val']} validation, "
+                     f"{summary['n_test']} test pixels; {summary['leakage']} test pixels ({share:.1%}) lie "
+                     f"inside a training patch")
+    lines.append(f"{summary['epochs_run']} epochs in {summary['seconds']:.1f} s on {summary['device']}")
+    if "oa" in summary:
+        lines.append(format_report(summary))
+    return "\n".join(lines)
+
+
+def format_report(report: dict) -> str:
+    """OA, AA, kappa and a per-class table from a :func:`hsiviewer.metrics.classification_report`."""
+    lines = [f"OA {report['oa']:.2%}   AA {report['aa']:.2%}   Kappa {report['kappa']:.4f}",
+             f"{'id':>4}  {'class':<30} {'precision':>9} {'recall':>7} {'F1':>6} {'support':>8}"]
+    for row in report.get("per_class", []):
+        lines.append(f"{row['id']:>4}  {str(row['name'])[:30]:<30} {row['precision']:>9.3f} "
+                     f"{row['recall']:>7.3f} {row['f1']:>6.3f} {row['support']:>8}")
+    return "\n".join(lines)
+
+
+def _kind(kind) -> str:
+    return getattr(kind, "value", str(kind))
+
+
+def _json_default(value):
+    """numpy scalars and arrays, paths and enums in JSON."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if hasattr(value, "value"):
+        return value.value
+    return str(value)
