@@ -1,0 +1,177 @@
+"""Patches around labelled pixels, cut lazily from one zero-padded cube.
+
+A scene is padded once (``pad_cube``); a patch centred on pixel (row, col) of the scene is then the
+slice ``padded[row:row + S, col:col + S]``. Nothing of size N x S x S x k is ever built except one
+batch at a time: :class:`PatchDataset` cuts single patches, :func:`patches_for` gathers a whole batch
+with one fancy-indexing call (much less Python overhead per patch), and :func:`patch_loader` wraps the
+batched gather in a :class:`torch.utils.data.DataLoader` with a seeded shuffle.
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+import numpy as np
+import torch
+from numpy.lib.stride_tricks import sliding_window_view
+from torch.utils.data import BatchSampler, DataLoader, Dataset, RandomSampler, SequentialSampler
+
+
+def pad_cube(cube: np.ndarray, radius: int) -> np.ndarray:
+    """Zero-pad a (rows, cols, k) cube by ``radius`` pixels on each side of both image axes.
+
+    Zero padding (as in the HybridSN study) lets border pixels be classified like any other.
+
+    Parameters
+    ----------
+    cube : ndarray (rows, cols, k)
+        The preprocessed scene; converted to float32.
+    radius : int
+        ``patch_size // 2``.
+
+    Returns
+    -------
+    ndarray (rows + 2 radius, cols + 2 radius, k), float32, C-contiguous
+    """
+    if cube.ndim != 3:
+        raise ValueError(f"expected a (rows, cols, bands) cube, got shape {cube.shape}")
+    if radius < 0:
+        raise ValueError(f"the padding radius must be >= 0, got {radius}")
+    rows, cols, k = cube.shape
+    padded = np.zeros((rows + 2 * radius, cols + 2 * radius, k), np.float32)
+    padded[radius:radius + rows, radius:radius + cols] = cube
+    return padded
+
+
+def patches_for(padded: np.ndarray, rows: np.ndarray, cols: np.ndarray, patch_size: int) -> np.ndarray:
+    """Gather the patches centred on scene pixels (rows[i], cols[i]) in one call.
+
+    Parameters
+    ----------
+    padded : ndarray (rows + 2r, cols + 2r, k)
+        From :func:`pad_cube` with ``r = patch_size // 2``.
+    rows, cols : int arrays (N,)
+        Pixel coordinates in the *unpadded* scene.
+    patch_size : int
+        S (odd).
+
+    Returns
+    -------
+    ndarray (N, S, S, k), float32 (a transposed view of a fresh (N, k, S, S) array)
+    """
+    windows = sliding_window_view(padded, (patch_size, patch_size), axis=(0, 1))  # (H, W, k, S, S) view
+    # Gathering (N, k, S, S) copies whole S-pixel runs; the transpose back is a free view, and the
+    # Conv layouts of to_model_input undo it without another copy.
+    block = windows[np.asarray(rows, np.intp), np.asarray(cols, np.intp)]
+    return block.transpose(0, 2, 3, 1)
+
+
+class PatchDataset(Dataset):
+    """Patches centred on given pixels, cut lazily from a padded cube.
+
+    Parameters
+    ----------
+    padded : ndarray (rows + 2r, cols + 2r, k), float32
+        From :func:`pad_cube`; it is referenced, not copied.
+    rows, cols : int arrays (N,)
+        Pixel coordinates in the unpadded scene.
+    targets : int array (N,) or None
+        Class indices (0 .. n_classes - 1); -1 for every item when None.
+    patch_size : int
+        S; the padding must be at least ``S // 2``.
+
+    Items are ``(patch, target)``: a (S, S, k) float32 tensor and an int.
+    """
+
+    def __init__(self, padded: np.ndarray, rows, cols, targets, patch_size: int) -> None:
+        self.padded = padded
+        self.rows = np.asarray(rows, np.intp)
+        self.cols = np.asarray(cols, np.intp)
+        if self.rows.shape != self.cols.shape:
+            raise ValueError("rows and cols must have the same length")
+        n = len(self.rows)
+        self.targets = np.full(n, -1, np.int64) if targets is None else np.asarray(targets, np.int64)
+        if self.targets.shape != (n,):
+            raise ValueError(f"{len(self.targets)} targets for {n} pixels")
+        self.patch_size = int(patch_size)
+        if n and (self.rows.max() + self.patch_size > padded.shape[0]
+                  or self.cols.max() + self.patch_size > padded.shape[1]):
+            raise ValueError("a pixel's patch reaches past the padded cube; pad by patch_size // 2")
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
+        r, c, s = self.rows[index], self.cols[index], self.patch_size
+        patch = np.ascontiguousarray(self.padded[r:r + s, c:c + s])
+        return torch.from_numpy(patch), int(self.targets[index])
+
+    def batch(self, indices) -> tuple[torch.Tensor, torch.Tensor]:
+        """Items ``indices`` as one batch: a (N, S, S, k) float32 tensor and a (N,) int64 tensor."""
+        idx = np.asarray(indices, np.intp)
+        patches = patches_for(self.padded, self.rows[idx], self.cols[idx], self.patch_size)
+        return torch.from_numpy(patches), torch.from_numpy(self.targets[idx])
+
+
+class _Batches(Dataset):
+    """Adapter: ``self[list of indices]`` is one batch gathered by :meth:`PatchDataset.batch`."""
+
+    def __init__(self, dataset: PatchDataset) -> None:
+        self.dataset = dataset
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, indices) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.dataset.batch(indices)
+
+
+def _keep(batch):
+    return batch
+
+
+def patch_loader(dataset: PatchDataset, batch_size: int, shuffle: bool = False,
+                 generator: Optional[torch.Generator] = None, batched: bool = True) -> DataLoader:
+    """A DataLoader over ``dataset`` yielding ``(patches (N, S, S, k), targets (N,))``.
+
+    Parameters
+    ----------
+    dataset : PatchDataset
+    batch_size : int
+    shuffle : bool
+        Random order each epoch, drawn from ``generator`` (seed it for reproducible training).
+    generator : torch.Generator, optional
+    batched : bool
+        True: one vectorised gather per batch (:meth:`PatchDataset.batch`); False: the ordinary
+        per-item path with default collation (kept for comparison in ``bench/``).
+    """
+    sampler = RandomSampler(dataset, generator=generator) if shuffle else SequentialSampler(dataset)
+    if not batched:
+        return DataLoader(dataset, batch_size=batch_size, sampler=sampler, num_workers=0)
+    # batch_size=None: the BatchSampler hands whole index lists to _Batches, which gathers them at once.
+    return DataLoader(_Batches(dataset), batch_size=None, num_workers=0, collate_fn=_keep,
+                      sampler=BatchSampler(sampler, batch_size, drop_last=False))
+
+
+def to_model_input(batch: torch.Tensor, input_kind) -> torch.Tensor:
+    """Reorder a (N, S, S, k) batch into the layout of a model's input kind.
+
+    Parameters
+    ----------
+    batch : Tensor (N, S, S, k)
+    input_kind : InputKind or str
+        ``"cube"`` -> (N, 1, k, S, S) for Conv3d nets; ``"patch"`` -> (N, k, S, S);
+        ``"spectrum"`` -> (N, k), the centre pixel.
+
+    Returns
+    -------
+    Tensor (contiguous)
+    """
+    kind = getattr(input_kind, "value", input_kind)
+    if kind == "cube":
+        return batch.permute(0, 3, 1, 2).unsqueeze(1).contiguous()
+    if kind == "patch":
+        return batch.permute(0, 3, 1, 2).contiguous()
+    if kind == "spectrum":
+        r = batch.shape[1] // 2
+        return batch[:, r, r, :].contiguous()
+    raise ValueError(f"unknown input kind '{kind}' (expected cube, patch or spectrum)")
