@@ -1,0 +1,175 @@
+"""Spectral preprocessing: PCA (whitened, as in the HybridSN study) or per-band standardisation.
+
+The fitted state is a handful of plain arrays (:meth:`Preprocessor.state`), saved with a model and
+restored with :meth:`Preprocessor.from_state`; :meth:`Preprocessor.transform` computes the
+projection itself from that state, so a restored preprocessor gives bit-identical output without
+scikit-learn objects being stored.
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+import numpy as np
+from sklearn.decomposition import PCA
+
+#: Most pixels a fit looks at; more are subsampled with the seed (PCA of 200 bands needs far fewer).
+MAX_FIT_PIXELS = 100_000
+#: Values (pixels x bands) converted to float64 at once by :meth:`Preprocessor.transform`.
+CHUNK_VALUES = 2_000_000
+
+
+class Preprocessor:
+    """Maps a raw (rows, cols, bands) cube to a float32 (rows, cols, k) model input.
+
+    With ``n_components`` it is a PCA to k components (whitened by default, so each component has
+    unit variance on the fitting pixels); without, every band is standardised (zero mean, unit
+    variance). Build one with :meth:`fit` or :meth:`from_state`.
+    """
+
+    def __init__(self) -> None:
+        self.kind: Optional[str] = None  # "pca" or "standard"
+        self.mean: Optional[np.ndarray] = None  # (bands,)
+        self.scale: Optional[np.ndarray] = None  # (bands,) for "standard"
+        self.components: Optional[np.ndarray] = None  # (k, bands) for "pca"
+        self.explained_variance: Optional[np.ndarray] = None  # (k,)
+        self.explained_variance_ratio: Optional[np.ndarray] = None  # (k,)
+        self.whiten = False
+        self.n_bands = 0
+
+    # --- fitting ------------------------------------------------------------------------------
+    def fit(self, cube: np.ndarray, mask: Optional[np.ndarray] = None, n_components: Optional[int] = None,
+            whiten: bool = True, seed: int = 0, max_pixels: int = MAX_FIT_PIXELS) -> "Preprocessor":
+        """Fit on the pixels of ``cube`` where ``mask`` is True (all pixels without a mask).
+
+        Parameters
+        ----------
+        cube : array (rows, cols, bands)
+        mask : bool array (rows, cols), optional
+            The pixels to fit on (valid pixels, or the training pixels).
+        n_components : int, optional
+            PCA components; None standardises each band instead.
+        whiten : bool
+            Scale PCA components to unit variance.
+        seed : int
+            Picks the pixels when there are more than ``max_pixels``, and seeds the PCA solver.
+        max_pixels : int
+
+        Returns
+        -------
+        self
+        """
+        x = self._sample(cube, mask, seed, max_pixels)
+        self.n_bands = int(x.shape[1])
+        if n_components is None:
+            self.kind, self.whiten = "standard", False
+            self.mean = x.mean(axis=0)
+            std = x.std(axis=0)
+            self.scale = np.where(std > 0, std, 1.0)  # a constant band stays 0 instead of dividing by 0
+            return self
+        n_components = int(n_components)
+        if not 1 <= n_components <= min(x.shape):
+            raise ValueError(f"PCA to {n_components} components needs at least that many bands and "
+                             f"pixels; the data have {x.shape[1]} bands and {x.shape[0]} pixels")
+        pca = PCA(n_components=n_components, whiten=whiten, random_state=seed).fit(x)
+        self.kind, self.whiten = "pca", bool(whiten)
+        self.mean = pca.mean_.astype(np.float64)
+        self.components = pca.components_.astype(np.float64)
+        self.explained_variance = pca.explained_variance_.astype(np.float64)
+        self.explained_variance_ratio = pca.explained_variance_ratio_.astype(np.float64)
+        return self
+
+    @staticmethod
+    def _sample(cube, mask, seed: int, max_pixels: int) -> np.ndarray:
+        cube = np.asarray(cube)
+        if cube.ndim != 3:
+            raise ValueError(f"expected a (rows, cols, bands) cube, got shape {cube.shape}")
+        where = np.flatnonzero(np.ones(cube.shape[:2], bool) if mask is None else np.asarray(mask).ravel())
+        if len(where) == 0:
+            raise ValueError("no pixels to fit the preprocessing on")
+        if len(where) > max_pixels:
+            where = np.sort(np.random.default_rng(seed).choice(where, max_pixels, replace=False))
+        return cube.reshape(-1, cube.shape[2])[where].astype(np.float64)
+
+    # --- applying -----------------------------------------------------------------------------
+    @property
+    def n_outputs(self) -> int:
+        """k: the number of output channels."""
+        self._check_fitted()
+        return int(self.components.shape[0]) if self.kind == "pca" else self.n_bands
+
+    def transform(self, cube: np.ndarray) -> np.ndarray:
+        """Apply to any (rows, cols, bands) block; float32 (rows, cols, k).
+
+        Rows are converted to float64 a chunk at a time, so a large scene is never held twice in
+        double precision.
+        """
+        self._check_fitted()
+        if cube.ndim != 3 or cube.shape[2] != self.n_bands:
+            raise ValueError(f"expected (rows, cols, {self.n_bands}) data, got shape {cube.shape}")
+        rows, cols, _ = cube.shape
+        out = np.empty((rows, cols, self.n_outputs), np.float32)
+        step = max(1, CHUNK_VALUES // max(1, cols * self.n_bands))
+        for a in range(0, rows, step):
+            x = np.asarray(cube[a:a + step], np.float64).reshape(-1, self.n_bands)
+            out[a:a + step] = self._apply(x).reshape(-1, cols, self.n_outputs)
+        return out
+
+    def _apply(self, x: np.ndarray) -> np.ndarray:
+        x = x - self.mean
+        if self.kind == "standard":
+            return x / self.scale
+        y = x @ self.components.T
+        if self.whiten:
+            y /= np.sqrt(self.explained_variance)
+        return y
+
+    # --- state --------------------------------------------------------------------------------
+    def state(self) -> dict:
+        """The fitted state: numpy arrays and plain values only."""
+        self._check_fitted()
+        state = {"kind": self.kind, "n_bands": int(self.n_bands), "whiten": bool(self.whiten),
+                 "mean": self.mean.copy()}
+        if self.kind == "standard":
+            state["scale"] = self.scale.copy()
+        else:
+            state.update(components=self.components.copy(), explained_variance=self.explained_variance.copy(),
+                         explained_variance_ratio=self.explained_variance_ratio.copy())
+        return state
+
+    @classmethod
+    def from_state(cls, state: dict) -> "Preprocessor":
+        """Rebuild from :meth:`state` (arrays may also be lists or torch tensors)."""
+        pre = cls()
+        pre.kind = str(state["kind"])
+        if pre.kind not in ("pca", "standard"):
+            raise ValueError(f"unknown preprocessing kind '{pre.kind}'")
+        pre.n_bands = int(state["n_bands"])
+        pre.whiten = bool(state.get("whiten", False))
+        pre.mean = _array(state["mean"])
+        if pre.kind == "standard":
+            pre.scale = _array(state["scale"])
+        else:
+            pre.components = _array(state["components"])
+            pre.explained_variance = _array(state["explained_variance"])
+            pre.explained_variance_ratio = _array(state.get("explained_variance_ratio",
+                                                            np.zeros(len(pre.components))))
+        return pre
+
+    def _check_fitted(self) -> None:
+        if self.kind is None:
+            raise RuntimeError("the preprocessor is not fitted; call fit() or from_state() first")
+
+    def __repr__(self) -> str:
+        if self.kind is None:
+            return "Preprocessor(unfitted)"
+        if self.kind == "standard":
+            return f"Preprocessor(standardise {self.n_bands} bands)"
+        kept = float(np.sum(self.explained_variance_ratio))
+        return (f"Preprocessor(PCA {self.n_bands} -> {self.n_outputs}, whiten={self.whiten}, "
+                f"{kept:.1%} of the variance)")
+
+
+def _array(value) -> np.ndarray:
+    if hasattr(value, "detach"):  # a torch tensor from a model file
+        value = value.detach().cpu().numpy()
+    return np.asarray(value, np.float64)
