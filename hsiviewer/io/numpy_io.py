@@ -36,7 +36,8 @@ def read_numpy(path: Path, variable: Optional[str] = None) -> Scene:
 
 
 def scene_from_array(path: Optional[Path], cube, labels: Optional[np.ndarray], meta: dict) -> Scene:
-    """Wrap an array-like cube and sidecar-style metadata into a :class:`Scene`."""
+    """Wrap an array-like cube (or a ready :class:`~hsiviewer.scene.PixelSource`, such as a lazy
+    reader's) and sidecar-style metadata into a :class:`Scene`."""
     n_bands = cube.shape[2]
 
     def vector(key: str, dtype=float) -> Optional[np.ndarray]:
@@ -54,7 +55,7 @@ def scene_from_array(path: Optional[Path], cube, labels: Optional[np.ndarray], m
                                          classes.colors if classes else None)
     default = meta.get("default_bands")
     return Scene(
-        path=path, source=ArraySource(cube),
+        path=path, source=cube if hasattr(cube, "read_subregion") else ArraySource(cube),
         wavelengths=vector("wavelengths"), fwhm=vector("fwhm"),
         bad_bands=vector("bad_bands", bool),
         band_names=list(meta["band_names"]) if meta.get("band_names") else None,
