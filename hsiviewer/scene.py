@@ -160,7 +160,8 @@ class Scene:
         step = max(1, 2_000_000 // max(1, self.n_cols * self.n_bands))
         for r0 in range(0, self.n_rows, step):
             block = self.read_subregion(slice(r0, r0 + step), slice(None))
-            mask[r0:r0 + step] = ~np.all(block == self.nodata, axis=2)
+            is_nodata = np.isnan(block) if np.isnan(self.nodata) else block == self.nodata
+            mask[r0:r0 + step] = ~np.all(is_nodata, axis=2)
         return mask
 
     # --- bands by wavelength ---------------------------------------------------------
@@ -183,7 +184,7 @@ class Scene:
         """Map (x, y) of the centre of pixel (row, col), or None when not georeferenced."""
         if self.transform is None:
             return None
-        x, y = self.transform * (col + 0.5, row + 0.5)
+        x, y = self.transform @ (col + 0.5, row + 0.5)
         return float(x), float(y)
 
     def _check_pixel(self, row: int, col: int) -> None:
