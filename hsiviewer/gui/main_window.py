@@ -1,0 +1,255 @@
+"""The main window: the map canvas in the middle, dockable panels around it, menus and status bar.
+
+Public API for panels that plug in (a training panel, for example):
+
+- :attr:`MainWindow.scene` and the :attr:`MainWindow.scene_changed` signal;
+- :meth:`MainWindow.add_class_layer` to show a class map, :meth:`MainWindow.add_dock` to add a panel;
+- the signals :attr:`MainWindow.pixel_hovered` and :attr:`MainWindow.pixel_clicked` (row, col);
+- :meth:`MainWindow.set_inspector_extra` to show more about the pixel under the cursor;
+- :attr:`MainWindow.error_dialog` (replaceable) and :meth:`MainWindow.run_guarded` to report errors.
+"""
+from __future__ import annotations
+
+import traceback
+from pathlib import Path
+from typing import Callable, Optional
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QWidget
+
+from .. import open_scene as read_scene
+from ..classes import ClassTable
+from ..errors import HsiError
+from ..scene import Scene
+from .display_panel import DisplayPanel
+from .display_state import DisplayState
+from .image_view import SceneView
+from .layer_model import ClassLayer, LayerStack
+from .layers_panel import LayersPanel
+from .menus import build_menus
+from .pins import PinnedPixels
+from .pixel_info import describe_pixel
+from .renderer import DisplayRenderer
+from .spectrum_panel import SpectrumPanel
+
+GROUND_TRUTH = "Ground truth"
+
+
+class MainWindow(QMainWindow):
+    """The hsiviewer main window.
+
+    Signals
+    -------
+    pixel_hovered(row, col)
+        The cursor is over pixel (row, col) of the scene.
+    pixel_clicked(row, col)
+        The user clicked pixel (row, col) (its spectrum is pinned).
+    scene_changed(scene)
+        A scene was opened (after the layers of the previous one were removed).
+
+    Attributes
+    ----------
+    display_state : DisplayState
+    pins : PinnedPixels
+    layers : LayerStack
+    view : SceneView
+    display_panel, spectrum_panel, layers_panel : QWidget
+    error_dialog : callable(title, message)
+        How errors are shown; a critical ``QMessageBox`` unless replaced (tests do).
+    """
+
+    pixel_hovered = Signal(int, int)
+    pixel_clicked = Signal(int, int)
+    scene_changed = Signal(object)
+
+    def __init__(self, parent: Optional[QWidget] = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("hsiviewer")
+        self.resize(1400, 900)
+        self.setAcceptDrops(True)
+        self._scene: Optional[Scene] = None
+        self._renderer: Optional[DisplayRenderer] = None
+        self._inspector_extra: Optional[Callable[[int, int], Optional[str]]] = None
+        self.error_dialog: Callable[[str, str], None] = self._critical_box
+        self.display_state = DisplayState(self)
+        self.pins = PinnedPixels(self)
+        self.layers = LayerStack(self)
+        self.view = SceneView()
+        self.view.setAcceptDrops(False)  # let dropped files reach the window
+        self.view.viewport().setAcceptDrops(False)
+        self.setCentralWidget(self.view)
+        self.display_panel = DisplayPanel(self.display_state)
+        self.spectrum_panel = SpectrumPanel(self.pins)
+        self.layers_panel = LayersPanel(self.layers)
+        self.docks: dict[str, QDockWidget] = {}
+        self.add_dock(self.display_panel, "Display", Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.add_dock(self.layers_panel, "Layers", Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.add_dock(self.spectrum_panel, "Spectrum", Qt.DockWidgetArea.RightDockWidgetArea)
+        self.resizeDocks([self.docks["Display"], self.docks["Spectrum"]], [290, 520],
+                         Qt.Orientation.Horizontal)
+        self.pixel_label = QLabel("Open a scene (File ▸ Open scene…, or drop a file here)")
+        self.statusBar().addWidget(self.pixel_label, 1)
+        self.menus = build_menus(self)
+        self._connect()
+
+    def _connect(self) -> None:
+        self.display_state.changed.connect(self._refresh_image)
+        self.view.pixel_hovered.connect(self.inspect_pixel)
+        self.view.pixel_left.connect(self._on_leave)
+        self.view.pixel_clicked.connect(self._on_click)
+        self.pins.changed.connect(lambda: self.view.set_pins(self.pins.pins))
+        self.layers.added.connect(self.view.add_layer)
+        self.layers.removed.connect(self.view.remove_layer)
+        self.spectrum_panel.export_requested.connect(self.menus.export_spectra.trigger)
+
+    # --- public API -------------------------------------------------------------------
+    @property
+    def scene(self) -> Optional[Scene]:
+        """The scene on display, or None."""
+        return self._scene
+
+    def open_scene(self, path: str | Path, labels: str | Path | None = None) -> Optional[Scene]:
+        """Read ``path`` (and a ground-truth raster ``labels``) and show it.
+
+        Errors are shown with :attr:`error_dialog`; the current scene then stays.
+
+        Returns
+        -------
+        Scene or None
+            The opened scene, or None when it could not be read.
+        """
+        scene = self.run_guarded(f"open {Path(path).name}", read_scene, path, labels=labels)
+        if scene is not None:
+            self.set_scene(scene)
+        return scene
+
+    def set_scene(self, scene: Scene) -> None:
+        """Show an already opened :class:`~hsiviewer.scene.Scene`; its labels become a layer."""
+        self._scene = scene
+        self._renderer = DisplayRenderer(scene)
+        self.pins.clear()
+        self.layers.clear()
+        self.setWindowTitle(f"{scene.name} — hsiviewer")
+        self.view.set_shape(scene.n_rows, scene.n_cols)
+        self.spectrum_panel.set_scene(scene)
+        self.display_panel.set_scene(None)  # so it does not mirror the new state on the old scene
+        self.display_state.reset(scene)  # renders the image through _refresh_image
+        self.display_panel.set_scene(scene)
+        self.menus.set_presets(scene)
+        if scene.labels is not None:
+            self.add_class_layer(GROUND_TRUTH, scene.labels, scene.classes)
+        self.pixel_label.setText(f"{scene.name}: {scene.n_rows} x {scene.n_cols} pixels, "
+                                 f"{scene.n_bands} bands")
+        self.scene_changed.emit(scene)
+
+    def add_class_layer(self, name: str, array: np.ndarray,
+                        classes: Optional[ClassTable] = None) -> ClassLayer:
+        """Draw a class map (rows, cols) of ids (0 = transparent) over the scene.
+
+        A layer of the same name is updated in place (so a panel can refresh its prediction).
+
+        Raises
+        ------
+        ValueError
+            When no scene is open, or the array is not 2-D integer of the scene's size.
+        """
+        if self._scene is None:
+            raise ValueError("open a scene before adding a class layer")
+        if np.shape(array) != (self._scene.n_rows, self._scene.n_cols):
+            raise ValueError(f"class layer '{name}' is {np.shape(array)} but the scene is "
+                             f"{self._scene.n_rows} x {self._scene.n_cols}")
+        return self.layers.add(name, array, classes)
+
+    def add_dock(self, widget: QWidget, title: str,
+                 area: Qt.DockWidgetArea = Qt.DockWidgetArea.RightDockWidgetArea) -> QDockWidget:
+        """Put ``widget`` in a dockable panel called ``title`` (listed in View ▸ Panels)."""
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock_{title.lower().replace(' ', '_')}")
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        self.docks[title] = dock
+        if hasattr(self, "menus"):
+            self.menus.panels.addAction(dock.toggleViewAction())
+        return dock
+
+    def set_inspector_extra(self, provider: Optional[Callable[[int, int], Optional[str]]]) -> None:
+        """Show ``provider(row, col)`` (rich text or None) under the spectrum for the hovered pixel.
+
+        Pass None to remove it. Errors of the provider are shown in place of its text.
+        """
+        self._inspector_extra = provider
+        if provider is None:
+            self.spectrum_panel.set_extra_text(None)
+
+    def pin_pixel(self, row: int, col: int) -> None:
+        """Pin the spectrum of (row, col), as a click does."""
+        if self._scene is not None:
+            self.pins.add(row, col)
+
+    def status_text(self) -> str:
+        """The pixel description in the status bar."""
+        return self.pixel_label.text()
+
+    def run_guarded(self, what: str, func: Callable, *args, **kwargs):
+        """Call ``func``; on an error show a dialog "Cannot <what>" and return None."""
+        try:
+            return func(*args, **kwargs)
+        except HsiError as exc:
+            self.error_dialog(f"Cannot {what}", str(exc))
+        except (OSError, ValueError, KeyError, IndexError) as exc:
+            self.error_dialog(f"Cannot {what}", f"{type(exc).__name__}: {exc}")
+        except Exception as exc:  # an unexpected bug must not close the app with unsaved work
+            self.error_dialog(f"Cannot {what}", f"Unexpected error: {type(exc).__name__}: {exc}\n\n"
+                              + "".join(traceback.format_exception(exc)[-3:]))
+        return None
+
+    def _critical_box(self, title: str, message: str) -> None:
+        QMessageBox.critical(self, title, message)
+
+    # --- reactions --------------------------------------------------------------------
+    def _refresh_image(self, _field: str = "") -> None:
+        if self._renderer is None:
+            return
+        rendering = self.run_guarded("display the scene", self._renderer.render, self.display_state)
+        if rendering is None:
+            return
+        self.view.show_rendering(rendering)
+        if self.display_state.mode == "band":
+            self.display_panel.show_histogram(rendering.image, rendering.levels)
+        self.menus.sync_mode(self.display_state.mode)
+
+    def inspect_pixel(self, row: int, col: int) -> None:
+        """Describe (row, col) in the status bar and draw its live spectrum, as hovering does."""
+        if self._scene is None:
+            return
+        self.pixel_label.setText(describe_pixel(self._scene, row, col, self.display_state,
+                                                self._renderer, self.layers.layers))
+        self.spectrum_panel.show_live(row, col)
+        if self._inspector_extra is not None:
+            try:
+                text = self._inspector_extra(row, col)
+            except Exception as exc:  # a plug-in's bug should not break hovering
+                text = f"<i>{type(exc).__name__}: {exc}</i>"
+            self.spectrum_panel.set_extra_text(text)
+        self.pixel_hovered.emit(row, col)
+
+    def _on_leave(self) -> None:
+        self.spectrum_panel.hide_live()
+
+    def _on_click(self, row: int, col: int) -> None:
+        self.pin_pixel(row, col)
+        self.pixel_clicked.emit(row, col)
+
+    # --- drag and drop ----------------------------------------------------------------
+    def dragEnterEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        """Accept a drag that carries a local file."""
+        if any(url.isLocalFile() for url in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        """Open the first dropped local file as a scene."""
+        paths = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
+        if paths:
+            event.acceptProposedAction()
+            self.open_scene(paths[0])
