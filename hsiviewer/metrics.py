@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from typing import Optional
 
 import numpy as np
@@ -42,8 +43,11 @@ def classification_report(y_true, y_pred, classes: Optional[ClassTable] = None) 
         raise ValueError("no labelled pixels to evaluate")
     classes = classes or ClassTable.from_ids(np.union1d(y_true, y_pred))
     ids = np.union1d(y_true, y_pred)
-    precision, recall, f1, support = precision_recall_fscore_support(
-        y_true, y_pred, labels=ids, zero_division=0)
+    with warnings.catch_warnings():  # one class only is a valid (if dull) case, not worth a warning
+        warnings.filterwarnings("ignore", message="A single label was found", category=UserWarning)
+        precision, recall, f1, support = precision_recall_fscore_support(
+            y_true, y_pred, labels=ids, zero_division=0)
+        confusion = confusion_matrix(y_true, y_pred, labels=ids).tolist()
     present = np.isin(ids, y_true) & (ids != UNCLASSIFIED)
     per_class = [{"id": int(i), "name": classes.name(int(i)), "precision": float(p), "recall": float(r),
                   "f1": float(f), "support": int(s)}
@@ -54,7 +58,7 @@ def classification_report(y_true, y_pred, classes: Optional[ClassTable] = None) 
         "kappa": _kappa(y_true, y_pred),
         "n": int(len(y_true)),
         "per_class": per_class,
-        "confusion": confusion_matrix(y_true, y_pred, labels=ids).tolist(),
+        "confusion": confusion,
         "class_ids": [int(i) for i in ids],
     }
 

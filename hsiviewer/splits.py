@@ -202,16 +202,22 @@ def _take_per_class(idx, y, wanted: dict, min_per_class: int, rng) -> np.ndarray
 
 
 def _top_up(idx, y, train, min_per_class, rng) -> np.ndarray:
-    """Move random test pixels into training until each class has ``min_per_class`` (one left to test)."""
+    """Per class: at least ``min_per_class`` training pixels, and one test pixel when it has two or more.
+
+    sklearn's stratified allocation can give a small class no test pixel at a high fraction, or no
+    training pixel at a low one; this moves random pixels across to fix that.
+    """
     in_train = np.isin(idx, train)
-    extra = []
     for c in np.unique(y):
-        have = int(np.count_nonzero(in_train & (y == c)))
-        spare = idx[~in_train & (y == c)]
-        need = min(int(min_per_class) - have, len(spare) - 1)
+        members = np.flatnonzero(y == c)
+        trained, spare = members[in_train[members]], members[~in_train[members]]
+        if len(spare) == 0 and len(members) >= 2:
+            in_train[rng.choice(trained)] = False
+            continue
+        need = min(int(min_per_class) - len(trained), len(spare) - 1)
         if need > 0:
-            extra.append(rng.permutation(spare)[:need])
-    return np.concatenate([np.asarray(train, np.int64), *extra])
+            in_train[rng.permutation(spare)[:need]] = True
+    return idx[in_train]
 
 
 def _carve_validation(train: np.ndarray, flat: np.ndarray, val_fraction: float, seed: int):
