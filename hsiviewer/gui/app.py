@@ -19,6 +19,7 @@ EXIT_NO_DISPLAY = 2
 
 XCB_PACKAGES = ("libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 "
                 "libxcb-shape0 libxkbcommon-x11-0 libegl1")
+SCREENSHOT_SIZE = (1400, 900)
 PROBE = [sys.executable, "-c", "from PySide6.QtWidgets import QApplication; QApplication([])"]
 
 
@@ -106,13 +107,15 @@ def showcase_pixels(labels: Optional[np.ndarray], count: int = 3) -> list[tuple[
 def save_screenshot(window, app, path: str | Path) -> bool:
     """Pin a few labelled pixels, lay the window out and save ``window.grab()`` to ``path``."""
     scene = window.scene
-    pixels = showcase_pixels(scene.labels) if scene is not None else []
-    if scene is not None and not pixels:
-        pixels = [(scene.n_rows // 3, scene.n_cols // 3), (2 * scene.n_rows // 3, 2 * scene.n_cols // 3)]
-    for row, col in pixels:
+    # three pinned spectra and a fourth pixel "under the cursor" (the dashed live curve)
+    pixels = showcase_pixels(scene.labels, count=4) if scene is not None else []
+    if scene is not None and len(pixels) < 4:
+        pixels = [(scene.n_rows * i // 5, scene.n_cols * i // 5) for i in (1, 2, 3, 4)]
+    for row, col in pixels[:3]:
         window.pin_pixel(row, col)
     if pixels:
-        window.inspect_pixel(*pixels[0])
+        window.inspect_pixel(*pixels[-1])
+    window.resize(*SCREENSHOT_SIZE)  # the offscreen "screen" is only 800 x 800
     window.show()
     for _ in range(3):
         app.processEvents()

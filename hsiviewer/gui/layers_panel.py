@@ -73,12 +73,18 @@ class LayersPanel(QWidget):
         opacity.addWidget(QLabel("Opacity"))
         opacity.addWidget(self.opacity_slider, 1)
         opacity.addWidget(self.opacity_label)
+        # opacity and legend belong to a layer: hidden while there is none
+        self.properties = QWidget()
+        properties = QVBoxLayout(self.properties)
+        properties.setContentsMargins(0, 0, 0, 0)
+        properties.addLayout(opacity)
+        properties.addWidget(self.legend, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.layer_list)
         layout.addWidget(self.empty_hint)
-        layout.addLayout(opacity)
-        layout.addWidget(self.legend, 1)
+        layout.addWidget(self.properties, 1)
+        layout.addStretch(0)
 
     # --- model -> widgets ---------------------------------------------------------------
     def _row_of(self, layer: ClassLayer) -> int:
@@ -115,6 +121,7 @@ class LayersPanel(QWidget):
         row = self._row_of(layer) if layer is not None else -1
         if self.layer_list.currentRow() != row:
             self.layer_list.setCurrentRow(row)
+        self.properties.setVisible(layer is not None)
         self.opacity_slider.setEnabled(layer is not None)
         percent = round(layer.opacity * 100) if layer is not None else 0
         if self.opacity_slider.value() != percent:

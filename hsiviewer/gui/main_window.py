@@ -16,6 +16,7 @@ from typing import Callable, Optional
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QWidget
 
 from .. import open_scene as read_scene
@@ -66,7 +67,10 @@ class MainWindow(QMainWindow):
     def __init__(self, parent: Optional[QWidget] = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("hsiviewer")
-        self.resize(1400, 900)
+        screen = QGuiApplication.primaryScreen()
+        room = screen.availableGeometry() if screen is not None else None
+        self.resize(min(1400, int(room.width() * 0.95)) if room else 1400,
+                    min(900, int(room.height() * 0.95)) if room else 900)
         self.setAcceptDrops(True)
         self._scene: Optional[Scene] = None
         self._renderer: Optional[DisplayRenderer] = None

@@ -38,6 +38,27 @@ def spectrum_values(scene: Scene, row: int, col: int) -> np.ndarray:
     return values
 
 
+def spectrum_connect(x: np.ndarray, values: np.ndarray, gap_factor: float = 2.5) -> np.ndarray:
+    """Which points of a spectrum plot join the next one (pyqtgraph's ``connect`` array).
+
+    A line is drawn from band i to band i + 1 only when both values are finite (bad bands and
+    nodata are gaps), the wavelength increases (overlapping detectors start a new segment) and
+    the step is at most ``gap_factor`` times the typical step (removed absorption bands show as
+    gaps instead of straight lines across them).
+    """
+    x = np.asarray(x, np.float64)
+    values = np.asarray(values, np.float64)
+    connect = np.zeros(len(x), bool)
+    if len(x) < 2:
+        return connect
+    step = np.diff(x)
+    positive = step[step > 0]
+    typical = float(np.median(positive)) if positive.size else 1.0
+    finite = np.isfinite(values)
+    connect[:-1] = finite[:-1] & finite[1:] & (step > 0) & (step <= gap_factor * typical)
+    return connect
+
+
 def write_spectra_csv(path: str | Path, x: np.ndarray, x_column: str,
                       columns: Sequence[tuple[str, np.ndarray]]) -> Path:
     """Write spectra as CSV: the x column, then one column per spectrum; NaN as empty cells.

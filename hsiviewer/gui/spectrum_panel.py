@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWi
 
 from ..scene import Scene
 from .pins import Pin, PinnedPixels
-from .spectra_table import spectrum_axis, spectrum_values
+from .spectra_table import spectrum_axis, spectrum_connect, spectrum_values
 
 LIVE_PEN = pg.mkPen((170, 170, 170), width=1.5, style=Qt.PenStyle.DashLine)
 
@@ -46,6 +46,7 @@ class SpectrumPanel(QWidget):
         self.plot.setLabel("bottom", "Wavelength (nm)")
         self.legend = self.plot.addLegend(offset=(-10, 10), labelTextSize="8pt")
         self.live_curve = pg.PlotDataItem(pen=LIVE_PEN, connect="finite")
+        self.live_curve.setZValue(10)  # above the pinned curves it is compared with
         self.plot.addItem(self.live_curve)
         self.pinned_curves: dict[tuple[int, int], pg.PlotDataItem] = {}
         self.extra_label = QLabel()
@@ -88,7 +89,8 @@ class SpectrumPanel(QWidget):
         if self.scene is None:
             return
         x, _, _ = spectrum_axis(self.scene)
-        self.live_curve.setData(x, spectrum_values(self.scene, row, col))
+        values = spectrum_values(self.scene, row, col)
+        self.live_curve.setData(x, values, connect=spectrum_connect(x, values))
 
     def hide_live(self) -> None:
         """Remove the live curve (the cursor left the scene)."""
@@ -115,6 +117,7 @@ class SpectrumPanel(QWidget):
         x, _, _ = spectrum_axis(self.scene)
         for key, pin in wanted.items():
             if key not in self.pinned_curves:
-                curve = self.plot.plot(x, spectrum_values(self.scene, pin.row, pin.col),
-                                       pen=pg.mkPen(pin.color, width=2), name=pin.name, connect="finite")
+                values = spectrum_values(self.scene, pin.row, pin.col)
+                curve = self.plot.plot(x, values, pen=pg.mkPen(pin.color, width=2), name=pin.name,
+                                       connect=spectrum_connect(x, values))
                 self.pinned_curves[key] = curve
