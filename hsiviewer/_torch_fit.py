@@ -1,7 +1,8 @@
 """The torch training loop behind :func:`hsiviewer.training.train_model`.
 
 Batches come from :func:`hsiviewer.patches.patch_loader` (one vectorised gather per batch, shuffled
-by a seeded ``torch.Generator``). Mixed precision is used on CUDA only. The weights kept are those of
+by a seeded ``torch.Generator``), or on CUDA from a :class:`~hsiviewer.patches.DevicePatchLoader`
+that gathers them on the GPU. Mixed precision is used on CUDA only. The weights kept are those of
 the epoch with the best validation accuracy when there is validation, else of the last epoch: the
 running training loss is measured with dropout on and with changing weights, so it is a poor judge.
 """
@@ -17,7 +18,7 @@ import torch
 from torch import nn
 
 from .bundle import build_net
-from .patches import PatchDataset, patch_loader, to_model_input
+from .patches import DevicePatchLoader, PatchDataset, patch_loader, to_model_input
 from .progress import CancelToken, EtaClock, ProgressCallback, ProgressEvent, report
 
 
@@ -55,6 +56,18 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
+#: Largest padded cube (bytes) copied to an accelerator for on-device patch gathering.
+MAX_DEVICE_CUBE = 4 * 2**30
+
+
+def make_loader(dataset: PatchDataset, batch_size: int, device: torch.device, shuffle: bool = False,
+                generator: Optional[torch.Generator] = None):
+    """Batches of ``dataset``: gathered on the device for CUDA (when the cube fits), else on the host."""
+    if device.type == "cuda" and dataset.padded.nbytes <= MAX_DEVICE_CUBE:
+        return DevicePatchLoader(dataset, batch_size, device, shuffle=shuffle, generator=generator)
+    return patch_loader(dataset, batch_size, shuffle=shuffle, generator=generator)
+
+
 def _snapshot(net: nn.Module) -> dict:
     return {k: v.detach().to("cpu", copy=True) for k, v in net.state_dict().items()}
 
@@ -67,8 +80,8 @@ def fit_torch(spec, hyper: dict, config, data, device: torch.device, progress: O
     loop = _Loop(net, spec.input_kind, config, device, progress, cancel)
     train_ds = data.dataset(data.split.train)
     val_ds = data.dataset(data.split.val) if len(data.split.val) else None
-    loader = patch_loader(train_ds, config.batch_size, shuffle=True,
-                          generator=torch.Generator().manual_seed(int(config.seed)))
+    loader = make_loader(train_ds, config.batch_size, device, shuffle=True,
+                         generator=torch.Generator().manual_seed(int(config.seed)))
     loop.total = int(config.epochs) * len(loader)
     loop.clock = EtaClock(loop.total)
     history, kept, best_val, best_epoch = [], None, -1.0, None
@@ -145,7 +158,7 @@ def predict_dataset(net: nn.Module, dataset: PatchDataset, input_kind, device: t
     """Output indices for every item of ``dataset``, in order, in eval mode without gradients."""
     net.to(device).eval()
     precision = Precision(device, config.amp)
-    loader = patch_loader(dataset, max(1, int(config.batch_size)) * 2, shuffle=False)
+    loader = make_loader(dataset, max(1, int(config.batch_size)) * 2, device)
     out = []
     with torch.inference_mode():
         for i, (patches, _) in enumerate(loader, 1):

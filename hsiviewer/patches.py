@@ -152,6 +152,50 @@ def patch_loader(dataset: PatchDataset, batch_size: int, shuffle: bool = False,
                       sampler=BatchSampler(sampler, batch_size, drop_last=False))
 
 
+def gather_patches(padded: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor, patch_size: int) -> torch.Tensor:
+    """The torch twin of :func:`patches_for`, on whatever device ``padded`` lives: (N, S, S, k)."""
+    offsets = torch.arange(patch_size, device=padded.device)
+    return padded[rows[:, None, None] + offsets[None, :, None], cols[:, None, None] + offsets[None, None, :]]
+
+
+class DevicePatchLoader:
+    """Batches gathered on an accelerator from a padded cube copied there once.
+
+    On a GPU this spares the host-side gather and the host-to-device copy of every batch (a batch
+    of 128 HybridSN patches is 9.6 MB); only the batch's indices travel. It yields the same batches,
+    in the same seeded order, as :func:`patch_loader`.
+
+    Parameters
+    ----------
+    dataset : PatchDataset
+    batch_size : int
+    device : torch.device
+    shuffle : bool
+    generator : torch.Generator, optional
+    padded : Tensor, optional
+        ``dataset.padded`` already on ``device`` (to share one copy between loaders).
+    """
+
+    def __init__(self, dataset: PatchDataset, batch_size: int, device: torch.device, shuffle: bool = False,
+                 generator: Optional[torch.Generator] = None, padded: Optional[torch.Tensor] = None) -> None:
+        self.device = torch.device(device)
+        self.patch_size = dataset.patch_size
+        self.padded = torch.from_numpy(dataset.padded).to(self.device) if padded is None else padded
+        self.rows = torch.from_numpy(dataset.rows).to(self.device)
+        self.cols = torch.from_numpy(dataset.cols).to(self.device)
+        self.targets = torch.from_numpy(dataset.targets).to(self.device)
+        sampler = RandomSampler(dataset, generator=generator) if shuffle else SequentialSampler(dataset)
+        self.batches = BatchSampler(sampler, batch_size, drop_last=False)
+
+    def __len__(self) -> int:
+        return len(self.batches)
+
+    def __iter__(self):
+        for indices in self.batches:
+            i = torch.as_tensor(indices, device=self.device)
+            yield gather_patches(self.padded, self.rows[i], self.cols[i], self.patch_size), self.targets[i]
+
+
 def to_model_input(batch: torch.Tensor, input_kind) -> torch.Tensor:
     """Reorder a (N, S, S, k) batch into the layout of a model's input kind.
 

@@ -85,3 +85,15 @@ def test_to_model_input_layouts(rng):
 def test_patch_reaching_past_the_padding_is_refused(cube):
     with pytest.raises(ValueError, match="pad by"):
         PatchDataset(pad_cube(cube, 1), [6], [8], [0], 5)
+
+
+def test_device_loader_gives_the_loader_batches(cube):
+    from hsiviewer.patches import DevicePatchLoader
+    ds = PatchDataset(pad_cube(cube, 2), np.repeat(np.arange(7), 9), np.tile(np.arange(9), 7), np.arange(63), 5)
+    host = list(patch_loader(ds, 16, shuffle=True, generator=torch.Generator().manual_seed(1)))
+    device = list(DevicePatchLoader(ds, 16, torch.device("cpu"), shuffle=True,
+                                    generator=torch.Generator().manual_seed(1)))
+    assert len(host) == len(device) == 4
+    for (pa, ta), (pb, tb) in zip(host, device):
+        assert torch.equal(pa, pb) and torch.equal(ta, tb)
+        assert torch.equal(to_model_input(pa, "cube"), to_model_input(pb, "cube"))
