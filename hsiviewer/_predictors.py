@@ -6,7 +6,9 @@ winning class and its probability. Pixels outside ``valid`` may hold anything; t
 """
 from __future__ import annotations
 
+import contextlib
 import math
+from typing import Iterator
 
 import numpy as np
 import torch
@@ -30,6 +32,30 @@ def rows_for(pixels: int, n_cols: int) -> int:
 def _resolve(device: str) -> torch.device:
     from .training import resolve_device
     return resolve_device(device)
+
+
+@contextlib.contextmanager
+def exact_fp32(device: torch.device) -> Iterator[None]:
+    """Full float32 convolutions and matrix products on CUDA while predicting.
+
+    PyTorch lets cuDNN run float32 convolutions in TF32 by default (10-bit mantissa): faster, but
+    enough to flip the class of pixels whose two best scores are close. Restored afterwards.
+    """
+    if device.type != "cuda":
+        yield
+        return
+    settings = [(torch.backends.cudnn.conv, "fp32_precision", "ieee"),
+                (torch.backends.cuda.matmul, "fp32_precision", "ieee")]
+    if not hasattr(torch.backends.cudnn.conv, "fp32_precision"):  # PyTorch before 2.9
+        settings = [(torch.backends.cudnn, "allow_tf32", False), (torch.backends.cuda.matmul, "allow_tf32", False)]
+    saved = [(obj, name, getattr(obj, name)) for obj, name, _ in settings]
+    try:
+        for obj, name, value in settings:
+            setattr(obj, name, value)
+        yield
+    finally:
+        for obj, name, value in saved:
+            setattr(obj, name, value)
 
 
 def _best(logits: torch.Tensor, dim: int) -> tuple[np.ndarray, np.ndarray]:
@@ -63,7 +89,7 @@ class PatchPredictor:
         rr, cc = np.nonzero(valid)
         index = np.zeros(valid.shape, np.int64)
         prob = np.full(valid.shape, np.nan, np.float32)
-        with torch.inference_mode():
+        with torch.inference_mode(), exact_fp32(self.device):
             for s in range(0, rr.size, self.batch_size):
                 r = torch.from_numpy(rr[s:s + self.batch_size]).to(self.device)
                 c = torch.from_numpy(cc[s:s + self.batch_size]).to(self.device)
@@ -96,7 +122,7 @@ class DensePredictor:
         # Output rows [a, b) need input rows [a, b + S - 1) of the padded scene.
         x = self.chw[:, a:b + self.size - 1].to(self.device)
         x = x[None, None] if self.kind == InputKind.CUBE else x[None]
-        with torch.inference_mode():
+        with torch.inference_mode(), exact_fp32(self.device):
             logits = self.net.forward_dense(x)
         index, prob = _best(logits[0], 0)
         return index, prob
