@@ -88,6 +88,7 @@ class TrainedModel:
 
     @property
     def patch_size(self) -> int:
+        """The side S of the square patch the network takes (1 for spectrum models)."""
         return int(self.hyper.get("patch_size", 1))
 
 

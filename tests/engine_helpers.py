@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import numpy as np
-import torch
 from torch import nn
 
 from hsiviewer.io.numpy_io import scene_from_array
@@ -86,6 +85,3 @@ def synthetic_scene(shape=(24, 30), bands=12, n_classes=3, seed=0):
 def batch_events(events):
     """The progress events of stage "batch"."""
     return [e for e in events if e.stage == "batch"]
-
-
-__all__ = ["tiny_registry", "indian_pines_crop", "synthetic_scene", "batch_events", "torch"]
