@@ -125,3 +125,20 @@ def test_the_installed_command_prints_one_line(work):
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 2
     assert run.stderr.startswith("hsiviewer: error:") and "Traceback" not in run.stderr
+
+
+def test_ctrl_c_sets_the_cancel_token_then_interrupts():
+    import os
+    import signal
+
+    from hsiviewer.cli.model_commands import cancel_on_sigint
+    from hsiviewer.progress import CancelToken
+
+    token = CancelToken()
+    before = signal.getsignal(signal.SIGINT)
+    with pytest.raises(KeyboardInterrupt):
+        with cancel_on_sigint(token):
+            os.kill(os.getpid(), signal.SIGINT)
+            assert token.cancelled  # the first Ctrl-C only asks the work to stop
+            os.kill(os.getpid(), signal.SIGINT)
+    assert signal.getsignal(signal.SIGINT) is before

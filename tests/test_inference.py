@@ -153,3 +153,25 @@ def test_sklearn_baseline_predicts(svm, scene):
     spectra = preprocess_scene(svm, scene).reshape(-1, svm.preprocessor.n_outputs)
     expected = np.asarray(svm.class_ids)[svm.net.predict(spectra)]
     np.testing.assert_array_equal(pred.class_map.ravel(), expected)
+
+
+def test_large_class_ids_give_a_uint16_map(rng):
+    # A synthetic two-class scene: the class ids 5 and 300 do not fit in uint8.
+    from sklearn.linear_model import LogisticRegression
+    from hsiviewer.bundle import TrainedModel
+    from hsiviewer.classes import ClassTable
+    from hsiviewer.preprocess import Preprocessor
+
+    cube = rng.normal(size=(6, 5, 3)).astype(np.float32)
+    cube[:3, :, 0] += 10.0
+    pre = Preprocessor().fit(cube)
+    spectra = pre.transform(cube).reshape(-1, 3)
+    targets = np.repeat([0, 1], 15)
+    model = TrainedModel(spec_name="synthetic", plugin_version="1.0", framework="sklearn",
+                         input_kind="spectrum", hyper={"patch_size": 1, "pca_components": None},
+                         preprocessor=pre, net=LogisticRegression().fit(spectra, targets),
+                         class_ids=[5, 300], classes=ClassTable.from_ids([5, 300]), n_bands=3)
+    pred = predict_scene(model, scene_from_array(None, cube, None, {}))
+    assert pred.class_map.dtype == np.uint16
+    np.testing.assert_array_equal(pred.class_map, np.repeat([[5], [300]], 3, axis=0).repeat(5, axis=1))
+    assert (pred.confidence > 0.5).all()
