@@ -2,16 +2,26 @@
 
 A worker never touches a widget. The GUI connects to its signals, which Qt delivers on the GUI
 thread (queued connections), and calls :meth:`QtJob.cancel` from the Cancel button.
+
+Frequent progress stages (a batch, a tile) are thinned on the worker thread before they cross to
+the GUI thread: a repaint per batch would cost the event loop more than the batch itself costs the
+worker. Every other stage (an epoch, the evaluation) is always delivered.
 """
 from __future__ import annotations
 
+import threading
+import time
 import traceback
-from typing import Any, Callable, Optional
+from collections import Counter
+from typing import Any, Callable, Iterable, Optional
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from ..errors import Cancelled, HsiError
 from ..progress import CancelToken, ProgressEvent
+
+#: Stages sent once per batch or tile, thinned to at most one signal per ``min_interval_s``.
+FREQUENT_STAGES = ("batch", "predict", "evaluate")
 
 
 class _Runner(QObject):
@@ -21,15 +31,36 @@ class _Runner(QObject):
     done = Signal(object)
     failed = Signal(str, str)
 
-    def __init__(self, fn: Callable[..., Any], token: CancelToken) -> None:
+    def __init__(self, fn: Callable[..., Any], token: CancelToken, min_interval_s: float,
+                 frequent: Iterable[str]) -> None:
         super().__init__()
         self._fn = fn
         self._token = token
+        self._min_interval = float(min_interval_s)
+        self._frequent = frozenset(frequent)
+        self._last_sent: dict[str, float] = {}
+        self._lock = threading.Lock()
+        #: Events the core sent, by stage, and those it sent after cancel was asked (all, unthinned).
+        self.sent: Counter = Counter()
+        self.sent_after_cancel: Counter = Counter()
+
+    def report(self, event: ProgressEvent) -> None:
+        """The progress callback handed to the core call (runs on the worker thread)."""
+        with self._lock:
+            self.sent[event.stage] += 1
+            if self._token.cancelled:
+                self.sent_after_cancel[event.stage] += 1
+        if event.stage in self._frequent and event.done < event.total:
+            now = time.monotonic()
+            if now - self._last_sent.get(event.stage, -1e9) < self._min_interval:
+                return
+            self._last_sent[event.stage] = now
+        self.progress.emit(event)
 
     @Slot()
     def run(self) -> None:
         try:
-            result = self._fn(progress=self.progress.emit, cancel=self._token)
+            result = self._fn(progress=self.report, cancel=self._token)
         except Cancelled:
             self.done.emit(None)
         except HsiError as exc:
@@ -50,11 +81,15 @@ class QtJob(QObject):
         is delivered by :attr:`finished`.
     name : str
         What the job does, for status lines ("Training hybridsn").
+    min_interval_s : float
+        Least time between two delivered events of a frequent stage (default 0.1 s: 10 per second).
+    frequent : iterable of str
+        The stages to thin (:data:`FREQUENT_STAGES`); the last event of a stage always passes.
 
     Signals
     -------
     progress(ProgressEvent)
-        Each progress point of the core call.
+        Progress points of the core call (frequent stages thinned).
     finished(object)
         The core call's result (``None`` when it was cancelled before producing one).
     failed(str, str)
@@ -68,13 +103,14 @@ class QtJob(QObject):
     failed = Signal(str, str)
     ended = Signal()
 
-    def __init__(self, fn: Callable[..., Any], name: str = "job", parent: Optional[QObject] = None) -> None:
+    def __init__(self, fn: Callable[..., Any], name: str = "job", parent: Optional[QObject] = None,
+                 min_interval_s: float = 0.1, frequent: Iterable[str] = FREQUENT_STAGES) -> None:
         super().__init__(parent)
         self.name = name
         self.token = CancelToken()
         self._thread = QThread()
         self._thread.setObjectName(name)
-        self._runner = _Runner(fn, self.token)
+        self._runner = _Runner(fn, self.token, min_interval_s, frequent)
         self._runner.moveToThread(self._thread)
         self._thread.started.connect(self._runner.run)
         self._runner.progress.connect(self._on_progress)
@@ -92,9 +128,25 @@ class QtJob(QObject):
         self.token.cancel()
 
     @property
+    def cancelled(self) -> bool:
+        """True once :meth:`cancel` was called."""
+        return self.token.cancelled
+
+    @property
     def running(self) -> bool:
         """True while the thread runs."""
         return self._thread.isRunning()
+
+    @property
+    def events_sent(self) -> Counter:
+        """How many events the core call sent, by stage (before thinning)."""
+        return Counter(self._runner.sent)
+
+    @property
+    def events_after_cancel(self) -> Counter:
+        """How many events the core call sent after :meth:`cancel`, by stage: a measure of how
+        quickly it stopped (at most one ``"batch"`` for a call that checks before every batch)."""
+        return Counter(self._runner.sent_after_cancel)
 
     def wait(self, msecs: int = 30000) -> bool:
         """Block until the thread ends (tests and shutdown only)."""
