@@ -38,6 +38,8 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--splits", nargs="+", choices=("random", "disjoint"), default=["random", "disjoint"])
     p.add_argument("--epochs", type=int, default=100)
     p.add_argument("--device", default="auto")
+    p.add_argument("--lr-schedule", choices=("constant", "cosine"), default="constant",
+                   help="the study keeps the rate constant; cosine decays it to 0 over the epochs")
     p.add_argument("--plugin-defaults", action="store_true",
                    help="train with each plugin's own defaults instead of the study's PCA 30 / patch 25")
     p.add_argument("--json", help="write every run and the summary here")
@@ -55,6 +57,7 @@ def run_one(scene, spec, split: str, seed: int, args) -> dict:
     """Train one model, classify its test pixels, and return the figures."""
     config = TrainConfig(model=spec.name, epochs=args.epochs, batch_size=STUDY["batch_size"], lr=STUDY["lr"],
                          train_fraction=STUDY["train_fraction"], split=split, seed=seed, device=args.device,
+                         lr_schedule=args.lr_schedule,
                          hyper=study_hyper(spec, args.plugin_defaults))
     start = time.perf_counter()
     model = train_model(scene, config)
@@ -66,6 +69,7 @@ def run_one(scene, spec, split: str, seed: int, args) -> dict:
                          mask=mask.reshape(scene.shape[:2]), confidence=False)
     report = classification_report(scene.labels.ravel()[test], pred.class_map.ravel()[test], scene.classes)
     return {"model": spec.name, "split": split, "seed": seed, "epochs": len(model.history or []),
+            "lr_schedule": args.lr_schedule,
             "oa": report["oa"], "aa": report["aa"], "kappa": report["kappa"],
             "engine_oa": (model.metrics or {}).get("oa"), "train_s": train_s, "predict_s": pred.seconds,
             "predict_method": pred.method, "n_train": int(len(model.split.train)), "n_test": int(len(test)),

@@ -114,6 +114,9 @@ class _Loop:
         self.net, self.kind, self.config, self.device = net, input_kind, config, device
         self.progress, self.cancel = progress, cancel
         self.optimizer = torch.optim.Adam(net.parameters(), lr=float(config.lr))
+        self.scheduler = None
+        if getattr(config, "lr_schedule", "constant") == "cosine":
+            self.scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(self.optimizer, T_max=int(config.epochs))
         self.loss_fn = nn.CrossEntropyLoss()
         self.precision = Precision(device, config.amp)
         self.step, self.total, self.clock, self.cancelled = 0, 0, EtaClock(1), False
@@ -135,6 +138,8 @@ class _Loop:
             report(self.progress, ProgressEvent(
                 "batch", self.step, self.total, f"epoch {epoch}, batch {batch}", self.clock.eta(self.step),
                 {"epoch": epoch, "batch": batch, "loss": loss}))
+        if self.scheduler is not None:
+            self.scheduler.step()
         val_acc = None
         if val_ds is not None:
             pred = predict_dataset(self.net, val_ds, self.kind, self.device, self.config)
@@ -157,13 +162,12 @@ def predict_dataset(net: nn.Module, dataset: PatchDataset, input_kind, device: t
                     progress: Optional[ProgressCallback] = None) -> np.ndarray:
     """Output indices for every item of ``dataset``, in order, in eval mode without gradients."""
     net.to(device).eval()
-    precision = Precision(device, config.amp)
     loader = make_loader(dataset, max(1, int(config.batch_size)) * 2, device)
     out = []
     with torch.inference_mode():
         for i, (patches, _) in enumerate(loader, 1):
-            with precision.autocast():
-                logits = net(to_model_input(patches, input_kind).to(device, non_blocking=True))
+            # full precision: a bfloat16 forward pass can flip close calls, and this is what is reported
+            logits = net(to_model_input(patches, input_kind).to(device, non_blocking=True))
             out.append(logits.argmax(1).cpu().numpy())
             if progress is not None:
                 report(progress, ProgressEvent("evaluate", i, len(loader), "testing"))

@@ -52,6 +52,8 @@ class TrainConfig:
         Fit the preprocessing on the whole scene's valid pixels (``"scene"``) or the training pixels.
     amp : bool
         Mixed precision on CUDA (bfloat16 where supported, else float16 with gradient scaling).
+    lr_schedule : str
+        ``"constant"`` (the study's) or ``"cosine"`` (the rate decays from ``lr`` to 0 over the epochs).
     """
 
     model: str
@@ -67,6 +69,7 @@ class TrainConfig:
     hyper: dict = field(default_factory=dict)
     pca_fit: str = "scene"
     amp: bool = True
+    lr_schedule: str = "constant"
 
     def to_dict(self) -> dict:
         """Plain values, as saved in the model file."""
@@ -204,6 +207,8 @@ def _check_config(config: TrainConfig, scene) -> None:
         raise TrainingError(f"unknown split '{config.split}' (use random or disjoint)")
     if config.split == "disjoint" and config.train_per_class is not None:
         raise TrainingError("a disjoint split takes a training fraction, not a count per class")
+    if config.lr_schedule not in ("constant", "cosine"):
+        raise TrainingError(f"unknown learning-rate schedule '{config.lr_schedule}' (use constant or cosine)")
     if config.pca_fit not in ("scene", "train"):
         raise TrainingError(f"pca_fit must be 'scene' or 'train', got '{config.pca_fit}'")
 

@@ -43,6 +43,8 @@ def _add_train(sub) -> None:
     p.add_argument("--epochs", type=int, default=None, help="training epochs")
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--lr", type=float, default=1e-3, help="learning rate")
+    p.add_argument("--lr-schedule", choices=("constant", "cosine"), default="constant",
+                   help="keep the learning rate (the study's choice) or decay it to 0 on a cosine")
     size = p.add_mutually_exclusive_group()
     size.add_argument("--train-fraction", type=float, default=None,
                       help="share of the labelled pixels of each class used for training (default 0.1)")
@@ -211,7 +213,8 @@ def parse_overrides(spec, items: list[str]) -> dict:
 
 
 def _config_kwargs(args: argparse.Namespace, hyper: dict) -> dict:
-    kwargs = dict(model=args.model, batch_size=args.batch_size, lr=args.lr, split=args.split,
+    kwargs = dict(model=args.model, batch_size=args.batch_size, lr=args.lr, lr_schedule=args.lr_schedule,
+                  split=args.split,
                   val_fraction=args.val_fraction, seed=args.seed, device=args.device, hyper=hyper)
     if args.epochs is not None:
         kwargs["epochs"] = args.epochs
