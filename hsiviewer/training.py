@@ -53,7 +53,8 @@ class TrainConfig:
     amp : bool
         Mixed precision on CUDA (bfloat16 where supported, else float16 with gradient scaling).
     lr_schedule : str
-        ``"constant"`` (the study's) or ``"cosine"`` (the rate decays from ``lr`` to 0 over the epochs).
+        ``"cosine"`` (the rate decays from ``lr`` to 0 over the epochs; the default, 98.98 % OA against
+        98.35 % on Indian Pines, see bench/README.md) or ``"constant"`` (the HybridSN study's).
     """
 
     model: str
@@ -69,7 +70,7 @@ class TrainConfig:
     hyper: dict = field(default_factory=dict)
     pca_fit: str = "scene"
     amp: bool = True
-    lr_schedule: str = "constant"
+    lr_schedule: str = "cosine"
 
     def to_dict(self) -> dict:
         """Plain values, as saved in the model file."""

@@ -43,8 +43,8 @@ def _add_train(sub) -> None:
     p.add_argument("--epochs", type=int, default=None, help="training epochs")
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--lr", type=float, default=1e-3, help="learning rate")
-    p.add_argument("--lr-schedule", choices=("constant", "cosine"), default="constant",
-                   help="keep the learning rate (the study's choice) or decay it to 0 on a cosine")
+    p.add_argument("--lr-schedule", choices=("constant", "cosine"), default="cosine",
+                   help="decay the learning rate to 0 on a cosine (default) or keep it (the study's choice)")
     size = p.add_mutually_exclusive_group()
     size.add_argument("--train-fraction", type=float, default=None,
                       help="share of the labelled pixels of each class used for training (default 0.1)")
