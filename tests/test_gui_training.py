@@ -58,6 +58,7 @@ def window(qtbot, errors, crop_path, tmp_path, monkeypatch):
     win.tools = tools
     win.show()
     qtbot.waitExposed(win)
+    tools.actions["train"].trigger()  # Model ▸ Train… opens the training and results docks
     assert win.open_scene(crop_path) is not None
     yield win
     tools.controller.shutdown()
@@ -300,7 +301,7 @@ def test_settings_layout_and_recent_files_are_remembered(qtbot, window, crop_pat
     panel.seed.setValue(7)
     panel.train_button.click()
     wait_idle(qtbot, window)
-    window.tools.train_dock.hide()
+    window.tools.results_dock.hide()
     window.close()
     saved = window.tools.store.training_settings()
     assert saved["model"] == "se_resnet" and saved["seed"] == 7 and saved["hyper"]["base_width"] == 8
@@ -309,4 +310,29 @@ def test_settings_layout_and_recent_files_are_remembered(qtbot, window, crop_pat
     qtbot.addWidget(again)
     tools = getattr(again, "model_tools", None) or install(again)
     assert tools.panel.settings() == panel.settings()
-    assert not again.docks["Training"].isVisibleTo(again)
+    assert again.docks["Training"].isVisibleTo(again) and not again.docks["Results"].isVisibleTo(again)
+
+
+def test_settings_store_is_temporary_outside_the_app_and_per_user_inside(qtbot, tmp_path, monkeypatch):
+    from PySide6.QtCore import QCoreApplication, QSettings
+    from hsiviewer.gui.settings_store import MAX_RECENT, SettingsStore
+    monkeypatch.delenv("HSIVIEWER_SETTINGS", raising=False)
+    store = SettingsStore()  # the test's QApplication is not hsiviewer's: nothing persists
+    assert not store.persistent and "hsiviewer-settings-" in store.path
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "user"))
+    name = QCoreApplication.applicationName()
+    QCoreApplication.setApplicationName("hsiviewer")
+    try:
+        store = SettingsStore()
+    finally:
+        QCoreApplication.setApplicationName(name)
+    assert store.persistent and store.path.startswith(str(tmp_path / "user"))
+    files = []
+    for i in range(MAX_RECENT + 2):
+        files.append(tmp_path / f"scene{i}.npz")
+        files[-1].write_bytes(b"")
+        store.add_recent_file(files[-1])
+    files[-1].unlink()  # gone files are not offered
+    assert store.recent_files() == [str(f) for f in files[-2:-MAX_RECENT - 1:-1]]
+    store.qsettings.setValue("training/last", "{not json")
+    assert store.training_settings() == {}

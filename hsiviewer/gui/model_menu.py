@@ -40,14 +40,19 @@ class ModelTools(QObject):
         self.train_dock = window.add_dock(self.panel, "Training", area)
         self.results_dock = window.add_dock(self.results, "Results", area)
         window.splitDockWidget(self.train_dock, self.results_dock, Qt.Orientation.Horizontal)
-        window.resizeDocks([self.train_dock, self.results_dock], [900, 500], Qt.Orientation.Horizontal)
+        window.resizeDocks([self.train_dock, self.results_dock], [780, 820], Qt.Orientation.Horizontal)
         window.resizeDocks([self.train_dock], [360], Qt.Orientation.Vertical)
+        # The viewer stays as it was until the user opens the panel (Model ▸ Train…); a saved
+        # layout (restored below) brings the docks back where the user left them.
+        self.train_dock.hide()
+        self.results_dock.hide()
         self.actions: dict[str, QAction] = {}
         self._build_model_menu()
         self._build_recent_scenes()
         session = self.controller.session
         for signal in (session.busy_changed, session.model_changed, session.prediction_changed):
             signal.connect(self._sync_actions)
+        session.model_changed.connect(lambda model: model is not None and self.results_dock.show())
         window.scene_changed.connect(self._on_scene)
         self._sync_actions()
         store.restore_window(window)
@@ -126,8 +131,9 @@ class ModelTools(QObject):
 
     # --- reactions ----------------------------------------------------------------------
     def show_training(self) -> None:
-        """Show and raise the training panel."""
+        """Show and raise the training panel (and the results beside it)."""
         self.train_dock.show()
+        self.results_dock.show()
         self.train_dock.raise_()
         self.panel.train_button.setFocus()
 

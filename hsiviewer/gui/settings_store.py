@@ -1,18 +1,27 @@
 """What the app remembers between runs: window layout, recent files, last training settings.
 
-Everything goes through one :class:`QSettings` file. By default it is the per-user location Qt
-chooses for organisation and application ``hsiviewer``; the environment variable
-``HSIVIEWER_SETTINGS`` names another INI file instead (tests and portable installs use it).
+Everything goes through one :class:`QSettings` INI file:
+
+* the file named by ``path``, or by the environment variable ``HSIVIEWER_SETTINGS`` (tests and
+  portable installs use it);
+* else, when the running application is hsiviewer's (``hsiviewer gui`` names it so), the per-user
+  file Qt chooses for organisation and application ``hsiviewer``;
+* else (the window embedded in another Qt application, a test run under pytest-qt) a temporary
+  file that is dropped at exit, so that nothing leaks into, or is read from, the user's settings.
 """
 from __future__ import annotations
 
 import json
 import os
+import tempfile
 from pathlib import Path
+from typing import Optional
 
-from PySide6.QtCore import QByteArray, QSettings
+from PySide6.QtCore import QByteArray, QCoreApplication, QSettings
 
 ENV_VAR = "HSIVIEWER_SETTINGS"
+#: The application (and organisation) name that ``hsiviewer gui`` gives its QApplication.
+APP_NAME = "hsiviewer"
 MAX_RECENT = 10
 
 
@@ -22,16 +31,24 @@ class SettingsStore:
     Parameters
     ----------
     path : str or Path, optional
-        An INI file to use; default: ``$HSIVIEWER_SETTINGS``, else Qt's per-user settings.
+        An INI file to use; default: ``$HSIVIEWER_SETTINGS``, else see the module docstring.
     """
 
     def __init__(self, path: str | Path | None = None) -> None:
         path = path or os.environ.get(ENV_VAR)
+        self._scratch: Optional[tempfile.TemporaryDirectory] = None
+        if not path and QCoreApplication.applicationName() != APP_NAME:
+            self._scratch = tempfile.TemporaryDirectory(prefix="hsiviewer-settings-")
+            path = Path(self._scratch.name) / "settings.ini"
         if path:
             self.qsettings = QSettings(str(path), QSettings.Format.IniFormat)
         else:
-            self.qsettings = QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope,
-                                       "hsiviewer", "hsiviewer")
+            self.qsettings = QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, APP_NAME, APP_NAME)
+
+    @property
+    def persistent(self) -> bool:
+        """False when the settings live in a temporary file (not hsiviewer's own application)."""
+        return self._scratch is None
 
     @property
     def path(self) -> str:

@@ -30,13 +30,14 @@ class TrainingCurves(pg.GraphicsLayoutWidget):
             plot.showGrid(x=True, y=True, alpha=0.3)
             plot.setMenuEnabled(False)
         self.acc_plot.setYRange(0, 100, padding=0.02)
-        self.acc_plot.addLegend(offset=(-5, -5), labelTextSize="8pt")
+        legend = self.acc_plot.addLegend(offset=(-5, -5), labelTextSize="8pt")  # bottom right: late epochs are high
+        legend.setColumnCount(2)
         self.loss_curve = self.loss_plot.plot(pen=LOSS_PEN, symbol="o", symbolSize=5, symbolBrush=LOSS_PEN.color())
         self.train_acc_curve = self.acc_plot.plot(pen=TRAIN_PEN, symbol="o", symbolSize=5,
                                                   symbolBrush=TRAIN_PEN.color(), name="train")
         self.val_acc_curve = self.acc_plot.plot(pen=VAL_PEN, symbol="s", symbolSize=5,
                                                 symbolBrush=VAL_PEN.color(), name="validation")
-        self.setMinimumHeight(160)
+        self.setMinimumHeight(110)
         self.clear_curves()
 
     def clear_curves(self, epochs: int = 0) -> None:
@@ -68,6 +69,11 @@ class TrainingCurves(pg.GraphicsLayoutWidget):
             self._val_x.append(epoch)
             self._val.append(100 * float(record["val_acc"]))
             self.val_acc_curve.setData(self._val_x, self._val)
+
+    @property
+    def epochs_drawn(self) -> int:
+        """How many epochs have points on the plots."""
+        return len(self._epochs)
 
     def show_history(self, history: list[dict]) -> None:
         """Draw a finished run's history (a model opened from a file)."""

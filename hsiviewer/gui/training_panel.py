@@ -26,6 +26,7 @@ from .training_curves import TrainingCurves
 
 SPLITS = (("Random pixels (stratified)", "random"), ("Spatially disjoint blocks", "disjoint"))
 AMOUNTS = (("Share of each class", "fraction"), ("Pixels per class", "per_class"))
+SCHEDULES = (("Cosine decay to 0", "cosine"), ("Constant", "constant"))
 PROGRESS_STEPS = 1000
 LOG_LINES = 2000
 
@@ -137,6 +138,7 @@ class TrainingPanel(QWidget):
         validator = QDoubleValidator(1e-12, 10.0, 12, self.lr)
         validator.setNotation(QDoubleValidator.Notation.ScientificNotation)
         self.lr.setValidator(validator)
+        self.lr_schedule = _combo(SCHEDULES)
         self.device = _combo(detected_devices())
         self.train_button = QPushButton("Train")
         self.cancel_button = QPushButton("Cancel")
@@ -144,6 +146,8 @@ class TrainingPanel(QWidget):
         self.progress = QProgressBar()
         self.progress.setRange(0, PROGRESS_STEPS)
         self.progress.setTextVisible(True)
+        self.progress_text = QLabel()  # beside the bar: text inside it is half hidden by the chunk
+        self.progress_text.setMinimumWidth(230)
         self.status = QLabel("Ready")
         self.status.setWordWrap(True)
         self.curves = TrainingCurves()
@@ -151,6 +155,7 @@ class TrainingPanel(QWidget):
         self.log.setReadOnly(True)
         self.log.setMaximumBlockCount(LOG_LINES)
         self.log.setPlaceholderText("Per-epoch metrics appear here.")
+        self.log.setMinimumHeight(48)
 
     def _build_layout(self) -> None:
         model_box = QGroupBox("Model")
@@ -169,6 +174,7 @@ class TrainingPanel(QWidget):
         run_form.addRow("Epochs", self.epochs)
         run_form.addRow("Batch size", self.batch_size)
         run_form.addRow("Learning rate", self.lr)
+        run_form.addRow("Rate schedule", self.lr_schedule)
         run_form.addRow("Device", self.device)
         self._run_form = run_form
         settings = QWidget()
@@ -189,7 +195,10 @@ class TrainingPanel(QWidget):
         left.addWidget(scroll, 1)
         left.addLayout(buttons)
         right = QVBoxLayout()
-        right.addWidget(self.progress)
+        bar = QHBoxLayout()
+        bar.addWidget(self.progress, 1)
+        bar.addWidget(self.progress_text)
+        right.addLayout(bar)
         right.addWidget(self.status)
         right.addWidget(self.curves, 3)
         right.addWidget(self.log, 1)
@@ -244,7 +253,8 @@ class TrainingPanel(QWidget):
             lr=self.learning_rate(), train_fraction=self.train_fraction.value(),
             train_per_class=self.train_per_class.value() if per_class else None,
             split=self.split_method.currentData(), val_fraction=self.val_fraction.value(), seed=self.seed.value(),
-            device=self.device.currentData(), hyper=self.hyper_form.values())
+            device=self.device.currentData(), hyper=self.hyper_form.values(),
+            lr_schedule=self.lr_schedule.currentData())
 
     def settings(self) -> dict:
         """The fields as plain values (what is remembered between runs)."""
@@ -252,7 +262,8 @@ class TrainingPanel(QWidget):
                 "split": self.split_method.currentData(), "amount": self.amount_kind.currentData(),
                 "train_fraction": self.train_fraction.value(), "train_per_class": self.train_per_class.value(),
                 "val_fraction": self.val_fraction.value(), "seed": self.seed.value(), "epochs": self.epochs.value(),
-                "batch_size": self.batch_size.value(), "lr": self.lr.text(), "device": self.device.currentData()}
+                "batch_size": self.batch_size.value(), "lr": self.lr.text(), "lr_schedule": self.lr_schedule.currentData(),
+                "device": self.device.currentData()}
 
     def apply_settings(self, settings: dict) -> None:
         """Fill the fields from :meth:`settings` output; unknown or unfit entries are skipped."""
@@ -262,6 +273,7 @@ class TrainingPanel(QWidget):
         _select(self.split_method, settings.get("split"))
         _select(self.amount_kind, settings.get("amount"))
         _select(self.device, settings.get("device"))
+        _select(self.lr_schedule, settings.get("lr_schedule"))
         for name in ("train_fraction", "train_per_class", "val_fraction", "seed", "epochs", "batch_size"):
             value = settings.get(name)
             if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -278,7 +290,7 @@ class TrainingPanel(QWidget):
         busy = bool(job_name)
         for widget in (self.train_button, self.architecture, self.hyper_form, self.split_method,
                        self.amount_kind, self.train_fraction, self.train_per_class, self.val_fraction, self.seed,
-                       self.epochs, self.batch_size, self.lr, self.device):
+                       self.epochs, self.batch_size, self.lr, self.lr_schedule, self.device):
             widget.setEnabled(not busy)
         if not busy:
             self._sync_amount()
@@ -293,9 +305,9 @@ class TrainingPanel(QWidget):
         """Clear the curves and progress for a new training run."""
         self.curves.clear_curves(config.epochs)
         self.progress.setValue(0)
-        self.progress.setFormat("%p%")
+        self.progress_text.clear()
         self.log_line(f"— training {config.model}: {config.epochs} epochs, batch {config.batch_size}, "
-                      f"lr {config.lr:g}, {config.split} split, seed {config.seed}, device {config.device}")
+                      f"lr {config.lr:g} ({config.lr_schedule}), {config.split} split, seed {config.seed}, device {config.device}")
 
     def log_line(self, text: str) -> None:
         """Append a line to the log."""
@@ -306,15 +318,16 @@ class TrainingPanel(QWidget):
         self.progress.setValue(int(round(event.fraction * PROGRESS_STEPS)))
         eta = f" · ETA {format_eta(event.eta_s)}" if event.eta_s is not None else ""
         if event.stage == "batch":
-            self.progress.setFormat(f"%p% · {event.message}{eta}")
+            text = event.message
         elif event.stage == "epoch":
-            self.progress.setFormat(f"%p% · epoch {event.done}/{event.total}{eta}")
+            text = f"epoch {event.done}/{event.total} done"
             self.curves.add_epoch(event.metrics)
             self.log_line(event.message)
         elif event.stage == "evaluate":
-            self.progress.setFormat(f"testing %p%{eta}")
+            text = "testing"
         else:
-            self.progress.setFormat(f"{event.stage} %p% · {event.message}{eta}")
+            text = f"{event.stage}: {event.message}"
+        self.progress_text.setText(text + eta)
 
     def finish(self, text: str) -> None:
         """Show ``text`` as the outcome of the job that ended."""
