@@ -29,6 +29,7 @@ from .image_view import SceneView
 from .layer_model import ClassLayer, LayerStack
 from .layers_panel import LayersPanel
 from .menus import build_menus
+from .model_menu import install as install_model_tools
 from .pins import PinnedPixels
 from .pixel_info import describe_pixel
 from .renderer import DisplayRenderer
@@ -96,6 +97,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(self.pixel_label, 1)
         self.menus = build_menus(self)
         self._connect()
+        self.model_tools = install_model_tools(self)  # training, results and the Model menu
 
     def _connect(self) -> None:
         self.display_state.changed.connect(self._refresh_image)
