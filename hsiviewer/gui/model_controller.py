@@ -53,7 +53,6 @@ class ModelController(QObject):
         self.panel = TrainingPanel(registry)
         self.results = ResultsPanel()
         self.job: Optional[QtJob] = None
-        self.last_job: Optional[QtJob] = None
         self._job_scene = None
         self.panel.apply_settings(store.training_settings())
         self.panel.train_requested.connect(self.train)
@@ -99,7 +98,7 @@ class ModelController(QObject):
 
     # --- jobs ---------------------------------------------------------------------------
     def _start(self, job: QtJob, on_finished: Callable) -> None:
-        self.job = self.last_job = job
+        self.job = job
         self._job_scene = self.window.scene
         job.progress.connect(self.panel.show_progress)
         job.finished.connect(on_finished)
