@@ -73,7 +73,7 @@ def test_cancel_stops_within_a_batch_and_returns_a_usable_model(tmp_path, regist
 def test_progress_validation_and_best_epoch(registry):
     events = []
     model = train_model(synthetic_scene(), TrainConfig("tiny_patch", epochs=4, batch_size=64, train_fraction=0.4,
-                                                       val_fraction=0.25), registry=registry,
+                                                       val_fraction=0.25, lr_schedule="constant"), registry=registry,
                         progress=events.append)
     epochs = [e for e in events if e.stage == "epoch"]
     assert [e.metrics["epoch"] for e in epochs] == [1, 2, 3, 4] and epochs[-1].total == 4
@@ -155,7 +155,30 @@ def test_hybridsn_beats_chance_on_indian_pines(indian_pines_dir):
         pytest.skip("the HybridSN plugin is not installed")
     scene = indian_pines_crop(indian_pines_dir, slice(0, 60), slice(0, 60))
     model = train_model(scene, TrainConfig(name, epochs=5, train_fraction=0.2, device="cpu",
+                                           lr_schedule="constant",  # a 5-epoch cosine barely moves
                                            hyper={"patch_size": 11, "pca_components": 15}), registry=registry)
     majority = _majority_share(scene.labels, model.split.test)
     print(f"\nHybridSN, 5 epochs on a 60x60 crop: OA {model.metrics['oa']:.3f}, majority class {majority:.3f}")
     assert model.metrics["oa"] > majority + 0.2
+
+
+def test_cosine_schedule_decays_the_learning_rate_to_zero(registry):
+    from hsiviewer import _torch_fit
+    seen = []
+    original = _torch_fit._Loop._train_batch
+
+    def spy(self, patches, targets):
+        seen.append(self.optimizer.param_groups[0]["lr"])
+        return original(self, patches, targets)
+
+    _torch_fit._Loop._train_batch = spy
+    try:
+        train_model(synthetic_scene(), TrainConfig("tiny_patch", epochs=4, batch_size=512, train_fraction=0.4,
+                                                   lr=1e-3, lr_schedule="cosine"), registry=registry)
+    finally:
+        _torch_fit._Loop._train_batch = original
+    per_epoch = sorted(set(seen), reverse=True)
+    assert per_epoch[0] == pytest.approx(1e-3) and len(per_epoch) == 4
+    assert per_epoch == pytest.approx([1e-3 * (1 + np.cos(np.pi * e / 4)) / 2 for e in range(4)])
+    with pytest.raises(TrainingError, match="schedule"):
+        train_model(synthetic_scene(), TrainConfig("tiny_patch", lr_schedule="step"), registry=registry)
