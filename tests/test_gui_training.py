@@ -164,7 +164,9 @@ def test_training_runs_in_a_worker_while_the_event_loop_ticks(qtbot, window, err
     print(f"\nevent loop during {end - start:.2f} s of training: {len(during)} ticks of a 10 ms timer, "
           f"max gap {1000 * gaps.max():.0f} ms, median {1000 * np.median(gaps):.1f} ms")
     assert not errors
-    assert gaps.max() < 0.25 and len(during) > (end - start) / 0.05
+    # the GUI never freezes: ticks keep coming (median near the 10 ms period); the bound on the longest
+    # gap leaves room for a loaded 2-core CI machine, where the worker and other processes compete
+    assert np.median(gaps) < 0.03 and gaps.max() < 0.5 and len(during) > (end - start) / 0.05
     stages = {e.stage for e in events}
     assert {"batch", "epoch"} <= stages
     assert list(panel.curves.loss_curve.getData()[0]) == list(range(1, epochs + 1))
