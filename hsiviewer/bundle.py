@@ -62,6 +62,9 @@ class TrainedModel:
         the :class:`~hsiviewer.training.TrainConfig` as a dict.
     source_path : Path or None
         The file it was loaded from.
+    test_predictions : ndarray or None
+        The label ids predicted for ``split.test``, in that order, by the training run's evaluation
+        (not saved in the model file: a loaded model recomputes them with :func:`predict_scene`).
     fit_data : (X, y) or None
         For framework ``"sklearn"``: the preprocessed training spectra and their class indices, which
         the model file keeps so that the estimator can be refitted on load.
@@ -85,6 +88,7 @@ class TrainedModel:
     train_config: dict = field(default_factory=dict)
     source_path: Optional[Path] = None
     fit_data: Optional[tuple] = None
+    test_predictions: Optional[np.ndarray] = None
 
     @property
     def patch_size(self) -> int:

@@ -94,6 +94,12 @@ def test_sklearn_baseline_on_indian_pines(indian_pines_dir, registry):
     majority = _majority_share(scene.labels, model.split.test)
     print(f"\nrandom forest on a 60x60 crop: OA {model.metrics['oa']:.3f}, majority class {majority:.3f}")
     assert model.metrics["oa"] > majority + 0.2
+    # the reported metrics are those of the map a user exports: the same classes as predict_scene
+    from hsiviewer.inference import predict_scene
+    test = np.asarray(model.split.test)
+    exported = predict_scene(model, scene).class_map.ravel()[test]
+    np.testing.assert_array_equal(model.test_predictions, exported)
+    assert model.metrics["oa"] == pytest.approx(np.mean(exported == scene.labels.ravel()[test]))
     assert len(model.history) == 1 and model.metrics["estimator_params"]["random_state"] == 0
 
 

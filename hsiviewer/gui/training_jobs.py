@@ -5,7 +5,6 @@ Plain functions of the core with the ``progress`` / ``cancel`` keywords that
 """
 from __future__ import annotations
 
-import dataclasses
 import threading
 from dataclasses import dataclass
 from typing import Optional
@@ -13,7 +12,6 @@ from typing import Optional
 import numpy as np
 
 from ..bundle import TrainedModel
-from ..inference import predict_scene
 from ..training import TrainConfig, train_model
 from .model_session import TestEvaluation, evaluate_map, split_fits
 
@@ -27,26 +25,17 @@ class TrainingOutcome:
 
 
 def train_and_evaluate(scene, config: TrainConfig, registry=None, progress=None, cancel=None) -> TrainingOutcome:
-    """Train (:func:`~hsiviewer.training.train_model`), then classify the split's test pixels.
+    """Train (:func:`~hsiviewer.training.train_model`) and keep its classes on the split's test pixels.
 
-    The second step runs the saved model through :func:`~hsiviewer.inference.predict_scene` on the test
-    pixels only, so that each cell of the confusion matrix knows its pixels. It is not cancellable
-    (a cancelled training still ends with its evaluation, as in the engine).
+    The engine classifies the test pixels through :func:`~hsiviewer.inference.predict_scene` and keeps
+    them on the model, so each cell of the confusion matrix knows its pixels without a second pass.
     """
     model = train_model(scene, config, registry=registry, progress=progress, cancel=cancel)
-    if not split_fits(model, scene):
+    if not split_fits(model, scene) or model.test_predictions is None:
         return TrainingOutcome(model, None)
-    mask = np.zeros(scene.n_rows * scene.n_cols, bool)
-    mask[model.split.test] = True
-
-    def relabel(event):
-        if progress is not None:
-            progress(dataclasses.replace(event, stage="evaluate", message="classifying the test pixels"))
-
-    device = config.device if model.framework == "torch" else "cpu"
-    pred = predict_scene(model, scene, method="patch", device=device, batch_size=max(256, 2 * config.batch_size),
-                         progress=relabel, mask=mask.reshape(scene.n_rows, scene.n_cols), confidence=False)
-    return TrainingOutcome(model, evaluate_map(model, scene, pred.class_map))
+    class_map = np.zeros(scene.n_rows * scene.n_cols, np.int64)
+    class_map[model.split.test] = model.test_predictions
+    return TrainingOutcome(model, evaluate_map(model, scene, class_map))
 
 
 def warm_up_imports() -> None:
