@@ -1,4 +1,8 @@
-"""The classical baseline: an RBF support vector machine on each pixel's spectrum (PCA components).
+"""The classical baseline: an RBF support vector machine on each pixel's standardised spectrum.
+
+No PCA by default: whitened PCA gives the low-variance (noisy) components the same weight as the
+first ones, which costs an RBF kernel about 11 points of OA on Indian Pines (70.9 % with 30 whitened
+components against 81.8 % on all 200 standardised bands, seed 0, 10 % training pixels).
 
 Confidence: the SVC is built without probabilities (``probability`` keeps its default False; the
 argument is deprecated in scikit-learn 1.9). Platt scaling would fit five internal cross-validated
@@ -17,9 +21,9 @@ from hsiviewer.models import InputKind, register_model
 GAMMA_WORDS = ("scale", "auto")
 
 
-@register_model("svm_rbf", description="RBF-kernel SVM on per-pixel PCA spectra (classical baseline)",
+@register_model("svm_rbf", description="RBF-kernel SVM on per-pixel standardised spectra (classical baseline)",
                 input_kind=InputKind.SPECTRUM, framework="sklearn", version="1.0",
-                defaults={"patch_size": 1, "pca_components": 30, "C": 100.0, "gamma": "scale"})
+                defaults={"patch_size": 1, "pca_components": None, "C": 100.0, "gamma": "scale"})
 def build(in_bands: int, n_classes: int, patch_size: int, C: float, gamma) -> SVC:
     """An unfitted ``SVC(kernel="rbf")``; ``gamma`` is ``"scale"``, ``"auto"`` or a positive number."""
     if isinstance(gamma, str) and gamma not in GAMMA_WORDS:
