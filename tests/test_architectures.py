@@ -183,7 +183,7 @@ def test_se_resnet_excitation_scales_the_branch_before_the_add():
 
 def test_svm_is_deterministic_and_checks_gamma():
     spec = REGISTRY.get("svm_rbf")
-    assert spec.defaults == {"patch_size": 1, "pca_components": 30, "C": 100.0, "gamma": "scale"}
+    assert spec.defaults == {"patch_size": 1, "pca_components": None, "C": 100.0, "gamma": "scale"}
     rng = np.random.default_rng(3)
     y = np.repeat(np.arange(3), 20)
     x = rng.normal(size=(60, 8)) + y[:, None] * 0.7
