@@ -7,6 +7,8 @@ import tempfile
 from pathlib import Path
 from typing import Iterator
 
+from .errors import ExportError
+
 
 @contextlib.contextmanager
 def atomic_path(target: str | Path, suffix: str | None = None) -> Iterator[Path]:
@@ -21,11 +23,20 @@ def atomic_path(target: str | Path, suffix: str | None = None) -> Iterator[Path]
     suffix : str, optional
         Suffix of the temporary file (defaults to the target's, so drivers that
         look at extensions still work).
+
+    Raises
+    ------
+    ExportError
+        When the target's folder does not exist or cannot be written to.
     """
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix or target.suffix + ".part",
-                               dir=target.parent)
+    if not target.parent.is_dir():
+        raise ExportError(f"the folder {target.parent} does not exist", target)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix or target.suffix + ".part",
+                                   dir=target.parent)
+    except OSError as exc:
+        raise ExportError(f"cannot write here ({exc.strerror})", target) from exc
     os.close(fd)
     tmp_path = Path(tmp)
     try:

@@ -203,6 +203,17 @@ def load_model(path: str | Path, registry=None) -> TrainedModel:
         train_config=meta.get("train_config") or {}, source_path=path, fit_data=fit_data)
 
 
+def read_split(path: str | Path) -> Optional[Split]:
+    """The train/test split saved in a model file, without rebuilding the model (None if it has none)."""
+    path = Path(path)
+    payload = _read_payload(path)
+    try:
+        meta = json.loads(payload["meta"])
+        return _split_from(meta.get("split"), payload.get("split") or {})
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelFileError(f"is a damaged model file ({type(exc).__name__}: {exc})", path) from exc
+
+
 def _read_payload(path: Path) -> dict:
     if not path.exists():
         raise ModelFileError("no such file", path)

@@ -2,7 +2,7 @@
 # Installs hsiviewer with its test extra (CPU build of torch first) and runs the test suite offscreen.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-python3 -m pip install -q "torch==2.13.0" 2>/dev/null || python3 -m pip install -q "torch>=2.1,<3"
+python3 -m pip install -q "torch==2.13.0" || python3 -m pip install -q "torch>=2.1,<3"
 python3 -m pip install -q -e ".[test]"
 export QT_QPA_PLATFORM=offscreen
 python3 -m pytest -q "$@"

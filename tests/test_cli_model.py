@@ -73,6 +73,13 @@ def test_evaluate_prints_the_metrics(work, capsys):
     pred = predict_scene(load_model(model), open_scene(scene), device="cpu").class_map
     labels = open_scene(scene).labels
     assert report["oa"] == pytest.approx(np.mean(pred[labels > 0] == labels[labels > 0]))
+    # --model: only the test pixels of the model's split, i.e. the figure the training reported
+    assert main(["evaluate", str(out), "--labels", str(scene), "--model", str(model), "--json"]) == 0
+    on_test = json.loads(capsys.readouterr().out)
+    trained = load_model(model)
+    test = np.asarray(trained.split.test)
+    assert on_test["oa"] == pytest.approx(np.mean(pred.ravel()[test] == labels.ravel()[test]))
+    assert on_test["oa"] == pytest.approx(trained.metrics["oa"])
 
 
 def test_plugins_lists_hybridsn(capsys):
@@ -142,3 +149,13 @@ def test_ctrl_c_sets_the_cancel_token_then_interrupts():
             assert token.cancelled  # the first Ctrl-C only asks the work to stop
             os.kill(os.getpid(), signal.SIGINT)
     assert signal.getsignal(signal.SIGINT) is before
+
+
+def test_train_refuses_an_output_folder_that_does_not_exist_before_training(tmp_path, capsys):
+    from hsiviewer import demo_scene_path
+    from hsiviewer.cli import main
+
+    code = main(["train", str(demo_scene_path()), "--model", "svm_rbf", "--out", str(tmp_path / "no" / "m.pt")])
+    err = capsys.readouterr().err
+    assert code == 2 and "does not exist" in err and "Traceback" not in err
+    assert not (tmp_path / "no").exists()

@@ -101,7 +101,7 @@ def berlin_labels(tmp_path: Path) -> tuple[Path, np.ndarray]:
 def test_export_map_round_trip_on_berlin(capsys, tmp_path, georef_dir):
     needs_label_reader()
     labels_path, labels = berlin_labels(tmp_path)
-    out = tmp_path / "out" / "berlin_map.tif"
+    out = tmp_path / "berlin_map.tif"
     code = main(["export-map", str(labels_path), "--like", str(georef_dir / BERLIN_TIF), "--out", str(out)])
     assert code == 0
     printed = capsys.readouterr().out

@@ -97,7 +97,6 @@ def test_picking_three_bands_shows_them_stretched_2_98(qtbot, window):
         low, high = percentile_levels(data, 2, 98)
         expected.append(apply_stretch(data, low, high))
     np.testing.assert_array_equal(window.view.image_item.image, np.dstack(expected))
-    assert "RGB " in window.status_text() or True
     panel.rgb_nm_spins[2].setValue(862.0)  # by wavelength: the nearest band
     assert window.display_state.rgb[2] == window.scene.band_for_wavelength(862.0)
 

@@ -8,12 +8,16 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import signal
 import sys
 import time
+from pathlib import Path
 from typing import Iterator
 
-from ..errors import HsiError, TrainingError
+import numpy as np
+
+from ..errors import ExportError, HsiError, ModelFileError, TrainingError
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
 
@@ -29,8 +33,10 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 # --- parsers ------------------------------------------------------------------------------------
 def _add_plugins(sub) -> None:
     p = sub.add_parser("plugins", help="list the model architectures and plugin load errors")
-    p.add_argument("--check", action="store_true", help="show the traceback of every plugin that failed")
-    p.add_argument("-v", "--verbose", action="store_true", help="same as --check")
+    p.add_argument("--check", action="store_true",
+                   help="also build every model and run it once on random data (dense path compared with "
+                        "per-patch); show tracebacks; exit 1 when any plugin fails")
+    p.add_argument("-v", "--verbose", action="store_true", help="show the traceback of every plugin that failed")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(handler=run_plugins)
 
@@ -39,6 +45,7 @@ def _add_train(sub) -> None:
     p = sub.add_parser("train", help="train a classifier on a scene with ground truth")
     p.add_argument("scene", help="the hyperspectral scene")
     p.add_argument("--labels", help="ground-truth raster (default: the labels stored with the scene)")
+    _add_variable(p)
     p.add_argument("--model", required=True, help="architecture name (see `hsiviewer plugins`)")
     p.add_argument("--epochs", type=int, default=None, help="training epochs")
     p.add_argument("--batch-size", type=int, default=128)
@@ -52,6 +59,8 @@ def _add_train(sub) -> None:
     p.add_argument("--split", choices=("random", "disjoint"), default="random",
                    help="random pixels, or spatially disjoint blocks (no train/test patch overlap)")
     p.add_argument("--val-fraction", type=float, default=0.0)
+    p.add_argument("--pca-fit", choices=("scene", "train"), default="scene",
+                   help="fit the PCA on the whole scene's valid pixels (default) or on the training pixels only")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", choices=DEVICES, default="auto")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
@@ -64,6 +73,7 @@ def _add_train(sub) -> None:
 def _add_predict(sub) -> None:
     p = sub.add_parser("predict", help="classify every pixel of a scene with a trained model")
     p.add_argument("scene")
+    _add_variable(p)
     p.add_argument("--model", required=True, help="model file written by `hsiviewer train`")
     p.add_argument("--out", required=True, help="class map GeoTIFF to write")
     p.add_argument("--confidence", help="also write the confidence (max probability) GeoTIFF here")
@@ -78,8 +88,13 @@ def _add_evaluate(sub) -> None:
     p = sub.add_parser("evaluate", help="compare a class map with ground truth")
     p.add_argument("map", help="class map raster")
     p.add_argument("--labels", required=True, help="ground-truth raster")
+    p.add_argument("--model", help="score only the test pixels of this model's split (the pixels it never saw)")
     p.add_argument("--json", action="store_true", help="print the full report as JSON")
     p.set_defaults(handler=run_evaluate)
+
+
+def _add_variable(p) -> None:
+    p.add_argument("--variable", help="for .mat / .npz scenes: the name of the variable holding the cube")
 
 
 # --- handlers -----------------------------------------------------------------------------------
@@ -88,6 +103,8 @@ def run_plugins(args: argparse.Namespace) -> int:
     from ..models.plugins import default_registry
 
     registry = default_registry()
+    if args.check:
+        registry.check_all()  # records build/run failures in registry.errors
     rows = [{"name": spec.name, "input_kind": _kind(spec.input_kind), "framework": spec.framework,
              "dense": bool(spec.dense), "version": spec.version, "defaults": dict(spec.defaults),
              "source": str(spec.source), "description": spec.description}
@@ -107,7 +124,9 @@ def run_plugins(args: argparse.Namespace) -> int:
         print(f"failed to load {err['source']}: {err['message']}")
         if args.check or args.verbose:
             print(err["traceback"].rstrip())
-    return 0
+    if args.check:
+        print(f"checked {len(rows)} model(s): " + (f"{len(errors)} problem(s)" if errors else "all build and run"))
+    return 1 if args.check and errors else 0
 
 
 def run_train(args: argparse.Namespace) -> int:
@@ -122,7 +141,9 @@ def run_train(args: argparse.Namespace) -> int:
     registry = default_registry()
     spec = registry.get(args.model)
     hyper = parse_overrides(spec, args.overrides)
-    scene = open_scene(args.scene, labels=args.labels)
+    for target in (args.out, args.report):
+        check_writable(target)  # before training, not after
+    scene = open_scene(args.scene, labels=args.labels, variable=args.variable)
     if scene.labels is None:
         raise TrainingError("has no ground truth; give one with --labels", args.scene)
     config = TrainConfig(**_config_kwargs(args, hyper))
@@ -158,8 +179,10 @@ def run_predict(args: argparse.Namespace) -> int:
     from ..progress import CancelToken
     from .progress_bar import ProgressBar
 
+    for target in (args.out, args.confidence):
+        check_writable(target)
     model = load_model(args.model)
-    scene = open_scene(args.scene)
+    scene = open_scene(args.scene, variable=args.variable)
     token = CancelToken()
     bar = ProgressBar()
     try:
@@ -192,7 +215,10 @@ def run_evaluate(args: argparse.Namespace) -> int:
     if class_map.shape != labels.shape:
         raise HsiError(f"the class map is {class_map.shape[0]} x {class_map.shape[1]} but the ground truth "
                        f"is {labels.shape[0]} x {labels.shape[1]}", args.map)
-    report = evaluate_maps(class_map, labels, classes)
+    mask = None
+    if args.model:
+        mask = _test_mask(args.model, labels.shape)
+    report = evaluate_maps(class_map, labels, classes, mask=mask)
     if args.json:
         print(json.dumps(report, indent=2, default=_json_default))
     else:
@@ -214,7 +240,7 @@ def parse_overrides(spec, items: list[str]) -> dict:
 
 def _config_kwargs(args: argparse.Namespace, hyper: dict) -> dict:
     kwargs = dict(model=args.model, batch_size=args.batch_size, lr=args.lr, lr_schedule=args.lr_schedule,
-                  split=args.split,
+                  split=args.split, pca_fit=args.pca_fit,
                   val_fraction=args.val_fraction, seed=args.seed, device=args.device, hyper=hyper)
     if args.epochs is not None:
         kwargs["epochs"] = args.epochs
@@ -296,3 +322,28 @@ def _json_default(value):
     if hasattr(value, "value"):
         return value.value
     return str(value)
+
+
+def check_writable(target) -> None:
+    """Raise ExportError when ``target`` (None: nothing to check) cannot be written."""
+    if target is None:
+        return
+    folder = Path(target).resolve().parent
+    if not folder.is_dir():
+        raise ExportError(f"the folder {folder} does not exist", target)
+    if not os.access(folder, os.W_OK):
+        raise ExportError(f"the folder {folder} is not writable", target)
+
+
+def _test_mask(model_path, shape) -> np.ndarray:
+    """(rows, cols) bool: the test pixels of the split saved in a model file."""
+    from ..bundle import read_split
+
+    split = read_split(model_path)
+    if split is None:
+        raise ModelFileError("holds no train/test split to restrict the evaluation to", model_path)
+    mask = np.zeros(shape[0] * shape[1], bool)
+    if len(split.test) and int(np.max(split.test)) >= mask.size:
+        raise ModelFileError(f"its split does not fit a {shape[0]} x {shape[1]} ground truth", model_path)
+    mask[np.asarray(split.test, np.int64)] = True
+    return mask.reshape(shape)

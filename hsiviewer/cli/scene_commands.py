@@ -31,6 +31,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("info", help="print the size, bands, georeferencing and classes of a scene")
     p.add_argument("scene")
     p.add_argument("--labels", help="ground-truth raster whose classes to count")
+    p.add_argument("--variable", help="for .mat / .npz scenes: the name of the variable holding the cube")
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.set_defaults(handler=run_info)
 
@@ -63,7 +64,7 @@ def run_gui(args: argparse.Namespace) -> int:
 def run_info(args: argparse.Namespace) -> int:
     """Print what :func:`scene_info` finds, as text or JSON."""
     from .. import open_scene
-    scene = open_scene(args.scene, labels=args.labels)
+    scene = open_scene(args.scene, labels=args.labels, variable=args.variable)
     info = scene_info(scene)
     print(json.dumps(info, indent=2) if args.json else format_info(info))
     return 0

@@ -181,7 +181,12 @@ class DisplayPanel(QWidget):
                 self.rgb_spins[channel].setValue(band + 1)
                 if self.scene.wavelengths is not None:
                     self.rgb_nm_spins[channel].setValue(float(self.scene.wavelengths[band]))
-            self.stretch_combo.setCurrentIndex(list(STRETCH_NAMES).index(state.stretch))
+            # manual levels are set on one band's histogram: not offered for RGB, where the renderer
+            # falls back to the percentile stretch, which is then what the combo shows
+            kinds = list(STRETCH_NAMES)
+            self.stretch_combo.model().item(kinds.index("manual")).setEnabled(state.mode == "band")
+            shown = "percentile" if state.mode == "rgb" and state.stretch == "manual" else state.stretch
+            self.stretch_combo.setCurrentIndex(kinds.index(shown))
             self.low_spin.setValue(state.percentiles[0])
             self.high_spin.setValue(state.percentiles[1])
             self.k_spin.setValue(state.k)

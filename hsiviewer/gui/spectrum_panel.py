@@ -90,7 +90,7 @@ class SpectrumPanel(QWidget):
             return
         x, _, _ = spectrum_axis(self.scene)
         values = spectrum_values(self.scene, row, col)
-        self.live_curve.setData(x, values, connect=spectrum_connect(x, values))
+        self.live_curve.setData(x, values, connect=spectrum_connect(x, values), **point_symbols(x, "#bbbbbb"))
 
     def hide_live(self) -> None:
         """Remove the live curve (the cursor left the scene)."""
@@ -119,5 +119,17 @@ class SpectrumPanel(QWidget):
             if key not in self.pinned_curves:
                 values = spectrum_values(self.scene, pin.row, pin.col)
                 curve = self.plot.plot(x, values, pen=pg.mkPen(pin.color, width=2), name=pin.name,
-                                       connect=spectrum_connect(x, values))
+                                       connect=spectrum_connect(x, values), **point_symbols(x, pin.color))
                 self.pinned_curves[key] = curve
+
+
+#: Below this many bands every band is also drawn as a dot, so a lone good band (or a 1-band
+#: scene), which a line cannot show, stays visible.
+DOTS_BELOW_BANDS = 24
+
+
+def point_symbols(x: np.ndarray, color) -> dict:
+    """Keyword arguments for ``PlotDataItem``: dots at each band for scenes with few bands."""
+    if len(x) >= DOTS_BELOW_BANDS:
+        return {"symbol": None}
+    return {"symbol": "o", "symbolSize": 6, "symbolBrush": color, "symbolPen": color}
