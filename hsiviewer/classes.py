@@ -1,6 +1,7 @@
 """Class tables: the names and colours of the classes of a label or class-map raster."""
 from __future__ import annotations
 
+import colorsys
 import json
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping
@@ -22,10 +23,19 @@ UNCLASSIFIED = 0
 
 
 def default_color(class_id: int) -> Color:
-    """The palette colour of ``class_id`` (black for 0, then cycling the palette)."""
+    """The default colour of ``class_id``: black for 0, the palette for 1..24, then distinct hues.
+
+    Past the palette, hues step by the golden angle (and lightness alternates), so that ids far
+    apart, e.g. 12 and 300 of a uint16 map, do not share a colour as a cycling palette would make them.
+    """
     if class_id == UNCLASSIFIED:
         return (0, 0, 0)
-    return PALETTE[(class_id - 1) % len(PALETTE)]
+    if class_id <= len(PALETTE):
+        return PALETTE[class_id - 1]
+    hue = (class_id * 0.618033988749895) % 1.0
+    value = 0.95 if class_id % 2 else 0.7
+    rgb = colorsys.hsv_to_rgb(hue, 0.75, value)
+    return tuple(int(round(255 * c)) for c in rgb)
 
 
 @dataclass
