@@ -20,10 +20,28 @@ class CancelToken:
 
     def __init__(self) -> None:
         self._event = threading.Event()
+        self._abort = threading.Event()
 
     def cancel(self) -> None:
-        """Ask the work to stop."""
+        """Ask the work to stop (training still evaluates the model it keeps)."""
         self._event.set()
+
+    def abort(self) -> None:
+        """Ask the work to stop and drop its result: also skips the evaluation after training."""
+        self._abort.set()
+        self._event.set()
+
+    @property
+    def aborted(self) -> bool:
+        """True once :meth:`abort` was called."""
+        return self._abort.is_set()
+
+    def abort_view(self) -> "CancelToken":
+        """A token that reads as cancelled only once this one is aborted (for the work after a cancel)."""
+        view = CancelToken()
+        view._event = self._abort
+        view._abort = self._abort
+        return view
 
     @property
     def cancelled(self) -> bool:

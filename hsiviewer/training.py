@@ -16,7 +16,7 @@ import torch
 
 from .bundle import TrainedModel, build_net, sklearn_params
 from .classes import ClassTable
-from .errors import PluginError, TrainingError
+from .errors import Cancelled, PluginError, TrainingError
 from .metrics import classification_report
 from .patches import PatchDataset, pad_cube
 from .preprocess import Preprocessor
@@ -176,7 +176,8 @@ def train_model(scene, config: TrainConfig, registry=None, progress: Optional[Pr
         wavelengths=None if scene.wavelengths is None else [float(w) for w in scene.wavelengths],
         split=data.split, seed=int(config.seed), history=history,
         train_config=config.to_dict(), fit_data=fit_data)
-    model.test_predictions = predict_test_pixels(model, scene, str(device), progress)
+    model.test_predictions = predict_test_pixels(model, scene, str(device), progress,
+                                                 cancel.abort_view() if cancel is not None else None)
     test_truth = data.labels.ravel()[data.split.test]
     model.metrics = classification_report(test_truth, model.test_predictions, classes)
     model.metrics.update(extra, leakage=leakage(data.split, data.labels.shape, data.patch_size),
@@ -281,13 +282,15 @@ def _fit_sklearn(spec, hyper, config, data, progress, cancel):
     return est, [record], cancelled, (x, y), {"estimator_params": sklearn_params(est)}
 
 
-def predict_test_pixels(model: TrainedModel, scene, device: str,
-                        progress: Optional[ProgressCallback] = None) -> np.ndarray:
+def predict_test_pixels(model: TrainedModel, scene, device: str, progress: Optional[ProgressCallback] = None,
+                        cancel: Optional[CancelToken] = None) -> np.ndarray:
     """Label ids predicted for ``model.split.test`` (in that order), exactly as :func:`predict_scene` gives them.
 
     The evaluation goes through the same code as a whole-scene prediction (eval mode, full float32),
     so the reported metrics are those of the maps the user will export. The dense path is taken when
-    the plugin has one and the test pixels are not too sparse for it to pay.
+    the plugin has one and the test pixels are not too sparse for it to pay. ``cancel`` stops it
+    with :class:`~hsiviewer.errors.Cancelled` (training passes its token's :meth:`abort_view`: a plain
+    cancel keeps the evaluation of the model kept, an abort drops it).
     """
     from .inference import dense_available, predict_scene
 
@@ -301,7 +304,9 @@ def predict_test_pixels(model: TrainedModel, scene, device: str,
         report(progress, dataclasses.replace(event, stage="evaluate", message="classifying the test pixels"))
 
     pred = predict_scene(model, scene, method=method, device=device, batch_size=512, progress=relabel,
-                         mask=mask.reshape(scene.n_rows, scene.n_cols), confidence=False)
+                         mask=mask.reshape(scene.n_rows, scene.n_cols), confidence=False, cancel=cancel)
+    if pred.cancelled:
+        raise Cancelled("evaluation aborted")
     if model.framework == "torch":
         model.net = model.net.to("cpu").eval()
     return pred.class_map.ravel()[test].astype(np.int64)

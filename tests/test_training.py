@@ -70,6 +70,21 @@ def test_cancel_stops_within_a_batch_and_returns_a_usable_model(tmp_path, regist
         assert torch.equal(_predict(back, scene, np.array([5, 10]), np.array([3, 25])), logits)
 
 
+def test_abort_stops_training_and_skips_the_evaluation(registry):
+    from hsiviewer.errors import Cancelled
+    token, events = CancelToken(), []
+
+    def progress(event):
+        events.append(event)
+        if event.stage == "batch" and event.done == 3:
+            token.abort()  # what the GUI does when the window closes mid-training
+
+    with pytest.raises(Cancelled):
+        train_model(synthetic_scene(), TrainConfig("tiny_patch", epochs=5, batch_size=32, train_fraction=0.3),
+                    registry=registry, progress=progress, cancel=token)
+    assert len(batch_events(events)) == 3 and not [e for e in events if e.stage == "evaluate"]
+
+
 def test_progress_validation_and_best_epoch(registry):
     events = []
     model = train_model(synthetic_scene(), TrainConfig("tiny_patch", epochs=4, batch_size=64, train_fraction=0.4,

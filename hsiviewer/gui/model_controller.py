@@ -126,9 +126,9 @@ class ModelController(QObject):
             self.panel.finish(f"Cancelling {self.job.name.lower()}…")
 
     def shutdown(self, msecs: int = 30000) -> None:
-        """Cancel the running job and wait for its thread (before the window closes)."""
+        """Abort the running job (no evaluation after training) and wait for its thread (window closing)."""
         if self.job is not None:
-            self.job.cancel()
+            self.job.token.abort()
             self.job.wait(msecs)
 
     # --- training -----------------------------------------------------------------------
