@@ -60,6 +60,14 @@ class _Runner(QObject):
     @Slot()
     def run(self) -> None:
         try:
+            self._call()
+        finally:
+            # End the thread's event loop from the thread itself, so that QtJob.wait() works
+            # without the GUI event loop running (closing the window, tests).
+            self.thread().quit()
+
+    def _call(self) -> None:
+        try:
             result = self._fn(progress=self.report, cancel=self._token)
         except Cancelled:
             self.done.emit(None)
@@ -168,6 +176,11 @@ class QtJob(QObject):
 
     @Slot()
     def _on_thread_finished(self) -> None:
+        # QThread.finished arrives while the thread is still winding down. Join it here (PySide
+        # releases the interpreter lock in wait()) before any handler drops this job: destroying a
+        # QThread that is still finishing makes ~QThread wait for it while holding the interpreter
+        # lock the thread's last steps may need, a deadlock. It ends at once: finished was its last act.
+        self._thread.wait()
         # Emit results only once the thread is down, so a handler may start the next job at once.
         if self._outcome is not None:
             kind, args = self._outcome
