@@ -14,13 +14,7 @@ REGISTRY = default_registry()
 N_CLASSES = 5
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """Tiny tensors on a shared 2-core machine: OpenMP threads only contend (100x slower)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def small_input(kind: InputKind, bands: int, size: int, n: int = 2) -> torch.Tensor:

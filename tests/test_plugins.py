@@ -15,14 +15,7 @@ from hsiviewer.resources import shipped_plugins_dir
 SHIPPED = {"hybridsn", "mobilenet_v1", "mobilenet_v2", "mobilenet_v3", "se_resnet", "svm_rbf"}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """Tiny tensors on a shared 2-core machine: OpenMP threads only contend (100x slower)."""
-    import torch
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 TINY = """
