@@ -28,6 +28,7 @@ import torch
 from .atomic import atomic_path
 from .classes import ClassTable
 from .errors import ModelFileError, PluginError
+from .plain_json import dumps
 from .preprocess import Preprocessor
 from .splits import Split
 
@@ -136,15 +137,7 @@ def _meta(model: TrainedModel) -> dict:
             "wavelengths": None if model.wavelengths is None else [float(w) for w in model.wavelengths],
             "split": split, "seed": int(model.seed), "metrics": model.metrics, "history": model.history,
             "train_config": model.train_config, "preprocessor": pre}
-    return json.loads(json.dumps(meta, default=_plain))  # numpy numbers -> plain ones
-
-
-def _plain(value):
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    if hasattr(value, "value"):
-        return value.value
-    return str(value)
+    return json.loads(dumps(meta))  # numpy numbers -> plain ones
 
 
 def _split_tensors(split: Optional[Split]) -> dict:

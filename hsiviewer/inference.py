@@ -25,7 +25,7 @@ import numpy as np
 
 from .bundle import TrainedModel, check_scene
 from .errors import PluginError
-from .models.plugins import InputKind, default_registry
+from .models.plugins import default_registry
 from .progress import CancelToken, EtaClock, ProgressCallback, ProgressEvent, report
 from .scene import Scene
 

@@ -1,7 +1,6 @@
 """Accuracy figures of a classification: OA, AA, Cohen's kappa, per-class scores, confusion matrix."""
 from __future__ import annotations
 
-import json
 import warnings
 from typing import Optional
 
@@ -9,6 +8,7 @@ import numpy as np
 from sklearn.metrics import cohen_kappa_score, confusion_matrix, precision_recall_fscore_support
 
 from .classes import UNCLASSIFIED, ClassTable
+from .plain_json import dumps
 
 
 def classification_report(y_true, y_pred, classes: Optional[ClassTable] = None) -> dict:
@@ -103,12 +103,4 @@ def evaluate_maps(pred_map: np.ndarray, labels: np.ndarray, classes: Optional[Cl
 
 def report_to_json(report: dict) -> str:
     """A report as indented JSON (numpy numbers and arrays become plain ones)."""
-    return json.dumps(report, indent=2, default=_plain)
-
-
-def _plain(value):
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    if hasattr(value, "value"):  # an Enum such as InputKind
-        return value.value
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+    return dumps(report, indent=2)

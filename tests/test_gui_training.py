@@ -15,7 +15,7 @@ import torch  # noqa: E402
 from PySide6.QtCore import Qt, QTimer  # noqa: E402
 from PySide6.QtWidgets import QFileDialog  # noqa: E402
 
-from hsiviewer import demo_scene_path, open_scene  # noqa: E402
+from hsiviewer import demo_scene_path  # noqa: E402
 from hsiviewer.gui import MainWindow  # noqa: E402
 from hsiviewer.gui.training_jobs import WARM_UP  # noqa: E402
 from hsiviewer.gui.model_menu import install  # noqa: E402

@@ -18,6 +18,7 @@ from typing import Iterator
 import numpy as np
 
 from ..errors import ExportError, HsiError, ModelFileError, TrainingError
+from ..plain_json import dumps
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
 
@@ -166,7 +167,7 @@ def run_train(args: argparse.Namespace) -> int:
     print(format_summary(summary))
     if args.report:
         from ..atomic import write_text_atomic
-        write_text_atomic(args.report, json.dumps(summary, indent=2, default=_json_default))
+        write_text_atomic(args.report, dumps(summary, indent=2))
     return 0
 
 
@@ -220,7 +221,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
         mask = _test_mask(args.model, labels.shape)
     report = evaluate_maps(class_map, labels, classes, mask=mask)
     if args.json:
-        print(json.dumps(report, indent=2, default=_json_default))
+        print(dumps(report, indent=2))
     else:
         print(format_report(report))
     return 0
@@ -313,15 +314,6 @@ def format_report(report: dict) -> str:
 
 def _kind(kind) -> str:
     return getattr(kind, "value", str(kind))
-
-
-def _json_default(value):
-    """numpy scalars and arrays, paths and enums in JSON."""
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    if hasattr(value, "value"):
-        return value.value
-    return str(value)
 
 
 def check_writable(target) -> None:
