@@ -7,7 +7,7 @@ the spatially disjoint split (no test pixel inside a training patch). Prints a m
 OA / AA / kappa as mean ± std per model and split, with epochs and wall time, and writes every run
 to JSON.
 
-The test pixels are classified with :func:`hsiviewer.inference.predict_scene` (the dense path where
+The test pixels are classified with :func:`hsiviewer.engine.inference.predict_scene` (the dense path where
 the plugin has one), so evaluation costs one pass over the scene per run.
 
     python bench/bench_accuracy.py --device cuda --epochs 100 --seeds 0 1 2 --json results/accuracy.json
@@ -22,11 +22,12 @@ import numpy as np
 
 from common import STUDY, crop, indian_pines, machine, markdown_table, write_json
 
-from hsiviewer.inference import predict_scene
-from hsiviewer.metrics import classification_report
+from hsiviewer.engine.inference import predict_scene
+from hsiviewer.processing.metrics import classification_report
 from hsiviewer.models.plugins import InputKind, default_registry
-from hsiviewer.splits import leakage
-from hsiviewer.training import TrainConfig, resolve_device, train_model
+from hsiviewer.processing.splits import leakage
+from hsiviewer.engine.device import resolve_device
+from hsiviewer.engine.training import TrainConfig, train_model
 
 
 def parse_args() -> argparse.Namespace:

@@ -1,6 +1,6 @@
 """Batched patch gather against a per-item Dataset, with DataLoader(num_workers=0), same run.
 
-* ``batched`` (ours): :func:`hsiviewer.patches.patch_loader` hands each batch's index list to one
+* ``batched`` (ours): :func:`hsiviewer.processing.patches.patch_loader` hands each batch's index list to one
   ``sliding_window_view`` fancy-indexing gather (:meth:`PatchDataset.batch`).
 * ``per-item`` (baseline): the ordinary DataLoader path, ``dataset[i]`` for each index and
   ``default_collate`` stacking them.
@@ -22,9 +22,10 @@ import numpy as np
 import torch
 
 from hsiviewer.models.plugins import default_registry
-from hsiviewer.patches import PatchDataset, pad_cube, patch_loader, to_model_input
-from hsiviewer.preprocess import Preprocessor
-from hsiviewer.splits import random_split
+from hsiviewer.engine.batches import PatchDataset, patch_loader, to_model_input
+from hsiviewer.processing.patches import pad_cube
+from hsiviewer.processing.preprocess import Preprocessor
+from hsiviewer.processing.splits import random_split
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "indian_pines" / "indian_pines.npz"
 

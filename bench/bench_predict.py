@@ -20,9 +20,9 @@ import numpy as np
 
 from common import STUDY, crop, indian_pines, machine, markdown_table, write_json
 
-from hsiviewer.bundle import load_model
-from hsiviewer.inference import predict_scene
-from hsiviewer.training import TrainConfig, train_model
+from hsiviewer.engine.bundle import load_model
+from hsiviewer.engine.inference import predict_scene
+from hsiviewer.engine.training import TrainConfig, train_model
 
 
 def parse_args() -> argparse.Namespace:

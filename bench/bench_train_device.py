@@ -3,7 +3,7 @@ autocast against float32, same run. Also checks cancel and the model-file round 
 
 Every variant trains HybridSN at its defaults (PCA 30, 25 x 25 patches, batch 128, Adam 1e-3) on
 Indian Pines with 10 % of the labelled pixels (same seed, same split) through
-:func:`hsiviewer.training.train_model`; the rate is training patches per second over the epochs after
+:func:`hsiviewer.engine.training.train_model`; the rate is training patches per second over the epochs after
 the first (the first pays for cuDNN autotuning and allocation).
 
     python bench/bench_train_device.py --epochs 10 --json out.json
@@ -19,12 +19,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-import hsiviewer._torch_fit as torch_fit
+import hsiviewer.engine.fit as torch_fit
 from hsiviewer import demo_scene_path, open_scene
-from hsiviewer.bundle import load_model, save_model
-from hsiviewer.patches import pad_cube, patches_for, to_model_input
+from hsiviewer.engine.bundle import load_model, save_model
+from hsiviewer.engine.batches import to_model_input
+from hsiviewer.processing.patches import pad_cube, patches_for
 from hsiviewer.progress import CancelToken
-from hsiviewer.training import TrainConfig, train_model
+from hsiviewer.engine.training import TrainConfig, train_model
 
 
 def rate(model) -> float:

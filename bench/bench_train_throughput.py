@@ -1,7 +1,7 @@
 """Training throughput and peak memory: lazy patches against materialised patches, same run.
 
 * ``lazy`` (ours): the preprocessed scene is padded once; each batch of S x S patches is gathered
-  from it on demand (:func:`hsiviewer.patches.patch_loader`).
+  from it on demand (:func:`hsiviewer.processing.patches.patch_loader`).
 * ``materialised`` (the study's way): every labelled pixel's patch is copied up front into one
   N x S x S x k float32 array, and training batches are slices of it.
 
@@ -28,9 +28,10 @@ import torch
 from common import STUDY, crop, indian_pines, machine, markdown_table, write_json
 
 from hsiviewer.models.plugins import InputKind, default_registry
-from hsiviewer.patches import PatchDataset, pad_cube, patch_loader, to_model_input
-from hsiviewer.preprocess import Preprocessor
-from hsiviewer.splits import random_split
+from hsiviewer.engine.batches import PatchDataset, patch_loader, to_model_input
+from hsiviewer.processing.patches import pad_cube
+from hsiviewer.processing.preprocess import Preprocessor
+from hsiviewer.processing.splits import random_split
 
 VARIANTS = ("materialised", "lazy")
 

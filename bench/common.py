@@ -18,7 +18,7 @@ sys.path.insert(0, str(REPO))  # run from a checkout without installing
 
 from hsiviewer import open_scene  # noqa: E402
 from hsiviewer.io.numpy_io import scene_from_array  # noqa: E402
-from hsiviewer.scene import Scene  # noqa: E402
+from hsiviewer.data.scene import Scene  # noqa: E402
 
 #: Where Indian Pines is looked for, in order: the shared data beside the checkout, then the demo copy.
 INDIAN_PINES = (REPO.parent / "shared" / "data" / "indian_pines" / "indian_pines.npz",

@@ -6,11 +6,11 @@ The core (this package minus :mod:`hsiviewer.gui`) imports no Qt and works in a 
     scene = open_scene("cube.hdr")
     scene.spectrum(10, 20)
 """
-from .classes import ClassTable
-from .errors import HsiError
-from .io import open_labels, open_scene
-from .resources import demo_scene_path
-from .scene import Scene
+from hsiviewer.data.classes import ClassTable
+from hsiviewer.errors import HsiError
+from hsiviewer.io import open_labels, open_scene
+from hsiviewer.data.resources import demo_scene_path
+from hsiviewer.data.scene import Scene
 
 __version__ = "0.1.0"
 

@@ -1,6 +1,6 @@
 """``python -m hsiviewer`` is the ``hsiviewer`` command."""
 import sys
 
-from .cli import main
+from hsiviewer.cli import main
 
 sys.exit(main())

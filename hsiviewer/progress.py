@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
-from .errors import Cancelled
+from hsiviewer.errors import Cancelled
 
 
 class CancelToken:

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 import hsiviewer
-from hsiviewer.resources import demo_scene_path, shipped_plugins_dir
+from hsiviewer.data.resources import demo_scene_path, shipped_plugins_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -10,15 +10,15 @@ import argparse
 import sys
 from typing import Optional, Sequence
 
-from ..errors import HsiError
+from hsiviewer.errors import HsiError
 
 EXIT_BAD_INPUT = 2
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser, with every command group."""
-    from . import model_commands, scene_commands
-    from .. import __version__
+    from hsiviewer.cli import model_commands, scene_commands
+    from hsiviewer import __version__
 
     parser = argparse.ArgumentParser(
         prog="hsiviewer",

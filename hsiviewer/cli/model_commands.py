@@ -17,8 +17,8 @@ from typing import Iterator
 
 import numpy as np
 
-from ..errors import ExportError, HsiError, ModelFileError, TrainingError
-from ..plain_json import dumps
+from hsiviewer.errors import ExportError, HsiError, ModelFileError, TrainingError
+from hsiviewer.io.plain_json import dumps
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
 
@@ -101,7 +101,7 @@ def _add_variable(p) -> None:
 # --- handlers -----------------------------------------------------------------------------------
 def run_plugins(args: argparse.Namespace) -> int:
     """List the registered architectures, then any plugin that failed to load."""
-    from ..models.plugins import default_registry
+    from hsiviewer.models.plugins import default_registry
 
     registry = default_registry()
     if args.check:
@@ -132,12 +132,13 @@ def run_plugins(args: argparse.Namespace) -> int:
 
 def run_train(args: argparse.Namespace) -> int:
     """Train a model, save it (also after Ctrl-C) and print its test metrics."""
-    from .. import open_scene
-    from ..bundle import save_model
-    from ..models.plugins import default_registry
-    from ..progress import CancelToken
-    from ..training import TrainConfig, resolve_device, train_model
-    from .progress_bar import ProgressBar
+    from hsiviewer import open_scene
+    from hsiviewer.engine.bundle import save_model
+    from hsiviewer.models.plugins import default_registry
+    from hsiviewer.progress import CancelToken
+    from hsiviewer.engine.device import resolve_device
+    from hsiviewer.engine.training import TrainConfig, train_model
+    from hsiviewer.cli.progress_bar import ProgressBar
 
     registry = default_registry()
     spec = registry.get(args.model)
@@ -166,19 +167,19 @@ def run_train(args: argparse.Namespace) -> int:
         print(f"model saved to {args.out}")
     print(format_summary(summary))
     if args.report:
-        from ..atomic import write_text_atomic
+        from hsiviewer.io.atomic import write_text_atomic
         write_text_atomic(args.report, dumps(summary, indent=2))
     return 0
 
 
 def run_predict(args: argparse.Namespace) -> int:
     """Classify a scene and write the class map (and the confidence)."""
-    from .. import open_scene
-    from ..bundle import load_model
-    from ..export import write_class_map, write_confidence_map
-    from ..inference import predict_scene
-    from ..progress import CancelToken
-    from .progress_bar import ProgressBar
+    from hsiviewer import open_scene
+    from hsiviewer.engine.bundle import load_model
+    from hsiviewer.io.export import write_class_map, write_confidence_map
+    from hsiviewer.engine.inference import predict_scene
+    from hsiviewer.progress import CancelToken
+    from hsiviewer.cli.progress_bar import ProgressBar
 
     for target in (args.out, args.confidence):
         check_writable(target)
@@ -208,8 +209,8 @@ def run_predict(args: argparse.Namespace) -> int:
 
 def run_evaluate(args: argparse.Namespace) -> int:
     """Compare a class map with ground truth and print OA, AA, kappa and the per-class table."""
-    from .. import open_labels
-    from ..metrics import evaluate_maps
+    from hsiviewer import open_labels
+    from hsiviewer.processing.metrics import evaluate_maps
 
     class_map, _ = open_labels(args.map)
     labels, classes = open_labels(args.labels)
@@ -273,9 +274,7 @@ def cancel_on_sigint(token) -> Iterator[None]:
 
 
 def training_summary(model, shape: tuple[int, int], seconds: float, device: str) -> dict:
-    """The figures ``train`` prints and writes to ``--report``."""
-    from ..splits import leakage
-
+    """The figures ``train`` prints and writes to ``--report`` (the leakage figure is the engine's)."""
     metrics = dict(model.metrics or {})
     split = model.split
     summary = {"model": model.spec_name, "hyper": model.hyper, "seed": model.seed,
@@ -283,8 +282,7 @@ def training_summary(model, shape: tuple[int, int], seconds: float, device: str)
                "epochs_run": len(model.history or []), **metrics}
     if split is not None:
         summary.update(split=split.method, n_train=int(len(split.train)), n_test=int(len(split.test)),
-                       n_val=int(len(split.val)),
-                       leakage=int(leakage(split, shape, int(model.hyper["patch_size"]))))
+                       n_val=int(len(split.val)))
     return summary
 
 
@@ -303,7 +301,7 @@ def format_summary(summary: dict) -> str:
 
 
 def format_report(report: dict) -> str:
-    """OA, AA, kappa and a per-class table from a :func:`hsiviewer.metrics.classification_report`."""
+    """OA, AA, kappa and a per-class table from a :func:`hsiviewer.processing.metrics.classification_report`."""
     lines = [f"OA {report['oa']:.2%}   AA {report['aa']:.2%}   Kappa {report['kappa']:.4f}",
              f"{'id':>4}  {'class':<30} {'precision':>9} {'recall':>7} {'F1':>6} {'support':>8}"]
     for row in report.get("per_class", []):
@@ -329,13 +327,12 @@ def check_writable(target) -> None:
 
 def _test_mask(model_path, shape) -> np.ndarray:
     """(rows, cols) bool: the test pixels of the split saved in a model file."""
-    from ..bundle import read_split
+    from hsiviewer.engine.bundle import read_split
 
     split = read_split(model_path)
     if split is None:
         raise ModelFileError("holds no train/test split to restrict the evaluation to", model_path)
-    mask = np.zeros(shape[0] * shape[1], bool)
-    if len(split.test) and int(np.max(split.test)) >= mask.size:
-        raise ModelFileError(f"its split does not fit a {shape[0]} x {shape[1]} ground truth", model_path)
-    mask[np.asarray(split.test, np.int64)] = True
-    return mask.reshape(shape)
+    try:
+        return split.test_mask(shape)
+    except ValueError:
+        raise ModelFileError(f"its split does not fit a {shape[0]} x {shape[1]} ground truth", model_path) from None

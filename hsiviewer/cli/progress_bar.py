@@ -11,7 +11,7 @@ import sys
 import time
 from typing import Callable, Iterable, Optional, TextIO
 
-from ..progress import ProgressEvent
+from hsiviewer.progress import ProgressEvent
 
 
 def format_duration(seconds: Optional[float]) -> str:

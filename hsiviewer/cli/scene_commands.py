@@ -14,7 +14,7 @@ from typing import Any, Iterable, Optional
 
 import numpy as np
 
-from ..errors import HsiError, SceneReadError
+from hsiviewer.errors import HsiError, SceneReadError
 
 GUI_MODULES = ("PySide6", "shiboken6", "pyqtgraph")
 
@@ -46,13 +46,13 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 # --- handlers -----------------------------------------------------------------------------------
 def run_gui(args: argparse.Namespace) -> int:
     """Open the viewer; returns its exit code."""
-    from .. import demo_scene_path
+    from hsiviewer import demo_scene_path
     scene = Path(args.scene) if args.scene else demo_scene_path()
     for path in (scene, args.labels):
         if path is not None and not Path(path).exists():
             raise SceneReadError("no such file", path)
     try:
-        from ..gui.app import run_app
+        from hsiviewer.gui.app import run_app
     except ImportError as exc:
         if (exc.name or "").split(".")[0] in GUI_MODULES:
             raise HsiError(f"the viewer cannot start: {exc} (install hsiviewer with its GUI dependencies)") \
@@ -63,7 +63,7 @@ def run_gui(args: argparse.Namespace) -> int:
 
 def run_info(args: argparse.Namespace) -> int:
     """Print what :func:`scene_info` finds, as text or JSON."""
-    from .. import open_scene
+    from hsiviewer import open_scene
     scene = open_scene(args.scene, labels=args.labels, variable=args.variable)
     info = scene_info(scene)
     print(json.dumps(info, indent=2) if args.json else format_info(info))
@@ -72,8 +72,8 @@ def run_info(args: argparse.Namespace) -> int:
 
 def run_export_map(args: argparse.Namespace) -> int:
     """Write LABELS as a class-map GeoTIFF georeferenced like the ``--like`` scene."""
-    from .. import open_labels, open_scene
-    from ..export import write_class_map
+    from hsiviewer import open_labels, open_scene
+    from hsiviewer.io.export import write_class_map
     labels, classes = open_labels(args.labels)
     scene = open_scene(args.like)
     if labels.shape != scene.shape[:2]:

@@ -150,8 +150,8 @@ def run_app(scene_path: str | None = None, labels_path: str | None = None,
             print(f"hsiviewer: error: {problem}", file=sys.stderr)
             return EXIT_NO_DISPLAY
     app = _application(screenshot is not None)
-    from .. import demo_scene_path
-    from .main_window import MainWindow
+    from hsiviewer import demo_scene_path
+    from hsiviewer.gui.main_window import MainWindow
 
     window = MainWindow()
     failures: list[str] = []

@@ -19,21 +19,21 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QWidget
 
-from .. import open_scene as read_scene
-from ..classes import ClassTable
-from ..errors import HsiError
-from ..scene import Scene
-from .display_panel import DisplayPanel
-from .display_state import DisplayState
-from .image_view import SceneView
-from .layer_model import ClassLayer, LayerStack
-from .layers_panel import LayersPanel
-from .menus import build_menus
-from .model_menu import install as install_model_tools
-from .pins import PinnedPixels
-from .pixel_info import describe_pixel
-from .renderer import DisplayRenderer
-from .spectrum_panel import SpectrumPanel
+from hsiviewer import open_scene as read_scene
+from hsiviewer.data.classes import ClassTable
+from hsiviewer.errors import HsiError
+from hsiviewer.data.scene import Scene
+from hsiviewer.gui.widgets.display_panel import DisplayPanel
+from hsiviewer.viewer.display import DisplayState
+from hsiviewer.gui.widgets.image_view import SceneView
+from hsiviewer.viewer.layers import ClassLayer, LayerStack
+from hsiviewer.gui.widgets.layers_panel import LayersPanel
+from hsiviewer.gui.actions.menus import build_menus
+from hsiviewer.gui.actions.model_menu import install as install_model_tools
+from hsiviewer.viewer.pins import PinnedPixels
+from hsiviewer.viewer.pixel_info import describe_pixel
+from hsiviewer.viewer.rendering import DisplayRenderer
+from hsiviewer.gui.widgets.spectrum_panel import SpectrumPanel
 
 GROUND_TRUTH = "Ground truth"
 
@@ -77,9 +77,9 @@ class MainWindow(QMainWindow):
         self._renderer: Optional[DisplayRenderer] = None
         self._inspector_extra: Optional[Callable[[int, int], Optional[str]]] = None
         self.error_dialog: Callable[[str, str], None] = self._critical_box
-        self.display_state = DisplayState(self)
-        self.pins = PinnedPixels(self)
-        self.layers = LayerStack(self)
+        self.display_state = DisplayState()
+        self.pins = PinnedPixels()
+        self.layers = LayerStack()
         self.view = SceneView()
         self.view.setAcceptDrops(False)  # let dropped files reach the window
         self.view.viewport().setAcceptDrops(False)
@@ -131,7 +131,7 @@ class MainWindow(QMainWindow):
         return scene
 
     def set_scene(self, scene: Scene) -> None:
-        """Show an already opened :class:`~hsiviewer.scene.Scene`; its labels become a layer."""
+        """Show an already opened :class:`~hsiviewer.data.scene.Scene`; its labels become a layer."""
         self._scene = scene
         self._renderer = DisplayRenderer(scene)
         self.pins.clear()

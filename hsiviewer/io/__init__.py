@@ -12,39 +12,27 @@ anything else      GeoTIFF and other GDAL rasters (rasterio)  :mod:`hsiviewer.io
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import numpy as np
 
-from ..classes import ClassTable
-from ..errors import HsiError, SceneReadError
-from ..scene import Scene
-
-ENVI_DATA_SUFFIXES = ("", ".bsq", ".bil", ".bip", ".img", ".dat", ".raw")
-
-
-def find_envi_header(path: Path) -> Optional[Path]:
-    """The ENVI header of ``path`` (itself if it is one), or None."""
-    if path.suffix.lower() == ".hdr":
-        return path
-    for candidate in (path.with_suffix(".hdr"), path.with_name(path.name + ".hdr")):
-        if candidate.exists() and candidate != path:
-            return candidate
-    return None
-
+from hsiviewer.data.classes import ClassTable
+from hsiviewer.errors import HsiError, SceneReadError
+from hsiviewer.data.scene import Scene
+from hsiviewer.io.formats import ENVI_DATA_SUFFIXES, detect_format, find_envi_header
 
 def _reader_for(path: Path):
-    suffix = path.suffix.lower()
-    if suffix in (".npy", ".npz"):
-        from .numpy_io import read_numpy
+    # Readers are imported on first use: h5py, scipy.io and rasterio cost start-up time.
+    kind = detect_format(path)
+    if kind == "numpy":
+        from hsiviewer.io.numpy_io import read_numpy
         return read_numpy
-    if suffix == ".mat":
-        from .matlab import read_mat
+    if kind == "matlab":
+        from hsiviewer.io.matlab import read_mat
         return read_mat
-    if find_envi_header(path) is not None and suffix not in (".tif", ".tiff"):
-        from .envi import read_envi
+    if kind == "envi":
+        from hsiviewer.io.envi import read_envi
         return read_envi
-    from .gdal import read_gdal
+    from hsiviewer.io.gdal import read_gdal
     return read_gdal
 
 
@@ -105,7 +93,7 @@ def open_labels(path: str | Path, variable: str | None = None) -> tuple[np.ndarr
     path = Path(path)
     if not path.exists():
         raise SceneReadError("no such file", path)
-    from .labels import read_labels
+    from hsiviewer.io.labels import read_labels
     try:
         return read_labels(path, variable=variable)
     except HsiError:
@@ -125,4 +113,4 @@ def attach_labels(scene: Scene, path: str | Path) -> Scene:
     return scene
 
 
-__all__ = ["open_scene", "open_labels", "attach_labels", "find_envi_header"]
+__all__ = ["open_scene", "open_labels", "attach_labels", "find_envi_header", "ENVI_DATA_SUFFIXES"]

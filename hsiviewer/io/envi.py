@@ -17,8 +17,8 @@ from affine import Affine
 from rasterio.crs import CRS
 from rasterio.errors import CRSError
 
-from ..errors import SceneReadError
-from ..scene import ArraySource, Scene
+from hsiviewer.errors import SceneReadError
+from hsiviewer.data.scene import ArraySource, Scene
 
 REQUIRED_KEYS = ("samples", "lines", "bands", "data type", "interleave", "byte order")
 DATA_SUFFIXES = ("", ".bsq", ".bil", ".bip", ".img", ".dat", ".raw")

@@ -18,10 +18,10 @@ from affine import Affine
 from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
 from rasterio.windows import Window
 
-from ..errors import SceneReadError
-from ..scene import Scene
-from .envi import parse_list, wavelengths_to_nm
-from .slicing import forward_slice
+from hsiviewer.errors import SceneReadError
+from hsiviewer.data.scene import Scene
+from hsiviewer.io.envi import parse_list, wavelengths_to_nm
+from hsiviewer.io.slicing import forward_slice
 
 _INTERLEAVE = {"pixel": "bip", "band": "bsq", "line": "bil"}
 

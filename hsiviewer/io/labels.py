@@ -2,7 +2,7 @@
 
 Formats: ENVI (classification headers give names and colours), GeoTIFF and other GDAL rasters
 (colour table; category names from GDAL's ``.aux.xml``; the ``HSIVIEWER_CLASSES`` tag that
-:mod:`hsiviewer.export` writes), MATLAB ``.mat`` and NumPy ``.npy``/``.npz``. Class names and
+:mod:`hsiviewer.io.export` writes), MATLAB ``.mat`` and NumPy ``.npy``/``.npz``. Class names and
 colours are merged, later sources overriding earlier ones: what the format holds natively, then a
 ``<stem>.json`` sidecar's ``classes`` (written on purpose to describe the file), then the
 ``HSIVIEWER_CLASSES`` tag (hsiviewer's own, complete record).
@@ -16,11 +16,12 @@ from typing import Any, Mapping, NamedTuple, Optional
 
 import numpy as np
 
-from ..classes import ClassTable
-from ..errors import SceneReadError
-from . import envi, gdal, matlab
-from .numpy_io import LABEL_KEYS
-from .sidecar import read_sidecar
+from hsiviewer.data.classes import ClassTable
+from hsiviewer.errors import SceneReadError
+from hsiviewer.io import envi, gdal, matlab
+from hsiviewer.io.formats import detect_format
+from hsiviewer.io.numpy_io import LABEL_KEYS
+from hsiviewer.io.sidecar import read_sidecar
 
 CLASSES_TAG = "HSIVIEWER_CLASSES"
 
@@ -61,15 +62,13 @@ def read_labels(path: Path, variable: Optional[str] = None) -> tuple[np.ndarray,
     SceneReadError
         When the file holds no single 2-D image, or values that are negative or not integers.
     """
-    from . import find_envi_header  # the package imports this module lazily; no cycle at load time
-
     path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix in (".npy", ".npz"):
+    kind = detect_format(path)
+    if kind == "numpy":
         raw = _numpy_raw(path, variable)
-    elif suffix == ".mat":
+    elif kind == "matlab":
         raw = _matlab_raw(path, variable)
-    elif find_envi_header(path) is not None and suffix not in (".tif", ".tiff"):
+    elif kind == "envi":
         raw = _envi_raw(path)
     else:
         raw = _gdal_raw(path)

@@ -15,11 +15,11 @@ import h5py
 import numpy as np
 import scipy.io
 
-from ..errors import SceneReadError
-from ..scene import Scene
-from .numpy_io import LABEL_KEYS, scene_from_array
-from .sidecar import read_sidecar
-from .slicing import forward_slice
+from hsiviewer.errors import SceneReadError
+from hsiviewer.data.scene import Scene
+from hsiviewer.io.numpy_io import LABEL_KEYS, scene_from_array
+from hsiviewer.io.sidecar import read_sidecar
+from hsiviewer.io.slicing import forward_slice
 
 NUMERIC_CLASSES = {"double", "single", "logical", "int8", "uint8", "int16", "uint16",
                    "int32", "uint32", "int64", "uint64"}

@@ -6,10 +6,10 @@ from typing import Optional
 
 import numpy as np
 
-from ..classes import ClassTable
-from ..errors import SceneReadError
-from ..scene import ArraySource, Scene
-from .sidecar import read_sidecar
+from hsiviewer.data.classes import ClassTable
+from hsiviewer.errors import SceneReadError
+from hsiviewer.data.scene import ArraySource, Scene
+from hsiviewer.io.sidecar import read_sidecar
 
 CUBE_KEYS = ("data", "cube", "image", "hsi")
 LABEL_KEYS = ("labels", "gt", "ground_truth", "label")
@@ -36,7 +36,7 @@ def read_numpy(path: Path, variable: Optional[str] = None) -> Scene:
 
 
 def scene_from_array(path: Optional[Path], cube, labels: Optional[np.ndarray], meta: dict) -> Scene:
-    """Wrap an array-like cube (or a ready :class:`~hsiviewer.scene.PixelSource`, such as a lazy
+    """Wrap an array-like cube (or a ready :class:`~hsiviewer.data.scene.PixelSource`, such as a lazy
     reader's) and sidecar-style metadata into a :class:`Scene`."""
     n_bands = cube.shape[2]
 

@@ -2,7 +2,7 @@
 
 Keys, all optional: ``wavelengths`` and ``fwhm`` (nm), ``bad_bands`` (list of bools, True = bad),
 ``band_names``, ``default_bands`` (three 0-based indices), ``nodata``, ``description``, and
-``classes`` (``[{"id", "name", "color"}]``, see :class:`~hsiviewer.classes.ClassTable`).
+``classes`` (``[{"id", "name", "color"}]``, see :class:`~hsiviewer.data.classes.ClassTable`).
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ..errors import SceneReadError
+from hsiviewer.errors import SceneReadError
 
 
 def sidecar_path(path: Path) -> Path:

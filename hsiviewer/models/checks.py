@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import PluginError
-from .spec import InputKind, ModelSpec
+from hsiviewer.errors import PluginError
+from hsiviewer.models.spec import InputKind, ModelSpec
 
 N_CLASSES = 3
 DEFAULT_BANDS = 30

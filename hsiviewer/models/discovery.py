@@ -18,9 +18,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import Iterable
 
-from ..resources import shipped_plugins_dir
-from .registry import SPEC_ATTR, Registry, collecting
-from .spec import ModelSpec
+from hsiviewer.data.resources import shipped_plugins_dir
+from hsiviewer.models.registry import SPEC_ATTR, Registry, adopt_as_default, collecting
+from hsiviewer.models.spec import ModelSpec
 
 ENV_VAR = "HSIVIEWER_PLUGIN_PATH"
 ENTRY_POINT_GROUP = "hsiviewer.models"
@@ -98,7 +98,7 @@ def default_registry(reload: bool = False) -> Registry:
     global _DEFAULT
     with _LOCK:
         if _DEFAULT is None or reload:
-            _DEFAULT = load_registry()
+            _DEFAULT = adopt_as_default(load_registry())
         return _DEFAULT
 
 

@@ -12,8 +12,8 @@ import traceback as tb
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Mapping
 
-from ..errors import PluginError
-from .spec import InputKind, ModelSpec
+from hsiviewer.errors import PluginError
+from hsiviewer.models.spec import InputKind, ModelSpec
 
 #: Attribute set on a decorated builder; entry points that name a builder are recognised by it.
 SPEC_ATTR = "hsiviewer_spec"
@@ -127,7 +127,7 @@ class Registry:
         if name in self._checked:
             return self._checked[name]
         spec = self.get(name)
-        from .checks import smoke_test
+        from hsiviewer.models.checks import smoke_test
         try:
             smoke_test(spec)
             error = None
@@ -216,9 +216,32 @@ def _code_file(builder: Callable[..., Any]) -> str:
     return code.co_filename if code is not None else repr(builder)
 
 
+#: Specs registered by code run outside plugin loading (a notebook cell, a script), by name. They join the
+#: default registry when :mod:`.discovery` creates it, and at once when it already exists. Kept here, below
+#: discovery, so that this module never imports it (discovery builds on the registry, not the reverse).
+_OUTSIDE: dict[str, ModelSpec] = {}
+_DEFAULT_HOLDER: list[Registry] = []
+
+
+def adopt_as_default(registry: Registry) -> Registry:
+    """Make ``registry`` the one that builders registered outside plugin loading go to, and add those
+    registered so far (called by :func:`hsiviewer.models.discovery.default_registry`)."""
+    _DEFAULT_HOLDER[:] = [registry]
+    for spec in _OUTSIDE.values():
+        _add_outside(registry, spec)
+    return registry
+
+
 def _register_outside_loading(spec: ModelSpec) -> None:
-    from .discovery import default_registry
-    registry = default_registry()
+    first = _OUTSIDE.get(spec.name)
+    if first is not None and first.source != spec.source:
+        raise PluginError(f"model name '{spec.name}' is already registered by {first.source}")
+    if _DEFAULT_HOLDER:
+        _add_outside(_DEFAULT_HOLDER[0], spec)
+    _OUTSIDE[spec.name] = spec
+
+
+def _add_outside(registry: Registry, spec: ModelSpec) -> None:
     first = registry.specs.get(spec.name)
     if first is not None and first.source != spec.source:
         raise PluginError(f"model name '{spec.name}' is already registered by {first.source}")

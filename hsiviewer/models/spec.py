@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Callable, Mapping
 
-from ..errors import PluginError
+from hsiviewer.errors import PluginError
 
 #: Hyperparameters every spec has; they shape the data, not the network's own layers.
 COMMON_KEYS = ("patch_size", "pca_components")

@@ -1,0 +1,1 @@
+"""Background work for the GUI: core calls on worker threads, progress as signals, cancel."""

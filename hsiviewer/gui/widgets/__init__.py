@@ -1,0 +1,1 @@
+"""Qt widgets: the map canvas, the display, spectrum, layers, training and results panels."""

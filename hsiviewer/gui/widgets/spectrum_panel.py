@@ -1,0 +1,135 @@
+"""The spectrum inspector: the live spectrum under the cursor and the pinned spectra."""
+from __future__ import annotations
+
+from typing import Optional
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from hsiviewer.data.scene import Scene
+from hsiviewer.viewer.pins import Pin, PinnedPixels
+from hsiviewer.viewer.spectra import spectrum_axis, spectrum_connect, spectrum_values
+
+LIVE_PEN = pg.mkPen((170, 170, 170), width=1.5, style=Qt.PenStyle.DashLine)
+
+
+class SpectrumPanel(QWidget):
+    """A spectrum plot mirroring a :class:`PinnedPixels` model, plus the live cursor spectrum.
+
+    Parameters
+    ----------
+    pins : PinnedPixels
+
+    Attributes
+    ----------
+    plot : pyqtgraph.PlotWidget
+    live_curve : pyqtgraph.PlotDataItem
+        The dashed grey spectrum of the pixel under the cursor.
+    pinned_curves : dict[(row, col), PlotDataItem]
+    extra_label : QLabel
+        Extra information about the pixel under the cursor (see ``MainWindow.set_inspector_extra``).
+    """
+
+    #: The user asked to export the pinned spectra (the main window picks the file).
+    export_requested = Signal()
+
+    def __init__(self, pins: PinnedPixels, parent: Optional[QWidget] = None) -> None:
+        super().__init__(parent)
+        self.pins = pins
+        self.scene: Optional[Scene] = None
+        self.plot = pg.PlotWidget()
+        self.plot.setMinimumHeight(160)
+        self.plot.showGrid(x=True, y=True, alpha=0.25)
+        self.plot.setLabel("left", "Value")
+        self.plot.setLabel("bottom", "Wavelength (nm)")
+        self.legend = self.plot.addLegend(offset=(-10, 10), labelTextSize="8pt")
+        self.live_curve = pg.PlotDataItem(pen=LIVE_PEN, connect="finite")
+        self.live_curve.setZValue(10)  # above the pinned curves it is compared with
+        self.plot.addItem(self.live_curve)
+        self.pinned_curves: dict[tuple[int, int], pg.PlotDataItem] = {}
+        self.extra_label = QLabel()
+        self.extra_label.setWordWrap(True)
+        self.extra_label.setTextFormat(Qt.TextFormat.RichText)
+        self.extra_label.hide()
+        self.clear_button = QPushButton("Clear")
+        self.clear_button.setToolTip("Unpin every spectrum")
+        self.export_button = QPushButton("Export CSV…")
+        self.export_button.setToolTip("Save the pinned spectra as a CSV table")
+        self.hint = QLabel("Hover to inspect, click to pin a spectrum.")
+        self.hint.setStyleSheet("color: gray")
+        self._layout()
+        self.clear_button.clicked.connect(self.pins.clear)
+        self.export_button.clicked.connect(self.export_requested.emit)
+        self.pins.changed.connect(self._sync_pins)
+
+    def _layout(self) -> None:
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.hint, 1)
+        buttons.addWidget(self.clear_button)
+        buttons.addWidget(self.export_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.plot, 1)
+        layout.addWidget(self.extra_label)
+        layout.addLayout(buttons)
+
+    def set_scene(self, scene: Optional[Scene]) -> None:
+        """Show spectra of ``scene`` (pinned spectra of the previous scene are dropped)."""
+        self.scene = scene
+        self.live_curve.setData([], [])
+        if scene is not None:
+            _, axis_label, _ = spectrum_axis(scene)
+            self.plot.setLabel("bottom", axis_label)
+        self._sync_pins()
+
+    def show_live(self, row: int, col: int) -> None:
+        """Draw the spectrum of (row, col) as the live curve."""
+        if self.scene is None:
+            return
+        x, _, _ = spectrum_axis(self.scene)
+        values = spectrum_values(self.scene, row, col)
+        self.live_curve.setData(x, values, connect=spectrum_connect(x, values), **point_symbols(x, "#bbbbbb"))
+
+    def hide_live(self) -> None:
+        """Remove the live curve (the cursor left the scene)."""
+        self.live_curve.setData([], [])
+
+    def set_extra_text(self, text: Optional[str]) -> None:
+        """Show ``text`` (rich text) under the plot; None or "" hides it."""
+        self.extra_label.setText(text or "")
+        self.extra_label.setVisible(bool(text))
+
+    def pinned_data(self) -> list[tuple[Pin, np.ndarray]]:
+        """Each pin with its spectrum (float64, NaN at bad bands), in pinning order."""
+        if self.scene is None:
+            return []
+        return [(pin, spectrum_values(self.scene, pin.row, pin.col)) for pin in self.pins.pins]
+
+    def _sync_pins(self) -> None:
+        wanted = {(p.row, p.col): p for p in self.pins.pins} if self.scene is not None else {}
+        for key in [k for k in self.pinned_curves if k not in wanted]:
+            curve = self.pinned_curves.pop(key)
+            self.plot.removeItem(curve)  # also takes it out of the legend
+        if self.scene is None:
+            return
+        x, _, _ = spectrum_axis(self.scene)
+        for key, pin in wanted.items():
+            if key not in self.pinned_curves:
+                values = spectrum_values(self.scene, pin.row, pin.col)
+                curve = self.plot.plot(x, values, pen=pg.mkPen(pin.color, width=2), name=pin.name,
+                                       connect=spectrum_connect(x, values), **point_symbols(x, pin.color))
+                self.pinned_curves[key] = curve
+
+
+#: Below this many bands every band is also drawn as a dot, so a lone good band (or a 1-band
+#: scene), which a line cannot show, stays visible.
+DOTS_BELOW_BANDS = 24
+
+
+def point_symbols(x: np.ndarray, color) -> dict:
+    """Keyword arguments for ``PlotDataItem``: dots at each band for scenes with few bands."""
+    if len(x) >= DOTS_BELOW_BANDS:
+        return {"symbol": None}
+    return {"symbol": "o", "symbolSize": 6, "symbolBrush": color, "symbolPen": color}

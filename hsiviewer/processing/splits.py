@@ -1,0 +1,299 @@
+"""Train / validation / test splits of the labelled pixels of a scene, and their leakage.
+
+Pixels are named by flat index ``row * cols + col``. Two kinds of split:
+
+* :func:`random_split` — stratified random pixels (the usual protocol; test pixels then lie inside
+  training patches, which inflates accuracy);
+* :func:`disjoint_split` — whole square blocks go to training, and every test pixel closer than
+  ``gap`` (Chebyshev distance) to a training pixel is dropped, so no test pixel lies inside a
+  training patch when ``gap >= patch_size // 2``.
+
+:func:`leakage` counts the test pixels that fall inside some training patch.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+import numpy as np
+from scipy.ndimage import maximum_filter
+from sklearn.model_selection import train_test_split
+
+
+@dataclass
+class Split:
+    """A split of labelled pixels.
+
+    Attributes
+    ----------
+    train, test, val : int64 arrays
+        Flat pixel indices ``row * cols + col`` (sorted).
+    method : str
+        ``"random"`` or ``"disjoint"``.
+    seed : int
+    params : dict
+        The arguments the split was made with.
+    """
+
+    train: np.ndarray
+    test: np.ndarray
+    val: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    method: str = "random"
+    seed: int = 0
+    params: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.train = np.sort(np.asarray(self.train, np.int64))
+        self.test = np.sort(np.asarray(self.test, np.int64))
+        self.val = np.sort(np.asarray(self.val, np.int64))
+
+    def to_dict(self) -> dict:
+        """Plain lists and values (JSON- and ``torch.load(weights_only=True)``-safe)."""
+        return {"train": self.train.tolist(), "test": self.test.tolist(), "val": self.val.tolist(),
+                "method": self.method, "seed": int(self.seed), "params": dict(self.params)}
+
+    def test_mask(self, shape: tuple[int, int]) -> np.ndarray:
+        """(rows, cols) bool: True on the test pixels (the pixels a model trained on this split never saw).
+
+        Raises
+        ------
+        ValueError
+            When a test pixel lies outside a scene of ``shape`` (the split belongs to another scene).
+        """
+        size = int(shape[0]) * int(shape[1])
+        if len(self.test) and int(self.test.max()) >= size:
+            raise ValueError(f"the split's test pixels do not fit a {shape[0]} x {shape[1]} scene")
+        mask = np.zeros(size, bool)
+        mask[self.test] = True
+        return mask.reshape(shape)
+
+    def role_map(self, shape: tuple[int, int]) -> np.ndarray:
+        """(rows, cols) uint8: 1 on training pixels, 2 on test pixels, 3 on validation pixels, else 0."""
+        out = np.zeros(int(shape[0]) * int(shape[1]), np.uint8)
+        out[self.train] = 1
+        out[self.test] = 2
+        out[self.val] = 3
+        return out.reshape(shape)
+
+    def fits(self, labels: np.ndarray) -> bool:
+        """True when the test pixels can be pixels of this label map (all inside it, all labelled)."""
+        flat = np.asarray(labels).ravel()
+        if len(self.test) == 0 or int(self.test.max()) >= flat.size:
+            return False
+        return bool(np.all(flat[self.test] > 0))
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Split":
+        """Inverse of :meth:`to_dict`."""
+        return cls(train=np.asarray(data["train"], np.int64), test=np.asarray(data["test"], np.int64),
+                   val=np.asarray(data.get("val", []), np.int64), method=str(data.get("method", "random")),
+                   seed=int(data.get("seed", 0)), params=dict(data.get("params", {})))
+
+
+def random_split(labels: np.ndarray, fraction: float = 0.1, per_class: Optional[int] = None,
+                 min_per_class: int = 1, val_fraction: float = 0.0, seed: int = 0) -> Split:
+    """Stratified random split of the labelled pixels (label > 0).
+
+    Parameters
+    ----------
+    labels : int array (rows, cols)
+        0 = unlabelled.
+    fraction : float
+        Share of each class for training (scikit-learn ``train_test_split(stratify=...)``);
+        ignored when ``per_class`` is given.
+    per_class : int, optional
+        Training pixels per class instead of a fraction.
+    min_per_class : int
+        At least this many training pixels per class. Either way a class keeps at least one
+        test pixel when it has two pixels or more; a class of one pixel goes to training.
+    val_fraction : float
+        Share of the training pixels moved to validation (stratified).
+    seed : int
+
+    Returns
+    -------
+    Split
+    """
+    _check_fraction(fraction, "fraction")
+    flat = np.asarray(labels).ravel()
+    idx = np.flatnonzero(flat > 0)
+    y = flat[idx]
+    rng = np.random.default_rng(seed)
+    if per_class is not None:
+        counts = {c: int(per_class) for c in np.unique(y)}
+        train = _take_per_class(idx, y, counts, min_per_class, rng)
+    else:
+        train = _stratified_fraction(idx, y, fraction, min_per_class, seed, rng)
+    test = np.setdiff1d(idx, train)
+    train, val = _carve_validation(train, flat, val_fraction, seed)
+    params = {"fraction": float(fraction), "per_class": per_class, "min_per_class": int(min_per_class),
+              "val_fraction": float(val_fraction)}
+    return Split(train, test, val, "random", int(seed), params)
+
+
+def disjoint_split(labels: np.ndarray, fraction: float = 0.1, block: Optional[int] = None,
+                   gap: Optional[int] = None, patch_size: int = 25, val_fraction: float = 0.0,
+                   seed: int = 0) -> Split:
+    """Spatially disjoint split: whole blocks for training, a guard band around them.
+
+    The image is cut into ``block`` x ``block`` squares. Classes are visited from the rarest; for each,
+    blocks holding it are added to training in a seeded random order (preferring blocks that do not
+    overshoot the class's target or swallow its last pixels) until the class has about ``fraction`` of
+    its pixels in training. Every labelled pixel of a training block trains; a labelled pixel outside
+    them is tested only if its Chebyshev distance to every training pixel exceeds ``gap``.
+
+    Parameters
+    ----------
+    labels : int array (rows, cols)
+    fraction : float
+        Target share of each class's pixels in training.
+    block : int, optional
+        Block side in pixels; default ``patch_size`` (but at least 4 blocks across the shorter side).
+        Larger blocks lose fewer test pixels to the guard band but overshoot the per-class targets
+        more: on Indian Pines with patch 25, blocks of 50 put 65% of the pixels in training.
+    gap : int, optional
+        Guard distance; default ``patch_size // 2``, the smallest that gives zero leakage.
+    patch_size : int
+    val_fraction : float
+        Share of the training pixels moved to validation (stratified).
+    seed : int
+
+    Returns
+    -------
+    Split
+    """
+    _check_fraction(fraction, "fraction")
+    labels = np.asarray(labels)
+    n_rows, n_cols = labels.shape
+    radius = int(patch_size) // 2
+    block = int(block) if block else max(4, min(int(patch_size), min(n_rows, n_cols) // 4))
+    gap = radius if gap is None else int(gap)
+    block_id = (np.arange(n_rows)[:, None] // block) * (-(-n_cols // block)) + np.arange(n_cols)[None, :] // block
+    chosen = _choose_blocks(labels, block_id.ravel(), fraction, np.random.default_rng(seed))
+    flat = labels.ravel()
+    in_train_block = np.isin(block_id.ravel(), chosen)
+    train_mask = in_train_block & (flat > 0)
+    near = _dilate(train_mask.reshape(labels.shape), gap).ravel()
+    test = np.flatnonzero((flat > 0) & ~in_train_block & ~near)
+    train, val = _carve_validation(np.flatnonzero(train_mask), flat, val_fraction, seed)
+    params = {"fraction": float(fraction), "block": block, "gap": gap, "patch_size": int(patch_size),
+              "val_fraction": float(val_fraction)}
+    return Split(train, test, val, "disjoint", int(seed), params)
+
+
+def leakage(split: Split, shape: tuple[int, int], patch_size: int) -> int:
+    """Number of test pixels that lie inside some training patch.
+
+    A test pixel is inside the S x S patch of a training pixel when their Chebyshev distance is at
+    most ``r = patch_size // 2``; this dilates the training mask by a (2r + 1) square.
+    """
+    n_rows, n_cols = int(shape[0]), int(shape[1])
+    train = np.zeros(n_rows * n_cols, bool)
+    train[split.train] = True
+    covered = _dilate(train.reshape(n_rows, n_cols), int(patch_size) // 2).ravel()
+    return int(np.count_nonzero(covered[split.test]))
+
+
+# --- helpers ------------------------------------------------------------------------------------
+def _check_fraction(value: float, name: str) -> None:
+    if not 0.0 < float(value) < 1.0:
+        raise ValueError(f"{name} must be between 0 and 1 (exclusive), got {value}")
+
+
+def _dilate(mask: np.ndarray, radius: int) -> np.ndarray:
+    if radius <= 0:
+        return mask.copy()
+    return maximum_filter(mask.astype(np.uint8), size=2 * radius + 1, mode="constant", cval=0).astype(bool)
+
+
+def _stratified_fraction(idx, y, fraction, min_per_class, seed, rng) -> np.ndarray:
+    """scikit-learn's stratified split, then the per-class minimum; own allocation if sklearn refuses."""
+    classes, counts = np.unique(y, return_counts=True)
+    multi = np.isin(y, classes[counts >= 2])
+    try:
+        train, _ = train_test_split(idx[multi], train_size=fraction, stratify=y[multi], random_state=seed)
+    except ValueError:  # too few pixels for sklearn to give every class a train and a test pixel
+        wanted = {c: int(round(fraction * n)) for c, n in zip(classes, counts)}
+        return _take_per_class(idx, y, wanted, min_per_class, rng)
+    train = np.concatenate([train, idx[~multi]])  # one-pixel classes train
+    return _top_up(idx, y, train, min_per_class, rng)
+
+
+def _take_per_class(idx, y, wanted: dict, min_per_class: int, rng) -> np.ndarray:
+    """For each class (sorted) draw ``max(wanted, min_per_class)`` pixels, leaving one to test."""
+    picked = []
+    for c in np.unique(y):
+        members = idx[y == c]
+        n = len(members)
+        k = max(int(wanted.get(c, 0)), int(min_per_class))
+        k = n if n < 2 else min(k, n - 1)
+        picked.append(rng.permutation(members)[:k])
+    return np.concatenate(picked) if picked else np.zeros(0, np.int64)
+
+
+def _top_up(idx, y, train, min_per_class, rng) -> np.ndarray:
+    """Per class: at least ``min_per_class`` training pixels, and one test pixel when it has two or more.
+
+    sklearn's stratified allocation can give a small class no test pixel at a high fraction, or no
+    training pixel at a low one; this moves random pixels across to fix that.
+    """
+    in_train = np.isin(idx, train)
+    for c in np.unique(y):
+        members = np.flatnonzero(y == c)
+        trained, spare = members[in_train[members]], members[~in_train[members]]
+        if len(spare) == 0 and len(members) >= 2:
+            in_train[rng.choice(trained)] = False
+            continue
+        need = min(int(min_per_class) - len(trained), len(spare) - 1)
+        if need > 0:
+            in_train[rng.permutation(spare)[:need]] = True
+    return idx[in_train]
+
+
+def _carve_validation(train: np.ndarray, flat: np.ndarray, val_fraction: float, seed: int):
+    """Move a stratified ``val_fraction`` of ``train`` to validation; each class keeps one train pixel."""
+    if not val_fraction:
+        return train, np.zeros(0, np.int64)
+    _check_fraction(val_fraction, "val_fraction")
+    y = flat[train]
+    wanted = {c: int(round(val_fraction * n)) for c, n in zip(*np.unique(y, return_counts=True))}
+    val = _take_per_class(train, y, wanted, 0, np.random.default_rng([seed, 1]))
+    return np.setdiff1d(train, val), val
+
+
+def _choose_blocks(labels: np.ndarray, block_of: np.ndarray, fraction: float, rng) -> np.ndarray:
+    """Greedy per class, rarest first: the block ids that go to training.
+
+    Among the blocks holding the class, take first one that does not swallow the last test pixels of
+    any class, then one whose overshoot of the classes' targets (relative to each target) is within
+    0.25 of the least, the first of those in a seeded random order.
+    """
+    flat = labels.ravel()
+    lab = flat > 0
+    classes, totals = np.unique(flat[lab], return_counts=True)
+    n_blocks = int(block_of.max()) + 1
+    class_pos = np.searchsorted(classes, flat[lab])
+    counts = np.zeros((n_blocks, len(classes)), np.int64)  # counts[b, c] = pixels of class c in block b
+    np.add.at(counts, (block_of[lab], class_pos), 1)
+    targets = np.maximum(1, np.round(fraction * totals)).astype(np.int64)
+    rank = np.empty(n_blocks, np.int64)
+    rank[rng.permutation(n_blocks)] = np.arange(n_blocks)
+    chosen = np.zeros(n_blocks, bool)
+    current = np.zeros(len(classes), np.int64)
+    for c in np.lexsort((classes, totals)):
+        while current[c] < targets[c]:
+            cand = np.flatnonzero(~chosen & (counts[:, c] > 0))
+            if not len(cand):
+                break
+            new = current[None, :] + counts[cand]
+            swallow = ((new == totals) & (current < totals) & (totals >= 2)).any(axis=1)
+            over = (np.maximum(0, new - targets) / targets).sum(axis=1)
+            over = over + np.where(swallow, np.inf, 0.0)
+            if np.isinf(over).all():
+                over = np.zeros(len(cand))
+            # any block within a quarter of the least overshoot will do: the seed picks among them
+            near_best = over <= over.min() + 0.25
+            pick = cand[near_best][np.argmin(rank[cand][near_best])]
+            chosen[pick] = True
+            current += counts[pick]
+    return np.flatnonzero(chosen)

@@ -1,0 +1,49 @@
+"""QtJob: a core call on a QThread, with progress, cancel, results and errors as signals."""
+import time
+
+import pytest
+
+pytest.importorskip("pytestqt")
+from hsiviewer.errors import HsiError  # noqa: E402
+from hsiviewer.gui.threads.qt_workers import QtJob  # noqa: E402
+from hsiviewer.progress import ProgressEvent  # noqa: E402
+
+
+def busy_python(seconds, progress=None, cancel=None):
+    """Pure-Python work: it needs the interpreter lock the whole time."""
+    start, n = time.perf_counter(), 0
+    while time.perf_counter() - start < seconds:
+        n += 1
+        if cancel is not None and cancel.cancelled:
+            return -1
+    progress(ProgressEvent("work", 1, 1))
+    return n
+
+
+def test_wait_returns_without_the_event_loop_and_results_follow(qtbot):
+    job = QtJob(lambda **kw: busy_python(0.3, **kw), "busy")
+    results, ended = [], []
+    job.finished.connect(results.append)
+    job.ended.connect(lambda: ended.append(True))
+    start = time.perf_counter()
+    job.start()
+    assert job.wait(10_000)  # the thread quits by itself; wait() lets it run Python meanwhile
+    assert time.perf_counter() - start < 5
+    qtbot.waitUntil(lambda: bool(ended), timeout=5000)
+    assert len(results) == 1 and results[0] > 0
+
+
+def test_cancel_and_errors_arrive_as_signals(qtbot):
+    job = QtJob(lambda **kw: busy_python(30, **kw), "long")
+    with qtbot.waitSignal(job.finished, timeout=10_000) as done:
+        job.start()
+        job.cancel()
+    assert done.args == [-1] and job.wait(5000)
+
+    def fail(progress=None, cancel=None):
+        raise HsiError("no ground truth", "scene.npz")
+
+    job = QtJob(fail, "failing")
+    with qtbot.waitSignal(job.failed, timeout=10_000) as failed:
+        job.start()
+    assert failed.args == ["scene.npz: no ground truth", ""]
