@@ -22,6 +22,7 @@ from .patches import PatchDataset, pad_cube
 from .preprocess import Preprocessor
 from .progress import CancelToken, ProgressCallback, ProgressEvent, report
 from .splits import Split, disjoint_split, leakage, random_split
+from .validity import finite_pixels, valid_pixels
 
 
 @dataclass
@@ -110,8 +111,9 @@ class PreparedData:
     cube: np.ndarray  # (rows, cols, k) float32, nodata pixels 0
     padded: np.ndarray  # the cube zero-padded by patch_size // 2
     class_ids: np.ndarray  # output index -> label id
-    labels: np.ndarray  # (rows, cols)
+    labels: np.ndarray  # (rows, cols), 0 also where a pixel holds NaN or inf
     patch_size: int
+    nonfinite: dict = field(default_factory=lambda: {"pixels": 0, "labelled": 0})
 
     def dataset(self, pixels: np.ndarray) -> PatchDataset:
         """The patches centred on flat pixel indices ``pixels``, with their target indices."""
@@ -183,6 +185,7 @@ def train_model(scene, config: TrainConfig, registry=None, progress: Optional[Pr
     model.metrics.update(extra, leakage=leakage(data.split, data.labels.shape, data.patch_size),
                          n_train=int(len(data.split.train)), n_val=int(len(data.split.val)),
                          n_test=int(len(data.split.test)), cancelled=bool(cancelled), device=str(device),
+                         nonfinite_pixels=data.nonfinite["pixels"], nonfinite_labelled=data.nonfinite["labelled"],
                          train_seconds=round(time.perf_counter() - start, 3))
     return model
 
@@ -229,21 +232,34 @@ def make_split(labels: np.ndarray, config: TrainConfig, patch_size: int) -> Spli
 
 
 def prepare_data(scene, config: TrainConfig, hyper: dict) -> PreparedData:
-    """Split the labels, fit the preprocessing and pad the preprocessed cube."""
+    """Split the labels, fit the preprocessing and pad the preprocessed cube.
+
+    Pixels with a NaN or infinite band are nodata (:mod:`hsiviewer.validity`): they are left out
+    of the split, of the preprocessing fit and of the patches (set to 0 like the padding), and
+    counted in :attr:`PreparedData.nonfinite`.
+    """
     labels = np.asarray(scene.labels)
     if labels.shape != scene.shape[:2]:
         raise TrainingError(f"labels are {labels.shape} but the scene is {scene.shape[:2]}", scene.path)
+    n_comp = hyper["pca_components"]
+    if n_comp is not None and n_comp > scene.n_bands:
+        raise TrainingError(f"pca_components is {n_comp} but the scene has only {scene.n_bands} bands")
+    raw = scene.to_array()
+    finite = finite_pixels(raw)
+    valid = valid_pixels(raw, scene.nodata)
+    nonfinite = {"pixels": int(np.count_nonzero(~finite)),
+                 "labelled": int(np.count_nonzero(~finite & (labels > 0)))}
+    if nonfinite["labelled"]:
+        if nonfinite["labelled"] == int(np.count_nonzero(labels > 0)):
+            raise TrainingError(f"all {nonfinite['labelled']} labelled pixels hold NaN or infinite values; "
+                                "there is nothing to train on", scene.path)
+        labels = np.where(finite, labels, 0).astype(labels.dtype, copy=False)
     split = make_split(labels, config, int(hyper["patch_size"]))
     class_ids = np.unique(labels.ravel()[split.train])
     if len(class_ids) < 2:
         raise TrainingError("needs training pixels of at least two classes", scene.path)
     if len(split.test) == 0:
         raise TrainingError("the split leaves no test pixels; use a smaller training share", scene.path)
-    n_comp = hyper["pca_components"]
-    if n_comp is not None and n_comp > scene.n_bands:
-        raise TrainingError(f"pca_components is {n_comp} but the scene has only {scene.n_bands} bands")
-    raw = scene.to_array()
-    valid = scene.valid_mask()
     fit_mask = valid
     if config.pca_fit == "train":
         fit_mask = np.zeros(labels.shape, bool)
@@ -253,7 +269,7 @@ def prepare_data(scene, config: TrainConfig, hyper: dict) -> PreparedData:
     del raw
     cube[~valid] = 0.0  # as in inference: nodata looks like the zero padding outside the scene
     padded = pad_cube(cube, int(hyper["patch_size"]) // 2)
-    return PreparedData(split, pre, cube, padded, class_ids, labels, int(hyper["patch_size"]))
+    return PreparedData(split, pre, cube, padded, class_ids, labels, int(hyper["patch_size"]), nonfinite)
 
 
 def _fit(spec, hyper, config, data, device, progress, cancel):

@@ -296,6 +296,10 @@ def format_summary(summary: dict) -> str:
         lines.append(f"split {summary['split']}: {summary['n_train']} training, {summary['n_val']} validation, "
                      f"{summary['n_test']} test pixels; {summary['leakage']} test pixels ({share:.1%}) lie "
                      f"inside a training patch")
+    if summary.get("nonfinite_pixels"):
+        lines.append(f"{summary['nonfinite_pixels']} pixels hold NaN or infinite values "
+                     f"({summary.get('nonfinite_labelled', 0)} of them labelled): treated as nodata, "
+                     "not trained or tested on")
     lines.append(f"{summary['epochs_run']} epochs in {summary['seconds']:.1f} s on {summary['device']}")
     if "oa" in summary:
         lines.append(format_report(summary))
