@@ -164,8 +164,8 @@ def train_model(scene, config: TrainConfig, registry=None, progress: Optional[Pr
     start = time.perf_counter()
     spec, hyper = _resolve_spec(config, registry)
     _check_config(config, scene)
-    data = prepare_data(scene, config, hyper)
     device = resolve_device(config.device) if spec.framework == "torch" else torch.device("cpu")
+    data = prepare_data(scene, config, hyper)
     net, history, cancelled, fit_data, extra = _fit(spec, hyper, config, data, device, progress, cancel)
     if spec.framework == "torch":
         net = net.to("cpu").eval()  # a model handed out (and saved) lives on the CPU
@@ -204,11 +204,35 @@ def _resolve_spec(config: TrainConfig, registry):
     return spec, hyper
 
 
-def _check_config(config: TrainConfig, scene) -> None:
-    if scene.labels is None:
-        raise TrainingError("has no ground truth to train on; give a label raster", scene.path)
-    if config.epochs < 1 or config.batch_size < 1 or config.lr <= 0:
-        raise TrainingError("epochs and batch size must be at least 1 and the learning rate positive")
+def check_config(config: TrainConfig) -> None:
+    """Refuse settings that cannot work, before any data are read.
+
+    Raises
+    ------
+    TrainingError
+        Naming the setting and the value.
+    """
+    def finite(value) -> bool:
+        return isinstance(value, (int, float, np.integer, np.floating)) and bool(np.isfinite(value))
+
+    def whole(value) -> bool:
+        return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+    if not (whole(config.epochs) and config.epochs >= 1):
+        raise TrainingError(f"epochs must be a whole number of at least 1, got {config.epochs!r}")
+    if not (whole(config.batch_size) and config.batch_size >= 1):
+        raise TrainingError(f"batch size must be a whole number of at least 1, got {config.batch_size!r}")
+    if not (finite(config.lr) and config.lr > 0):
+        raise TrainingError(f"the learning rate must be a positive number, got {config.lr!r}")
+    if not (finite(config.train_fraction) and 0 < config.train_fraction < 1):
+        raise TrainingError(f"the training fraction must lie between 0 and 1, got {config.train_fraction!r}")
+    if config.train_per_class is not None and not (whole(config.train_per_class)
+                                                   and config.train_per_class >= 1):
+        raise TrainingError(f"training pixels per class must be at least 1, got {config.train_per_class!r}")
+    if not (finite(config.val_fraction) and 0 <= config.val_fraction < 1):
+        raise TrainingError(f"the validation fraction must lie in [0, 1), got {config.val_fraction!r}")
+    if not (whole(config.seed) and 0 <= config.seed < 2 ** 32):
+        raise TrainingError(f"the seed must be a whole number from 0 to 2**32 - 1, got {config.seed!r}")
     if config.split not in ("random", "disjoint"):
         raise TrainingError(f"unknown split '{config.split}' (use random or disjoint)")
     if config.split == "disjoint" and config.train_per_class is not None:
@@ -217,6 +241,35 @@ def _check_config(config: TrainConfig, scene) -> None:
         raise TrainingError(f"unknown learning-rate schedule '{config.lr_schedule}' (use constant or cosine)")
     if config.pca_fit not in ("scene", "train"):
         raise TrainingError(f"pca_fit must be 'scene' or 'train', got '{config.pca_fit}'")
+
+
+#: The largest class id a class map holds (uint16 GeoTIFF, hsiviewer.export).
+MAX_CLASS_ID = 65535
+
+
+def check_labels(labels: np.ndarray, path=None) -> None:
+    """Refuse ground truth that training could only fail on after the work: no labels, ids out of range.
+
+    Raises
+    ------
+    TrainingError
+    """
+    labels = np.asarray(labels)
+    if labels.size == 0 or not np.any(labels > 0):
+        raise TrainingError("the ground truth has no labelled pixels (every value is 0)", path)
+    low, high = int(labels.min()), int(labels.max())
+    if low < 0:
+        raise TrainingError(f"the ground truth holds negative class ids (minimum {low})", path)
+    if high > MAX_CLASS_ID:
+        raise TrainingError(f"the ground truth holds class id {high}; a class map holds ids up to "
+                            f"{MAX_CLASS_ID}, so renumber the classes", path)
+
+
+def _check_config(config: TrainConfig, scene) -> None:
+    if scene.labels is None:
+        raise TrainingError("has no ground truth to train on; give a label raster", scene.path)
+    check_config(config)
+    check_labels(scene.labels, scene.path)
 
 
 def make_split(labels: np.ndarray, config: TrainConfig, patch_size: int) -> Split:
