@@ -255,14 +255,16 @@ def check_labels(labels: np.ndarray, path=None) -> None:
     TrainingError
     """
     labels = np.asarray(labels)
-    if labels.size == 0 or not np.any(labels > 0):
-        raise TrainingError("the ground truth has no labelled pixels (every value is 0)", path)
+    if labels.size == 0:
+        raise TrainingError("the ground truth is empty", path)
     low, high = int(labels.min()), int(labels.max())
     if low < 0:
         raise TrainingError(f"the ground truth holds negative class ids (minimum {low})", path)
     if high > MAX_CLASS_ID:
         raise TrainingError(f"the ground truth holds class id {high}; a class map holds ids up to "
                             f"{MAX_CLASS_ID}, so renumber the classes", path)
+    if high == 0:
+        raise TrainingError("the ground truth has no labelled pixels (every value is 0)", path)
 
 
 def _check_config(config: TrainConfig, scene) -> None:

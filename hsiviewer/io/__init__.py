@@ -19,6 +19,7 @@ import numpy as np
 from ..classes import ClassTable
 from ..errors import HsiError, SceneReadError
 from ..scene import Scene
+from .file_checks import check_input_file, check_scene_array
 
 ENVI_DATA_SUFFIXES = ("", ".bsq", ".bil", ".bip", ".img", ".dat", ".raw")
 
@@ -70,11 +71,7 @@ def open_scene(path: str | Path, labels: str | Path | None = None,
     SceneReadError
         When the file is missing, of an unknown format or unreadable; the message names the file.
     """
-    path = Path(path)
-    if not path.exists():
-        raise SceneReadError("no such file", path)
-    if path.is_dir():
-        raise SceneReadError("is a folder, not a scene file", path)
+    path = check_input_file(path, "scene file")
     reader = _reader_for(path)
     try:
         scene = reader(path, variable=variable) if variable is not None else reader(path)
@@ -82,6 +79,7 @@ def open_scene(path: str | Path, labels: str | Path | None = None,
         raise
     except Exception as exc:  # a library's own error: name the file and keep its words
         raise SceneReadError(f"cannot be read as a scene ({type(exc).__name__}: {exc})", path) from exc
+    check_scene_array(scene.shape, scene.dtype, path)
     if labels is not None:
         attach_labels(scene, labels)
     return scene
@@ -102,9 +100,7 @@ def open_labels(path: str | Path, variable: str | None = None) -> tuple[np.ndarr
     ------
     SceneReadError
     """
-    path = Path(path)
-    if not path.exists():
-        raise SceneReadError("no such file", path)
+    path = check_input_file(path, "label raster")
     from .labels import read_labels
     try:
         return read_labels(path, variable=variable)
