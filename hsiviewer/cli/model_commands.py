@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
 import signal
 import sys
 import time
@@ -19,6 +18,7 @@ import numpy as np
 
 from hsiviewer.errors import ExportError, HsiError, ModelFileError, TrainingError
 from hsiviewer.io.plain_json import dumps
+from hsiviewer.io.atomic import check_output_path
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
 
@@ -132,24 +132,26 @@ def run_plugins(args: argparse.Namespace) -> int:
 
 def run_train(args: argparse.Namespace) -> int:
     """Train a model, save it (also after Ctrl-C) and print its test metrics."""
+    # Outputs first, before the engine is even imported: a bad --out must not cost a training run.
+    check_outputs([args.out, args.report], [args.scene, args.labels])
     from hsiviewer import open_scene
     from hsiviewer.engine.bundle import save_model
     from hsiviewer.models.plugins import default_registry
     from hsiviewer.progress import CancelToken
+    from hsiviewer.engine.training import TrainConfig, check_config, check_labels, train_model
     from hsiviewer.engine.device import resolve_device
-    from hsiviewer.engine.training import TrainConfig, train_model
     from hsiviewer.cli.progress_bar import ProgressBar
 
     registry = default_registry()
     spec = registry.get(args.model)
     hyper = parse_overrides(spec, args.overrides)
-    for target in (args.out, args.report):
-        check_writable(target)  # before training, not after
+    config = TrainConfig(**_config_kwargs(args, hyper))
+    check_config(config)
+    device = resolve_device(args.device)
     scene = open_scene(args.scene, labels=args.labels, variable=args.variable)
     if scene.labels is None:
         raise TrainingError("has no ground truth; give one with --labels", args.scene)
-    config = TrainConfig(**_config_kwargs(args, hyper))
-    device = resolve_device(args.device)
+    check_labels(scene.labels, args.labels or args.scene)
     token = CancelToken()
     bar = ProgressBar()
     start = time.perf_counter()
@@ -181,8 +183,11 @@ def run_predict(args: argparse.Namespace) -> int:
     from hsiviewer.progress import CancelToken
     from hsiviewer.cli.progress_bar import ProgressBar
 
-    for target in (args.out, args.confidence):
-        check_writable(target)
+    check_outputs([args.out, args.confidence], [args.scene, args.model])
+    if args.batch_size < 1:
+        raise HsiError(f"--batch-size must be at least 1, got {args.batch_size}")
+    from hsiviewer.engine.training import resolve_device
+    resolve_device(args.device)
     model = load_model(args.model)
     scene = open_scene(args.scene, variable=args.variable)
     token = CancelToken()
@@ -217,9 +222,15 @@ def run_evaluate(args: argparse.Namespace) -> int:
     if class_map.shape != labels.shape:
         raise HsiError(f"the class map is {class_map.shape[0]} x {class_map.shape[1]} but the ground truth "
                        f"is {labels.shape[0]} x {labels.shape[1]}", args.map)
+    if not np.any(labels > 0):
+        raise HsiError("the ground truth has no labelled pixels (every value is 0); nothing to evaluate",
+                       args.labels)
     mask = None
     if args.model:
         mask = _test_mask(args.model, labels.shape)
+        if not np.any(mask & (labels > 0)):
+            raise HsiError("none of this model's test pixels is labelled in the ground truth; "
+                           "is it the ground truth the model was trained on?", args.labels)
     report = evaluate_maps(class_map, labels, classes, mask=mask)
     if args.json:
         print(dumps(report, indent=2))
@@ -294,6 +305,10 @@ def format_summary(summary: dict) -> str:
         lines.append(f"split {summary['split']}: {summary['n_train']} training, {summary['n_val']} validation, "
                      f"{summary['n_test']} test pixels; {summary['leakage']} test pixels ({share:.1%}) lie "
                      f"inside a training patch")
+    if summary.get("nonfinite_pixels"):
+        lines.append(f"{summary['nonfinite_pixels']} pixels hold NaN or infinite values "
+                     f"({summary.get('nonfinite_labelled', 0)} of them labelled): treated as nodata, "
+                     "not trained or tested on")
     lines.append(f"{summary['epochs_run']} epochs in {summary['seconds']:.1f} s on {summary['device']}")
     if "oa" in summary:
         lines.append(format_report(summary))
@@ -316,13 +331,24 @@ def _kind(kind) -> str:
 
 def check_writable(target) -> None:
     """Raise ExportError when ``target`` (None: nothing to check) cannot be written."""
-    if target is None:
-        return
-    folder = Path(target).resolve().parent
-    if not folder.is_dir():
-        raise ExportError(f"the folder {folder} does not exist", target)
-    if not os.access(folder, os.W_OK):
-        raise ExportError(f"the folder {folder} is not writable", target)
+    if target is not None:
+        check_output_path(target)
+
+
+def check_outputs(targets: list, inputs: list) -> None:
+    """Check every output path (None: not asked for) before any work: writable, distinct, not an input."""
+    seen: dict = {}
+    given = {Path(p).absolute() for p in inputs if p is not None}
+    for target in targets:
+        if target is None:
+            continue
+        check_writable(target)
+        key = Path(target).absolute()
+        if key in given:
+            raise ExportError("is also an input of this command; writing it would destroy that input", target)
+        if key in seen:
+            raise ExportError("is given for two outputs; they need different file names", target)
+        seen[key] = True
 
 
 def _test_mask(model_path, shape) -> np.ndarray:

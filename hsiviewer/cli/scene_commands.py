@@ -66,7 +66,7 @@ def run_info(args: argparse.Namespace) -> int:
     from hsiviewer import open_scene
     scene = open_scene(args.scene, labels=args.labels, variable=args.variable)
     info = scene_info(scene)
-    print(json.dumps(info, indent=2) if args.json else format_info(info))
+    print(json.dumps(json_safe(info), indent=2, allow_nan=False) if args.json else format_info(info))
     return 0
 
 
@@ -97,14 +97,31 @@ def scene_info(scene) -> dict[str, Any]:
         "shape": list(scene.shape),
         "dtype": scene.dtype.name,
         "interleave": scene.interleave,
-        "wavelength_range_nm": [float(np.nanmin(wl)), float(np.nanmax(wl))] if wl is not None else None,
+        "wavelength_range_nm": _finite_range(wl),
         "bad_bands": {"count": len(bad), "bands": bad},
         "crs": crs_summary(scene.crs) if scene.crs is not None else None,
         "transform": [float(v) for v in tuple(scene.transform)[:6]] if scene.transform is not None else None,
         "nodata": _json_number(scene.nodata),
         "classes": class_counts(scene.labels, scene.classes) if scene.labels is not None else None,
+        "warnings": [str(w) for w in scene.metadata.get("warnings", [])],
     }
     return info
+
+
+def _finite_range(values) -> Optional[list[float]]:
+    finite = None if values is None else np.asarray(values, float)[np.isfinite(values)]
+    return None if finite is None or finite.size == 0 else [float(finite.min()), float(finite.max())]
+
+
+def json_safe(value: Any) -> Any:
+    """``value`` with every NaN or infinite float replaced by None: JSON has no such numbers."""
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 def class_counts(labels: np.ndarray, classes) -> list[dict[str, Any]]:
@@ -169,6 +186,8 @@ def format_info(info: dict[str, Any]) -> str:
         width = max([len(c["name"]) for c in classes] + [4])
         text.append(f"  {'id':>4}  {'name':<{width}}  {'pixels':>8}")
         text += [f"  {c['id']:>4}  {c['name']:<{width}}  {c['count']:>8}" for c in classes]
+    for warning in info.get("warnings") or []:  # what the reader assumed or dropped
+        text.append(f"{'warning':<12}{warning}")
     return "\n".join(text)
 
 

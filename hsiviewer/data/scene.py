@@ -13,6 +13,7 @@ from typing import Any, Optional, Protocol, Sequence
 import numpy as np
 
 from hsiviewer.data.classes import ClassTable
+from hsiviewer.processing.validity import valid_pixels
 
 
 class PixelSource(Protocol):
@@ -153,15 +154,17 @@ class Scene:
         return self.source.read_subregion(slice(None), slice(None))
 
     def valid_mask(self) -> np.ndarray:
-        """(rows, cols) bool: False where every band equals ``nodata`` (all True without nodata)."""
-        if self.nodata is None:
+        """(rows, cols) bool: False where every band equals ``nodata``, or any band is NaN or ±inf.
+
+        See :mod:`hsiviewer.processing.validity`: non-finite values count as nodata everywhere.
+        """
+        if self.nodata is None and not np.issubdtype(self.dtype, np.inexact):
             return np.ones((self.n_rows, self.n_cols), bool)
         mask = np.zeros((self.n_rows, self.n_cols), bool)
         step = max(1, 2_000_000 // max(1, self.n_cols * self.n_bands))
         for r0 in range(0, self.n_rows, step):
             block = self.read_subregion(slice(r0, r0 + step), slice(None))
-            is_nodata = np.isnan(block) if np.isnan(self.nodata) else block == self.nodata
-            mask[r0:r0 + step] = ~np.all(is_nodata, axis=2)
+            mask[r0:r0 + step] = valid_pixels(block, self.nodata)
         return mask
 
     # --- bands by wavelength ---------------------------------------------------------

@@ -28,10 +28,12 @@ import torch
 from hsiviewer.io.atomic import atomic_path
 from hsiviewer.data.classes import ClassTable
 from hsiviewer.errors import ModelFileError, PluginError
+from hsiviewer.engine.model_integrity import (DIGEST_KEY, check_archive, check_digest, check_preprocessor_shapes,
+                              check_state_shapes, payload_digest)
 from hsiviewer.io.plain_json import dumps
-from hsiviewer.models.discovery import default_registry
 from hsiviewer.processing.preprocess import Preprocessor
 from hsiviewer.processing.splits import Split
+from hsiviewer.models.discovery import default_registry
 
 FORMAT_TAG = "hsiviewer-model"
 FORMAT_VERSION = 1
@@ -127,6 +129,7 @@ def save_model(model: TrainedModel, path: str | Path) -> None:
                "preprocessor": {k: torch.from_numpy(np.asarray(v, np.float64))
                                 for k, v in model.preprocessor.state().items() if isinstance(v, np.ndarray)},
                "split": _split_tensors(model.split), "weights": _weights(model)}
+    payload[DIGEST_KEY] = payload_digest(payload)  # checked on load: see hsiviewer.engine.model_integrity
     with atomic_path(path) as tmp:
         torch.save(payload, tmp)
 
@@ -188,6 +191,7 @@ def load_model(path: str | Path, registry=None) -> TrainedModel:
         classes = ClassTable.from_dict(meta["classes"])
     except (KeyError, TypeError, ValueError) as exc:
         raise ModelFileError(f"is a damaged model file ({type(exc).__name__}: {exc})", path) from exc
+    check_preprocessor_shapes(pre, int(meta["n_bands"]), path)
     spec = _find_spec(meta["spec_name"], registry, path)
     weights = payload.get("weights") or {}
     net = _restore_net(spec, meta, pre, weights, path)
@@ -216,6 +220,9 @@ def read_split(path: str | Path) -> Optional[Split]:
 def _read_payload(path: Path) -> dict:
     if not path.exists():
         raise ModelFileError("no such file", path)
+    if not path.is_file():
+        raise ModelFileError("is not a regular file (a folder, FIFO or device); a model file is expected", path)
+    check_archive(path)  # torch.load does not verify the archive's checksums
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many kinds for a file that is not one of its archives
@@ -226,6 +233,7 @@ def _read_payload(path: Path) -> dict:
     if not isinstance(version, int) or version > FORMAT_VERSION:
         raise ModelFileError(f"uses model file format {version}; this hsiviewer reads up to "
                              f"{FORMAT_VERSION} (update hsiviewer)", path)
+    check_digest(payload, path)
     return payload
 
 
@@ -249,6 +257,15 @@ def _restore_net(spec, meta: dict, pre: Preprocessor, weights: dict, path: Path)
     n_classes = len(meta["class_ids"])
     try:
         net = build_net(spec, pre.n_outputs, n_classes, meta["hyper"])
+    except Exception as exc:  # the builder refuses the saved hyperparameters
+        raise ModelFileError(f"cannot rebuild model '{meta['spec_name']}' (plugin version "
+                             f"{meta['plugin_version']}, installed {spec.version}): {type(exc).__name__}: {exc}",
+                             path) from exc
+    if meta["framework"] == "sklearn":
+        _check_fit_data(weights, pre.n_outputs, n_classes, path)
+    else:
+        check_state_shapes(net.state_dict(), weights, meta["spec_name"], path)
+    try:
         if meta["framework"] == "sklearn":
             net.set_params(**json.loads(weights["params"]))
             return net.fit(weights["X"].numpy(), weights["y"].numpy())
@@ -258,6 +275,19 @@ def _restore_net(spec, meta: dict, pre: Preprocessor, weights: dict, path: Path)
                              f"{meta['plugin_version']}, installed {spec.version}): {type(exc).__name__}: {exc}",
                              path) from exc
     return net.eval()
+
+
+def _check_fit_data(weights: dict, n_features: int, n_classes: int, path: Path) -> None:
+    """The training spectra of a scikit-learn model must fit its preprocessing and classes."""
+    try:
+        x, y = weights["X"], weights["y"]
+    except KeyError as exc:
+        raise ModelFileError(f"its scikit-learn training data lack '{exc.args[0]}'", path) from exc
+    if x.ndim != 2 or x.shape[1] != n_features or y.shape != (x.shape[0],):
+        raise ModelFileError(f"its training spectra are {tuple(x.shape)} with {tuple(y.shape)} targets; "
+                             f"expected (N, {n_features}) and (N,)", path)
+    if len(y) and (int(y.min()) < 0 or int(y.max()) >= n_classes):
+        raise ModelFileError(f"its training targets lie outside the {n_classes} classes", path)
 
 
 def check_scene(model: TrainedModel, scene) -> None:

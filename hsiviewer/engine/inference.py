@@ -28,6 +28,7 @@ from hsiviewer.engine.predictors import DensePredictor, PatchPredictor, Spectrum
 from hsiviewer.errors import PluginError
 from hsiviewer.progress import CancelToken, EtaClock, ProgressCallback, ProgressEvent, report
 from hsiviewer.data.scene import Scene
+from hsiviewer.processing.validity import valid_pixels
 
 METHODS = ("auto", "patch", "dense")
 #: Rows of the raw cube read at once while preprocessing.
@@ -112,8 +113,7 @@ def predict_scene(model: TrainedModel, scene: Scene, method: str = "auto", devic
         raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
     method = _choose_method(model, method)
     predictor = _make_predictor(model, method, device, batch_size, confidence)
-    cube = preprocess_scene(model, scene)
-    valid = scene.valid_mask()
+    cube, valid = _preprocess_with_mask(model, scene)
     if mask is not None:
         valid &= _check_mask(mask, scene)
     out = _Outputs(scene.shape[:2], model.class_ids, confidence)
@@ -141,19 +141,25 @@ def preprocess_scene(model: TrainedModel, scene: Scene) -> np.ndarray:
     """The whole scene through the model's preprocessor: float32 (rows, cols, k).
 
     The raw cube is read in blocks of rows, so only the (smaller) preprocessed cube is held whole.
-    Nodata pixels are set to 0, like the padding outside the scene, so that their fill value does
-    not leak into the patches of their neighbours.
+    Nodata pixels, and pixels with a NaN or infinite band, are set to 0 like the padding outside
+    the scene, so that their values do not leak into the patches of their neighbours.
     """
+    return _preprocess_with_mask(model, scene)[0]
+
+
+def _preprocess_with_mask(model: TrainedModel, scene: Scene) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`preprocess_scene` and the (rows, cols) valid mask, from one read of the cube."""
     rows, cols = scene.shape[:2]
     k = int(model.preprocessor.n_outputs)
     cube = np.empty((rows, cols, k), np.float32)
+    valid = np.empty((rows, cols), bool)
     step = max(1, READ_BLOCK_PIXELS // max(1, cols))
     for a in range(0, rows, step):
         block = scene.read_subregion(slice(a, a + step), slice(None))
+        valid[a:a + step] = valid_pixels(block, scene.nodata)
         cube[a:a + step] = model.preprocessor.transform(block)
-    if scene.nodata is not None:
-        cube[~scene.valid_mask()] = 0.0
-    return cube
+    cube[~valid] = 0.0
+    return cube, valid
 
 
 def _check_mask(mask: np.ndarray, scene: Scene) -> np.ndarray:

@@ -27,6 +27,7 @@ from hsiviewer.processing.patches import pad_cube
 from hsiviewer.processing.preprocess import Preprocessor
 from hsiviewer.progress import CancelToken, ProgressCallback, ProgressEvent, report
 from hsiviewer.processing.splits import Split, disjoint_split, leakage, random_split
+from hsiviewer.processing.validity import finite_pixels, valid_pixels
 
 
 @dataclass
@@ -91,8 +92,9 @@ class PreparedData:
     cube: np.ndarray  # (rows, cols, k) float32, nodata pixels 0
     padded: np.ndarray  # the cube zero-padded by patch_size // 2
     class_ids: np.ndarray  # output index -> label id
-    labels: np.ndarray  # (rows, cols)
+    labels: np.ndarray  # (rows, cols), 0 also where a pixel holds NaN or inf
     patch_size: int
+    nonfinite: dict = field(default_factory=lambda: {"pixels": 0, "labelled": 0})
 
     def dataset(self, pixels: np.ndarray) -> PatchDataset:
         """The patches centred on flat pixel indices ``pixels``, with their target indices."""
@@ -143,8 +145,8 @@ def train_model(scene, config: TrainConfig, registry=None, progress: Optional[Pr
     start = time.perf_counter()
     spec, hyper = _resolve_spec(config, registry)
     _check_config(config, scene)
-    data = prepare_data(scene, config, hyper)
     device = resolve_device(config.device) if spec.framework == "torch" else torch.device("cpu")
+    data = prepare_data(scene, config, hyper)
     net, history, cancelled, fit_data, extra = _fit(spec, hyper, config, data, device, progress, cancel)
     if spec.framework == "torch":
         net = net.to("cpu").eval()  # a model handed out (and saved) lives on the CPU
@@ -164,6 +166,7 @@ def train_model(scene, config: TrainConfig, registry=None, progress: Optional[Pr
     model.metrics.update(extra, leakage=leakage(data.split, data.labels.shape, data.patch_size),
                          n_train=int(len(data.split.train)), n_val=int(len(data.split.val)),
                          n_test=int(len(data.split.test)), cancelled=bool(cancelled), device=str(device),
+                         nonfinite_pixels=data.nonfinite["pixels"], nonfinite_labelled=data.nonfinite["labelled"],
                          train_seconds=round(time.perf_counter() - start, 3))
     return model
 
@@ -180,11 +183,35 @@ def _resolve_spec(config: TrainConfig, registry):
     return spec, hyper
 
 
-def _check_config(config: TrainConfig, scene) -> None:
-    if scene.labels is None:
-        raise TrainingError("has no ground truth to train on; give a label raster", scene.path)
-    if config.epochs < 1 or config.batch_size < 1 or config.lr <= 0:
-        raise TrainingError("epochs and batch size must be at least 1 and the learning rate positive")
+def check_config(config: TrainConfig) -> None:
+    """Refuse settings that cannot work, before any data are read.
+
+    Raises
+    ------
+    TrainingError
+        Naming the setting and the value.
+    """
+    def finite(value) -> bool:
+        return isinstance(value, (int, float, np.integer, np.floating)) and bool(np.isfinite(value))
+
+    def whole(value) -> bool:
+        return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+    if not (whole(config.epochs) and config.epochs >= 1):
+        raise TrainingError(f"epochs must be a whole number of at least 1, got {config.epochs!r}")
+    if not (whole(config.batch_size) and config.batch_size >= 1):
+        raise TrainingError(f"batch size must be a whole number of at least 1, got {config.batch_size!r}")
+    if not (finite(config.lr) and config.lr > 0):
+        raise TrainingError(f"the learning rate must be a positive number, got {config.lr!r}")
+    if not (finite(config.train_fraction) and 0 < config.train_fraction < 1):
+        raise TrainingError(f"the training fraction must lie between 0 and 1, got {config.train_fraction!r}")
+    if config.train_per_class is not None and not (whole(config.train_per_class)
+                                                   and config.train_per_class >= 1):
+        raise TrainingError(f"training pixels per class must be at least 1, got {config.train_per_class!r}")
+    if not (finite(config.val_fraction) and 0 <= config.val_fraction < 1):
+        raise TrainingError(f"the validation fraction must lie in [0, 1), got {config.val_fraction!r}")
+    if not (whole(config.seed) and 0 <= config.seed < 2 ** 32):
+        raise TrainingError(f"the seed must be a whole number from 0 to 2**32 - 1, got {config.seed!r}")
     if config.split not in ("random", "disjoint"):
         raise TrainingError(f"unknown split '{config.split}' (use random or disjoint)")
     if config.split == "disjoint" and config.train_per_class is not None:
@@ -193,6 +220,37 @@ def _check_config(config: TrainConfig, scene) -> None:
         raise TrainingError(f"unknown learning-rate schedule '{config.lr_schedule}' (use constant or cosine)")
     if config.pca_fit not in ("scene", "train"):
         raise TrainingError(f"pca_fit must be 'scene' or 'train', got '{config.pca_fit}'")
+
+
+#: The largest class id a class map holds (uint16 GeoTIFF, hsiviewer.io.export).
+MAX_CLASS_ID = 65535
+
+
+def check_labels(labels: np.ndarray, path=None) -> None:
+    """Refuse ground truth that training could only fail on after the work: no labels, ids out of range.
+
+    Raises
+    ------
+    TrainingError
+    """
+    labels = np.asarray(labels)
+    if labels.size == 0:
+        raise TrainingError("the ground truth is empty", path)
+    low, high = int(labels.min()), int(labels.max())
+    if low < 0:
+        raise TrainingError(f"the ground truth holds negative class ids (minimum {low})", path)
+    if high > MAX_CLASS_ID:
+        raise TrainingError(f"the ground truth holds class id {high}; a class map holds ids up to "
+                            f"{MAX_CLASS_ID}, so renumber the classes", path)
+    if high == 0:
+        raise TrainingError("the ground truth has no labelled pixels (every value is 0)", path)
+
+
+def _check_config(config: TrainConfig, scene) -> None:
+    if scene.labels is None:
+        raise TrainingError("has no ground truth to train on; give a label raster", scene.path)
+    check_config(config)
+    check_labels(scene.labels, scene.path)
 
 
 def make_split(labels: np.ndarray, config: TrainConfig, patch_size: int) -> Split:
@@ -208,21 +266,34 @@ def make_split(labels: np.ndarray, config: TrainConfig, patch_size: int) -> Spli
 
 
 def prepare_data(scene, config: TrainConfig, hyper: dict) -> PreparedData:
-    """Split the labels, fit the preprocessing and pad the preprocessed cube."""
+    """Split the labels, fit the preprocessing and pad the preprocessed cube.
+
+    Pixels with a NaN or infinite band are nodata (:mod:`hsiviewer.processing.validity`): they are left out
+    of the split, of the preprocessing fit and of the patches (set to 0 like the padding), and
+    counted in :attr:`PreparedData.nonfinite`.
+    """
     labels = np.asarray(scene.labels)
     if labels.shape != scene.shape[:2]:
         raise TrainingError(f"labels are {labels.shape} but the scene is {scene.shape[:2]}", scene.path)
+    n_comp = hyper["pca_components"]
+    if n_comp is not None and n_comp > scene.n_bands:
+        raise TrainingError(f"pca_components is {n_comp} but the scene has only {scene.n_bands} bands")
+    raw = scene.to_array()
+    finite = finite_pixels(raw)
+    valid = valid_pixels(raw, scene.nodata)
+    nonfinite = {"pixels": int(np.count_nonzero(~finite)),
+                 "labelled": int(np.count_nonzero(~finite & (labels > 0)))}
+    if nonfinite["labelled"]:
+        if nonfinite["labelled"] == int(np.count_nonzero(labels > 0)):
+            raise TrainingError(f"all {nonfinite['labelled']} labelled pixels hold NaN or infinite values; "
+                                "there is nothing to train on", scene.path)
+        labels = np.where(finite, labels, 0).astype(labels.dtype, copy=False)
     split = make_split(labels, config, int(hyper["patch_size"]))
     class_ids = np.unique(labels.ravel()[split.train])
     if len(class_ids) < 2:
         raise TrainingError("needs training pixels of at least two classes", scene.path)
     if len(split.test) == 0:
         raise TrainingError("the split leaves no test pixels; use a smaller training share", scene.path)
-    n_comp = hyper["pca_components"]
-    if n_comp is not None and n_comp > scene.n_bands:
-        raise TrainingError(f"pca_components is {n_comp} but the scene has only {scene.n_bands} bands")
-    raw = scene.to_array()
-    valid = scene.valid_mask()
     fit_mask = valid
     if config.pca_fit == "train":
         fit_mask = np.zeros(labels.shape, bool)
@@ -232,7 +303,7 @@ def prepare_data(scene, config: TrainConfig, hyper: dict) -> PreparedData:
     del raw
     cube[~valid] = 0.0  # as in inference: nodata looks like the zero padding outside the scene
     padded = pad_cube(cube, int(hyper["patch_size"]) // 2)
-    return PreparedData(split, pre, cube, padded, class_ids, labels, int(hyper["patch_size"]))
+    return PreparedData(split, pre, cube, padded, class_ids, labels, int(hyper["patch_size"]), nonfinite)
 
 
 def _fit(spec, hyper, config, data, device, progress, cancel):

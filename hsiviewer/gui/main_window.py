@@ -95,6 +95,12 @@ class MainWindow(QMainWindow):
                          Qt.Orientation.Horizontal)
         self.pixel_label = QLabel("Open a scene (File ▸ Open scene…, or drop a file here)")
         self.statusBar().addWidget(self.pixel_label, 1)
+        # What the reader assumed or dropped (units, encodings, ignored header keys): one line
+        # here, every sentence in the tooltip.
+        self.warnings_label = QLabel("")
+        self.warnings_label.setVisible(False)
+        self.statusBar().addPermanentWidget(self.warnings_label)
+        self._view_error_shown = False
         self.menus = build_menus(self)
         self._connect()
         self.model_tools = install_model_tools(self)  # training, results and the Model menu
@@ -131,8 +137,12 @@ class MainWindow(QMainWindow):
         return scene
 
     def set_scene(self, scene: Scene) -> None:
-        """Show an already opened :class:`~hsiviewer.data.scene.Scene`; its labels become a layer."""
+        """Show an already opened :class:`~hsiviewer.data.scene.Scene`; its labels become a layer.
+
+        The reader's warnings are shown in the status bar (:attr:`warnings_label`).
+        """
         self._scene = scene
+        self._view_error_shown = False
         self._renderer = DisplayRenderer(scene)
         self.pins.clear()
         self.layers.clear()
@@ -147,7 +157,16 @@ class MainWindow(QMainWindow):
             self.add_class_layer(GROUND_TRUTH, scene.labels, scene.classes)
         self.pixel_label.setText(f"{scene.name}: {scene.n_rows} x {scene.n_cols} pixels, "
                                  f"{scene.n_bands} bands")
+        self._show_reader_warnings(scene)
         self.scene_changed.emit(scene)
+
+    def _show_reader_warnings(self, scene: Scene) -> None:
+        warnings = [str(w) for w in scene.metadata.get("warnings", [])]
+        self.warnings_label.setVisible(bool(warnings))
+        if warnings:
+            self.warnings_label.setText(f"⚠ {len(warnings)} reader warning{'s' if len(warnings) > 1 else ''}: "
+                                        + warnings[0][:80] + ("…" if len(warnings[0]) > 80 else ""))
+        self.warnings_label.setToolTip("\n".join(f"• {w}" for w in warnings))
 
     def add_class_layer(self, name: str, array: np.ndarray,
                         classes: Optional[ClassTable] = None) -> ClassLayer:
@@ -213,25 +232,41 @@ class MainWindow(QMainWindow):
     def _critical_box(self, title: str, message: str) -> None:
         QMessageBox.critical(self, title, message)
 
+    def _view_error(self, what: str, exc: Exception) -> None:
+        """An error while hovering, clicking or drawing: in the status bar each time, in a dialog once
+        per scene (it would otherwise pop up on every mouse move), and the window stays usable."""
+        text = str(exc) if isinstance(exc, HsiError) else f"{type(exc).__name__}: {exc}"
+        self.pixel_label.setText(f"Cannot {what}: {text}")
+        if not self._view_error_shown:
+            self._view_error_shown = True
+            self.error_dialog(f"Cannot {what}", text + "\n\n(Further errors of this scene are shown in the "
+                              "status bar only.)")
+
     # --- reactions --------------------------------------------------------------------
     def _refresh_image(self, _field: str = "") -> None:
         if self._renderer is None:
             return
-        rendering = self.run_guarded("display the scene", self._renderer.render, self.display_state)
-        if rendering is None:
-            return
-        self.view.show_rendering(rendering)
-        if self.display_state.mode == "band":
-            self.display_panel.show_histogram(rendering.image, rendering.levels)
+        try:
+            rendering = self._renderer.render(self.display_state)
+            self.view.show_rendering(rendering)
+            if self.display_state.mode == "band":
+                self.display_panel.show_histogram(rendering.image, rendering.levels)
+        except Exception as exc:  # a file that fails to read must not take the window with it
+            self._view_error("display the scene", exc)
         self.menus.sync_mode(self.display_state.mode)
 
     def inspect_pixel(self, row: int, col: int) -> None:
         """Describe (row, col) in the status bar and draw its live spectrum, as hovering does."""
         if self._scene is None:
             return
-        self.pixel_label.setText(describe_pixel(self._scene, row, col, self.display_state,
-                                                self._renderer, self.layers.layers))
-        self.spectrum_panel.show_live(row, col)
+        try:
+            self.pixel_label.setText(describe_pixel(self._scene, row, col, self.display_state,
+                                                    self._renderer, self.layers.layers))
+            self.spectrum_panel.show_live(row, col)
+        except Exception as exc:  # called on every mouse move: report, never raise
+            self.spectrum_panel.hide_live()
+            self._view_error(f"read pixel ({row}, {col})", exc)
+            return
         if self._inspector_extra is not None:
             try:
                 text = self._inspector_extra(row, col)
@@ -244,6 +279,13 @@ class MainWindow(QMainWindow):
         self.spectrum_panel.hide_live()
 
     def _on_click(self, row: int, col: int) -> None:
+        if self._scene is None:
+            return
+        try:
+            self._scene.spectrum(row, col)  # a pin whose spectrum cannot be read would fail in every panel
+        except Exception as exc:
+            self._view_error(f"read pixel ({row}, {col})", exc)
+            return
         self.pin_pixel(row, col)
         self.pixel_clicked.emit(row, col)
 

@@ -19,6 +19,7 @@ from hsiviewer.data.classes import ClassTable
 from hsiviewer.errors import HsiError, SceneReadError
 from hsiviewer.data.scene import Scene
 from hsiviewer.io.formats import ENVI_DATA_SUFFIXES, detect_format, find_envi_header
+from hsiviewer.io.file_checks import check_input_file, check_scene_array
 
 def _reader_for(path: Path):
     # Readers are imported on first use: h5py, scipy.io and rasterio cost start-up time.
@@ -58,11 +59,7 @@ def open_scene(path: str | Path, labels: str | Path | None = None,
     SceneReadError
         When the file is missing, of an unknown format or unreadable; the message names the file.
     """
-    path = Path(path)
-    if not path.exists():
-        raise SceneReadError("no such file", path)
-    if path.is_dir():
-        raise SceneReadError("is a folder, not a scene file", path)
+    path = check_input_file(path, "scene file")
     reader = _reader_for(path)
     try:
         scene = reader(path, variable=variable) if variable is not None else reader(path)
@@ -70,6 +67,7 @@ def open_scene(path: str | Path, labels: str | Path | None = None,
         raise
     except Exception as exc:  # a library's own error: name the file and keep its words
         raise SceneReadError(f"cannot be read as a scene ({type(exc).__name__}: {exc})", path) from exc
+    check_scene_array(scene.shape, scene.dtype, path)
     if labels is not None:
         attach_labels(scene, labels)
     return scene
@@ -90,9 +88,7 @@ def open_labels(path: str | Path, variable: str | None = None) -> tuple[np.ndarr
     ------
     SceneReadError
     """
-    path = Path(path)
-    if not path.exists():
-        raise SceneReadError("no such file", path)
+    path = check_input_file(path, "label raster")
     from hsiviewer.io.labels import read_labels
     try:
         return read_labels(path, variable=variable)

@@ -30,6 +30,8 @@ def atomic_path(target: str | Path, suffix: str | None = None) -> Iterator[Path]
         When the target's folder does not exist or cannot be written to.
     """
     target = Path(target)
+    if target.is_dir():
+        raise ExportError("is a folder; give the name of a file to write", target)
     if not target.parent.is_dir():
         raise ExportError(f"the folder {target.parent} does not exist", target)
     try:
@@ -50,6 +52,40 @@ def atomic_path(target: str | Path, suffix: str | None = None) -> Iterator[Path]
         with contextlib.suppress(FileNotFoundError):
             tmp_path.unlink()
         raise
+
+
+def check_output_path(target: str | Path) -> Path:
+    """Refuse, before any work, an output path that :func:`atomic_path` could not write.
+
+    Checked: the folder exists and is writable, and the target is not a folder, not a special
+    file (FIFO, device) and, when it exists, not read-only. Long work (training, prediction)
+    calls this first, so a bad ``--out`` costs a second, not the result.
+
+    Returns
+    -------
+    Path
+
+    Raises
+    ------
+    ExportError
+    """
+    target = Path(target)
+    if target.is_dir():
+        raise ExportError("is a folder; give the name of a file to write", target)
+    folder = target.absolute().parent
+    if not folder.exists():
+        raise ExportError(f"the folder {folder} does not exist", target)
+    if not folder.is_dir():
+        raise ExportError(f"{folder} is not a folder", target)
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ExportError(f"the folder {folder} is not writable", target)
+    if target.exists() or target.is_symlink():
+        if not target.is_file():
+            raise ExportError("exists and is not a regular file (a FIFO, a device or a broken link); "
+                              "it will not be replaced", target)
+        if not os.access(target, os.W_OK):
+            raise ExportError("exists and is read-only", target)
+    return target
 
 
 def write_text_atomic(target: str | Path, text: str) -> None:

@@ -19,6 +19,7 @@ from rasterio.errors import CRSError
 
 from hsiviewer.errors import SceneReadError
 from hsiviewer.data.scene import ArraySource, Scene
+from hsiviewer.io.envi_header import read_header_file
 
 REQUIRED_KEYS = ("samples", "lines", "bands", "data type", "interleave", "byte order")
 DATA_SUFFIXES = ("", ".bsq", ".bil", ".bip", ".img", ".dat", ".raw")
@@ -27,6 +28,12 @@ DATA_TYPES = {"1": "u1", "2": "i2", "3": "i4", "4": "f4", "5": "f8",
               "12": "u2", "13": "u4", "14": "i8", "15": "u8"}
 _MICRO = ("um", "µm", "μm", "micrometer", "micrometers", "micrometre", "micrometres", "micron", "microns")
 _NANO = ("nm", "nanometer", "nanometers", "nanometre", "nanometres")
+_SCALED = ((("mm", "millimeter", "millimeters", "millimetre", "millimetres"), 1e6),
+           (("cm", "centimeter", "centimeters", "centimetre", "centimetres"), 1e7),
+           (("m", "meter", "meters", "metre", "metres"), 1e9))
+_WAVENUMBER = ("wavenumber", "wavenumbers", "wave number", "wave numbers", "cm-1", "cm^-1", "1/cm",
+               "cm⁻¹", "inverse centimeters", "inverse centimetres")
+_NOT_LENGTH = ("ghz", "mhz", "khz", "hz", "unknown", "data value", "data values")
 
 
 class NativeOrderSource(ArraySource):
@@ -67,10 +74,10 @@ def read_envi(path: Path, variable: Optional[str] = None) -> Scene:
         declared shape, or the data type is unknown.
     """
     header_path, data_path = locate_envi_files(Path(path))
-    header = read_header(header_path)
+    warnings: list[str] = []
+    header = read_header(header_path, warnings)
     memmap = open_envi_memmap(header_path, data_path, header)
     n_bands = memmap.shape[2]
-    warnings: list[str] = []
     units = header.get("wavelength units")
     crs, transform = georeference(header, header_path)
     metadata = {key: header[key] for key in ("description", "sensor type", "file type") if key in header}
@@ -109,20 +116,19 @@ def locate_envi_files(path: Path) -> tuple[Path, Path]:
     raise SceneReadError("no ENVI header (.hdr) beside this data file", path)
 
 
-def read_header(header_path: Path) -> dict:
+def read_header(header_path: Path, warnings: Optional[list] = None) -> dict:
     """Parse an ENVI header into a dict of strings and lists (keys lower-case).
+
+    See :mod:`hsiviewer.io.envi_header`: a BOM and Latin-1 text are accepted, a repeated key
+    keeps its last value; what was assumed is appended to ``warnings``.
 
     Raises
     ------
     SceneReadError
-        When the file is not an ENVI header or lacks one of :data:`REQUIRED_KEYS`.
+        When the file is not an ENVI header, lacks one of :data:`REQUIRED_KEYS`, or repeats a
+        layout key with another value.
     """
-    try:
-        header = spy_envi.read_envi_header(str(header_path))
-    except spy_envi.FileNotAnEnviHeader as exc:
-        raise SceneReadError("is not an ENVI header (its first line must be 'ENVI')", header_path) from exc
-    except (spy_envi.EnviHeaderParsingError, OSError, UnicodeDecodeError) as exc:
-        raise SceneReadError(f"the ENVI header cannot be parsed ({exc})", header_path) from exc
+    header = read_header_file(header_path, warnings if warnings is not None else [])
     missing = [key for key in REQUIRED_KEYS if key not in header]
     if missing:
         raise SceneReadError(f"the ENVI header lacks required key(s): {', '.join(missing)}", header_path)
@@ -150,8 +156,17 @@ def open_envi_memmap(header_path: Path, data_path: Path, header: dict) -> np.nda
         raise SceneReadError(f"the data file is {size} bytes but the header declares {rows} lines x "
                              f"{cols} samples x {bands} bands of {dtype.name} after a {offset}-byte "
                              f"offset ({needed} bytes); is it truncated?", data_path)
+    if min(rows, cols, bands) < 1:
+        raise SceneReadError(f"the ENVI header declares {rows} lines x {cols} samples x {bands} bands; "
+                             "an image needs at least one of each", header_path)
     try:
-        image = spy_envi.open(str(header_path), str(data_path))
+        # Spectral's own open() would re-read the header with its stricter parser: hand it ours.
+        spy_envi.check_compatibility(header)
+        params = spy_envi.gen_params(header)
+        params.filename = str(data_path)
+        kind = {"bil": spy_envi.BilFile, "bip": spy_envi.BipFile}.get(str(header["interleave"]).lower(),
+                                                                      spy_envi.BsqFile)
+        image = kind(params, header)
     except spy_envi.EnviException as exc:
         raise SceneReadError(f"Spectral Python cannot open it ({exc})", header_path) from exc
     memmap = image.open_memmap(interleave="bip")  # a transposed view: no data are read here
@@ -175,41 +190,71 @@ def _check_layout(header_path: Path, header: dict, byte_order: int) -> None:
 
 # --- metadata --------------------------------------------------------------------------------------
 def wavelengths_to_nm(values: Sequence[float] | np.ndarray, units: Optional[str],
-                      like: Optional[Sequence[float]] = None) -> Optional[np.ndarray]:
+                      like: Optional[Sequence[float]] = None,
+                      warnings: Optional[list] = None) -> Optional[np.ndarray]:
     """Convert band centres or widths to nanometres.
 
     Parameters
     ----------
     values : sequence of float
     units : str or None
-        ``nm``/``Nanometers`` or ``um``/``µm``/``Micrometers`` (any case). Absent or unknown units
-        are guessed: values below 100 are taken as micrometres.
+        ENVI's ``wavelength units``, any case: ``Nanometers``/``nm``, ``Micrometers``/``um``/``µm``,
+        ``Millimeters``/``mm``, ``Centimeters``/``cm``, ``Meters``/``m`` (scaled), ``Wavenumber``
+        (cm⁻¹; converted with 1e7 / value, band order kept, so the axis decreases). ``Index``,
+        ``GHz``, ``MHz``, ``Unknown`` and anything unrecognised are not lengths: None is returned
+        and a warning added. Absent units are guessed: values below 100 are taken as micrometres.
     like : sequence of float, optional
-        Values to base the guess on instead (the centres, when converting widths, which are small
-        in any unit).
+        The centres, in the same units, when converting widths (small in any unit, so no basis for
+        a guess; and a width in cm⁻¹ becomes one in nm only relative to its centre).
+    warnings : list, optional
+        Receives a sentence for units that were not converted.
 
     Returns
     -------
     ndarray of float or None
-        None when ``units`` says the values are not wavelengths (``Index``).
+        None when ``units`` says the values are not wavelengths.
     """
     arr = np.asarray(values, dtype=float)
-    unit = (units or "").strip().lower()
+    unit = " ".join((units or "").strip().lower().split())
     if unit in _NANO:
         return arr
     if unit in _MICRO:
         return _micro_to_nm(arr)
-    if unit in ("index", "file index"):
+    for names, factor in _SCALED:
+        if unit in names:
+            return np.round(arr * factor, 6)
+    if unit in _WAVENUMBER:
+        return _wavenumber_to_nm(arr, like, units, warnings)
+    if unit:
+        what = "band indices" if unit in ("index", "file index") else \
+            "not a length" if unit in _NOT_LENGTH else "not a unit hsiviewer knows"
+        _warn(warnings, f"wavelength units '{units}' are {what}; the bands are shown by number, "
+                        "without wavelengths")
         return None
-    if unit in ("mm", "millimeter", "millimeters"):
-        return arr * 1e6
     basis = np.asarray(like if like is not None else arr, dtype=float)
     return _micro_to_nm(arr) if basis.size and np.nanmax(basis) < 100 else arr
+
+
+def _wavenumber_to_nm(arr: np.ndarray, like, units, warnings) -> Optional[np.ndarray]:
+    """cm⁻¹ -> nm: a centre ν becomes 1e7 / ν; a width Δν about ν becomes 1e7 Δν / ν²."""
+    centres = arr if like is None else np.asarray(like, dtype=float)
+    if not np.all(np.isfinite(centres) & (centres > 0)):
+        _warn(warnings, f"wavelength units '{units}' need positive wavenumbers; the bands are shown by "
+                        "number, without wavelengths")
+        return None
+    if like is None:
+        return 1e7 / arr
+    return 1e7 * np.abs(arr) / centres ** 2
 
 
 def _micro_to_nm(arr: np.ndarray) -> np.ndarray:
     # Rounding drops the binary noise of the product (0.46 * 1000 = 460.00000000000006).
     return np.round(arr * 1000.0, 6)
+
+
+def _warn(warnings: Optional[list], text: str) -> None:
+    if warnings is not None:
+        warnings.append(text)
 
 
 def parse_list(value: Any) -> list[str]:
@@ -247,7 +292,8 @@ def _band_vector(header: dict, key: str, n_bands: int, warnings: list, units: Op
     if len(values) != n_bands:
         warnings.append(f"'{key}' has {len(values)} values for {n_bands} bands; ignored")
         return None
-    return wavelengths_to_nm(values, units, like_values)
+    # the units' warning is said once, for the centres
+    return wavelengths_to_nm(values, units, like_values, warnings if key == "wavelength" else None)
 
 
 def _bad_bands(header: dict, n_bands: int, warnings: list) -> Optional[np.ndarray]:

@@ -10,6 +10,8 @@ from hsiviewer.data.classes import ClassTable
 from hsiviewer.errors import SceneReadError
 from hsiviewer.data.scene import ArraySource, Scene
 from hsiviewer.io.sidecar import read_sidecar
+from hsiviewer.io.file_checks import check_scene_array
+from hsiviewer.io.sidecar import check_band_fields, sidecar_path
 
 CUBE_KEYS = ("data", "cube", "image", "hsi")
 LABEL_KEYS = ("labels", "gt", "ground_truth", "label")
@@ -21,24 +23,42 @@ def read_numpy(path: Path, variable: Optional[str] = None) -> Scene:
     In an ``.npz`` the cube is ``variable``, else the first of ``data``/``cube``/``image``/``hsi``,
     else the only 3-D array; a 2-D integer array named ``labels`` (or ``gt``) becomes the ground truth.
     """
-    if path.suffix.lower() == ".npy":
-        cube = np.load(path, mmap_mode="r")
-        labels = None
-    else:
-        with np.load(path) as archive:
-            arrays = {k: archive[k] for k in archive.files}
-        cube = _pick_cube(path, arrays, variable)
-        labels = _pick_labels(arrays, cube.shape[:2])
+    try:
+        if path.suffix.lower() == ".npy":
+            cube = _load_npy(path)
+            labels = None
+        else:
+            with np.load(path) as archive:
+                arrays = {k: archive[k] for k in archive.files}
+            cube = _pick_cube(path, arrays, variable)
+            labels = _pick_labels(arrays, cube.shape[:2])
+    except ValueError as exc:
+        if "allow_pickle" in str(exc) or "Python objects" in str(exc):
+            raise SceneReadError("holds Python objects (an object array); hsiviewer does not unpickle them, "
+                                 "as that could run code from the file: save the cube as numbers", path) from exc
+        raise
     if cube.ndim != 3:
         raise SceneReadError(f"holds a {cube.ndim}-D array {cube.shape}; a scene needs (rows, cols, bands)",
                              path)
+    check_scene_array(cube.shape, cube.dtype, path)  # before the sidecar is matched to its bands
     return scene_from_array(path, cube, labels, read_sidecar(path))
+
+
+def _load_npy(path: Path) -> np.ndarray:
+    """Memory-map a ``.npy``; an empty array cannot be mapped and is read (it is empty)."""
+    try:
+        return np.load(path, mmap_mode="r")
+    except ValueError as exc:
+        if "allow_pickle" in str(exc) or "Python objects" in str(exc):
+            raise
+        return np.load(path)
 
 
 def scene_from_array(path: Optional[Path], cube, labels: Optional[np.ndarray], meta: dict) -> Scene:
     """Wrap an array-like cube (or a ready :class:`~hsiviewer.data.scene.PixelSource`, such as a lazy
     reader's) and sidecar-style metadata into a :class:`Scene`."""
     n_bands = cube.shape[2]
+    check_band_fields(meta, n_bands, None if path is None else sidecar_path(path))
 
     def vector(key: str, dtype=float) -> Optional[np.ndarray]:
         value = meta.get(key)
@@ -53,13 +73,13 @@ def scene_from_array(path: Optional[Path], cube, labels: Optional[np.ndarray], m
     if labels is not None:
         classes = ClassTable.from_labels(labels, classes.names if classes else None,
                                          classes.colors if classes else None)
-    default = meta.get("default_bands")
+    default = meta.get("default_bands")  # one band (grey) or three, checked above
     return Scene(
         path=path, source=cube if hasattr(cube, "read_subregion") else ArraySource(cube),
         wavelengths=vector("wavelengths"), fwhm=vector("fwhm"),
         bad_bands=vector("bad_bands", bool),
         band_names=list(meta["band_names"]) if meta.get("band_names") else None,
-        default_bands=tuple(int(b) for b in default) if default else None,
+        default_bands=tuple(int(b) for b in (list(default) * 3)[:3]) if default is not None else None,
         nodata=meta.get("nodata"), labels=labels, classes=classes,
         metadata={k: meta[k] for k in ("description", "source", "licence") if k in meta},
     )

@@ -88,7 +88,13 @@ class Preprocessor:
             raise ValueError("no pixels to fit the preprocessing on")
         if len(where) > max_pixels:
             where = np.sort(np.random.default_rng(seed).choice(where, max_pixels, replace=False))
-        return cube.reshape(-1, cube.shape[2])[where].astype(np.float64)
+        x = cube.reshape(-1, cube.shape[2])[where].astype(np.float64)
+        finite = np.isfinite(x).all(axis=1)  # NaN/inf pixels are nodata (hsiviewer.processing.validity)
+        if not finite.all():
+            x = x[finite]
+            if len(x) == 0:
+                raise ValueError("every pixel to fit the preprocessing on holds NaN or infinite values")
+        return x
 
     # --- applying -----------------------------------------------------------------------------
     @property

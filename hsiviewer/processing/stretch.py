@@ -152,7 +152,7 @@ def apply_stretch(array: np.ndarray, low, high, nodata: Optional[float] = None,
     low, high : float or per-channel arrays
         As returned by the ``*_levels`` functions. Where ``high <= low`` the output is 0.
     nodata : float, optional
-        Pixels equal to it become NaN (float output) or 0 (uint8 output), like NaN inputs.
+        Pixels equal to it become NaN (float output) or 0 (uint8 output), like NaN and ±inf inputs.
     dtype : {numpy.float32, numpy.float64, numpy.uint8}
         Float output lies in [0, 1]; uint8 output in 0..255 (rounded).
 
@@ -166,7 +166,8 @@ def apply_stretch(array: np.ndarray, low, high, nodata: Optional[float] = None,
     span = high - low
     safe_span = np.where(span > 0, span, 1.0)
     out = np.clip((values - low) / safe_span, 0.0, 1.0)
-    out = np.where(span > 0, out, np.where(np.isnan(values), np.nan, 0.0))
+    out = np.where(span > 0, out, 0.0)
+    out[~np.isfinite(values)] = np.nan  # NaN and ±inf are nodata, not "darkest" or "brightest"
     if nodata is not None:
         out[values == nodata] = np.nan
     if np.dtype(dtype) == np.uint8:

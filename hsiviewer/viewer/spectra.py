@@ -52,6 +52,8 @@ def spectrum_connect(x: np.ndarray, values: np.ndarray, gap_factor: float = 2.5)
     if len(x) < 2:
         return connect
     step = np.diff(x)
+    if np.count_nonzero(step < 0) > np.count_nonzero(step > 0):
+        step = -step  # a decreasing axis (a wavenumber scene in nm): the same rules, mirrored
     positive = step[step > 0]
     typical = float(np.median(positive)) if positive.size else 1.0
     finite = np.isfinite(values)
