@@ -34,14 +34,17 @@ failed=0
 # step NAME MUST_NOT_INSTALL COMMAND...: runs, times, and keeps the output in $work/NAME.log
 step() {
   local name=$1 quiet=$2; shift 2
-  local start=$SECONDS rc=0
+  local start rc=0
+  start=$(date +%s%N)
   "$@" >"$work/$name.log" 2>&1 || rc=$?
-  local took=$((SECONDS - start)) verdict=ok
+  local took verdict=ok
+  took=$((($(date +%s%N) - start) / 1000000))  # ms
   [ "$rc" -ne 0 ] && verdict="FAILED (exit $rc)"
   if [ "$quiet" = yes ] && grep -q "installing into" "$work/$name.log"; then verdict="FAILED (reinstalled)"; fi
   [ "$verdict" = ok ] || failed=1
-  printf '== %-28s %4d s  %s\n' "$name" "$took" "$verdict"
-  grep -E "hsiviewer setup:|^hsiviewer [0-9]|passed|failed|error" "$work/$name.log" | tail -5 | sed 's/^/   /'
+  printf '== %-30s %4d.%01d s  %s\n' "$name" $((took / 1000)) $((took % 1000 / 100)) "$verdict"
+  { grep -E "hsiviewer setup:|^hsiviewer [0-9]|passed|failed|error" "$work/$name.log" || true; } |
+    tail -5 | sed 's/^/   /'
 }
 
 step "run.sh --version (fresh)" no bash scripts/run.sh --version
