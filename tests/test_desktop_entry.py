@@ -133,8 +133,9 @@ def test_entry_files_follow_the_data_folder(tmp_path):
     assert all(source.is_file() for source in files.icons.values())
 
 
-def test_the_window_gets_the_app_icon(qapp):
+def test_the_window_gets_the_app_icon(request):
     pytest.importorskip("pytestqt")
+    request.getfixturevalue("qapp")
     from hsiviewer.gui.app import _application
     app = _application(screenshot=True)
     pixmap = app.windowIcon().pixmap(64, 64)
