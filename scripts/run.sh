@@ -1,7 +1,13 @@
 #!/usr/bin/env bash
-# Installs hsiviewer (CPU build of torch first) and opens the viewer on the bundled Indian Pines scene.
+# Opens the viewer on the bundled Indian Pines scene (or on SCENE [--labels GT]).
+# The first run makes the checkout's virtual environment .venv/ and installs hsiviewer into it (the CPU
+# build of PyTorch first); later runs reuse it and start at once. Nothing outside .venv/ is changed.
+# `scripts/run.sh --version` and `--help` go to the hsiviewer command itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-python3 -m pip install -q "torch==2.13.0" || python3 -m pip install -q "torch>=2.1,<3"
-python3 -m pip install -q -e .
-exec hsiviewer gui "$@"
+source scripts/venv.sh
+hsi_ensure_venv "" test
+case "${1:-}" in
+  --version | --help | -h) exec "$HSI_VENV/bin/hsiviewer" "$@" ;;
+esac
+exec "$HSI_VENV/bin/hsiviewer" gui "$@"

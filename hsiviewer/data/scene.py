@@ -13,7 +13,7 @@ from typing import Any, Optional, Protocol, Sequence
 import numpy as np
 
 from hsiviewer.data.classes import ClassTable
-from hsiviewer.processing.validity import valid_pixels
+from hsiviewer.data.validity import valid_pixels
 
 
 class PixelSource(Protocol):
@@ -156,7 +156,7 @@ class Scene:
     def valid_mask(self) -> np.ndarray:
         """(rows, cols) bool: False where every band equals ``nodata``, or any band is NaN or ±inf.
 
-        See :mod:`hsiviewer.processing.validity`: non-finite values count as nodata everywhere.
+        See :mod:`hsiviewer.data.validity`: non-finite values count as nodata everywhere.
         """
         if self.nodata is None and not np.issubdtype(self.dtype, np.inexact):
             return np.ones((self.n_rows, self.n_cols), bool)

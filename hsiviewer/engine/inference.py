@@ -28,7 +28,7 @@ from hsiviewer.engine.predictors import DensePredictor, PatchPredictor, Spectrum
 from hsiviewer.errors import PluginError
 from hsiviewer.progress import CancelToken, EtaClock, ProgressCallback, ProgressEvent, report
 from hsiviewer.data.scene import Scene
-from hsiviewer.processing.validity import valid_pixels
+from hsiviewer.data.validity import valid_pixels
 
 METHODS = ("auto", "patch", "dense")
 #: Rows of the raw cube read at once while preprocessing.

@@ -27,7 +27,7 @@ from hsiviewer.processing.patches import pad_cube
 from hsiviewer.processing.preprocess import Preprocessor
 from hsiviewer.progress import CancelToken, ProgressCallback, ProgressEvent, report
 from hsiviewer.processing.splits import Split, disjoint_split, leakage, random_split
-from hsiviewer.processing.validity import finite_pixels, valid_pixels
+from hsiviewer.data.validity import finite_pixels, valid_pixels
 
 
 @dataclass
@@ -268,7 +268,7 @@ def make_split(labels: np.ndarray, config: TrainConfig, patch_size: int) -> Spli
 def prepare_data(scene, config: TrainConfig, hyper: dict) -> PreparedData:
     """Split the labels, fit the preprocessing and pad the preprocessed cube.
 
-    Pixels with a NaN or infinite band are nodata (:mod:`hsiviewer.processing.validity`): they are left out
+    Pixels with a NaN or infinite band are nodata (:mod:`hsiviewer.data.validity`): they are left out
     of the split, of the preprocessing fit and of the patches (set to 0 like the padding), and
     counted in :attr:`PreparedData.nonfinite`.
     """

@@ -83,6 +83,11 @@ def _application(screenshot: bool):
         app = QApplication([sys.argv[0] if sys.argv else "hsiviewer"])
         app.setApplicationName("hsiviewer")
         app.setOrganizationName("hsiviewer")
+        app.setDesktopFileName("hsiviewer")  # docks match the window to hsiviewer.cli.desktop_entry by this
+    from PySide6.QtGui import QIcon
+
+    from hsiviewer.data.resources import resources_dir
+    app.setWindowIcon(QIcon(str(resources_dir() / "icons" / "hsiviewer.png")))
     import pyqtgraph as pg
     pg.setConfigOptions(imageAxisOrder="row-major", antialias=True)
     return app

@@ -89,7 +89,7 @@ class Preprocessor:
         if len(where) > max_pixels:
             where = np.sort(np.random.default_rng(seed).choice(where, max_pixels, replace=False))
         x = cube.reshape(-1, cube.shape[2])[where].astype(np.float64)
-        finite = np.isfinite(x).all(axis=1)  # NaN/inf pixels are nodata (hsiviewer.processing.validity)
+        finite = np.isfinite(x).all(axis=1)  # NaN/inf pixels are nodata (hsiviewer.data.validity)
         if not finite.all():
             x = x[finite]
             if len(x) == 0:

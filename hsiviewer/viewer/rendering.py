@@ -56,7 +56,7 @@ class DisplayRenderer:
             data = self.scene.band(index).astype(np.float32)
             if self.scene.nodata is not None:
                 data[data == np.float32(self.scene.nodata)] = np.nan
-            data[np.isinf(data)] = np.nan  # ±inf is nodata too (hsiviewer.processing.validity)
+            data[np.isinf(data)] = np.nan  # ±inf is nodata too (hsiviewer.data.validity)
             if len(self._bands) >= 4:
                 self._bands.pop(next(iter(self._bands)))
             self._bands[index] = data
