@@ -28,8 +28,14 @@ import torch
 from .atomic import atomic_path
 from .classes import ClassTable
 from .errors import ModelFileError, PluginError
-from .model_integrity import (DIGEST_KEY, check_archive, check_digest, check_preprocessor_shapes,
-                              check_state_shapes, payload_digest)
+from .model_integrity import (
+    DIGEST_KEY,
+    check_archive,
+    check_digest,
+    check_preprocessor_shapes,
+    check_state_shapes,
+    payload_digest,
+)
 from .plain_json import dumps
 from .preprocess import Preprocessor
 from .splits import Split

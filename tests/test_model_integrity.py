@@ -7,8 +7,8 @@ import zipfile
 import numpy as np
 import pytest
 import torch
-
 from engine_helpers import synthetic_scene, tiny_registry
+
 from hsiviewer.bundle import load_model, save_model
 from hsiviewer.cli import main
 from hsiviewer.errors import ModelFileError

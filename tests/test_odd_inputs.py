@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from _synth_files import write_envi
+
 from hsiviewer.cli import main
 
 CUBE = np.arange(2 * 3 * 4, dtype=np.uint16).reshape(2, 3, 4)
