@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from _synth_files import write_envi
+
 from hsiviewer.cli import main
 
 CUBE = np.arange(2 * 3 * 4, dtype=np.uint16).reshape(2, 3, 4)
@@ -80,6 +80,26 @@ def _evaluate_zero_labels(folder: Path) -> list[str]:
     np.save(folder / "map.npy", np.ones((3, 3), np.uint8))
     np.save(folder / "gt.npy", np.zeros((3, 3), np.uint8))
     return ["evaluate", str(folder / "map.npy"), "--labels", str(folder / "gt.npy")]
+
+
+def _damaged_model(folder: Path) -> list[str]:
+    scene = folder / "scene.npz"
+    rng = np.random.default_rng(0)
+    labels = np.repeat(np.arange(1, 4), 12).reshape(6, 6).astype(np.uint8)
+    np.savez(scene, data=labels[:, :, None] * 10.0 + rng.normal(size=(6, 6, 4)), labels=labels)
+    model = folder / "m.hsim"
+    assert main(["train", str(scene), "--model", "svm_rbf", "--train-fraction", "0.5", "--out", str(model)]) == 0
+    data = bytearray(model.read_bytes())
+    middle = len(data) // 2
+    data[middle:middle + 4] = bytes(b ^ 0xFF for b in data[middle:middle + 4])
+    model.write_bytes(bytes(data))
+    return ["predict", str(scene), "--model", str(model), "--out", str(folder / "map.tif")]
+
+
+def _train_out_folder(folder: Path) -> list[str]:
+    scene = folder / "scene.npz"
+    np.savez(scene, data=np.zeros((4, 4, 3)), labels=np.ones((4, 4), np.uint8))
+    return ["train", str(scene), "--model", "hybridsn", "--out", str(folder)]
 
 
 NAN_CUBE = np.where(np.arange(24).reshape(2, 3, 4) == 5, np.nan, 1.5).astype(np.float32)
@@ -149,6 +169,9 @@ CASES = [
     ("negative labels", _train_labels(np.full((6, 6), -1, np.int16)), 2, "negative class ids"),
     ("all-zero labels, train", _train_labels(np.zeros((6, 6), np.uint8)), 2, "no labelled pixels"),
     ("all-zero labels, evaluate", _evaluate_zero_labels, 2, "no labelled pixels"),
+    # outputs and model files
+    ("train --out a folder", _train_out_folder, 2, "is a folder"),
+    ("model file with bytes flipped", _damaged_model, 2, "is damaged"),
 ]
 
 
@@ -156,6 +179,7 @@ CASES = [
 @pytest.mark.parametrize("name, build, code, text", CASES, ids=[c[0] for c in CASES])
 def test_odd_input(tmp_path, capsys, name, build, code, text):
     argv = build(tmp_path)
+    capsys.readouterr()  # what building the input printed
     assert main(argv) == code
     out, err = capsys.readouterr()
     assert "Traceback" not in out + err

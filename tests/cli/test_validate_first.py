@@ -5,8 +5,8 @@ import time
 
 import numpy as np
 import pytest
-
 from engine_helpers import synthetic_scene
+
 from hsiviewer.cli import main
 
 

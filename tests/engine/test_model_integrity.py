@@ -7,7 +7,6 @@ import zipfile
 import numpy as np
 import pytest
 import torch
-
 from engine_helpers import synthetic_scene, tiny_registry
 from hsiviewer.engine.bundle import load_model, save_model
 from hsiviewer.cli import main

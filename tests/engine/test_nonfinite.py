@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from engine_helpers import synthetic_scene
+
 from hsiviewer.errors import TrainingError
 from hsiviewer.engine.inference import predict_scene
 from hsiviewer.io.numpy_io import scene_from_array

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 pytest.importorskip("pytestqt")
+from _synth_files import write_envi  # noqa: E402
 from PySide6.QtCore import Qt  # noqa: E402
 
-from _synth_files import write_envi  # noqa: E402
 from hsiviewer import open_scene  # noqa: E402
 from hsiviewer.gui import MainWindow  # noqa: E402
 from hsiviewer.io.numpy_io import scene_from_array  # noqa: E402
@@ -63,7 +63,8 @@ def test_hovering_a_pixel_that_fails_to_read_reports_once_and_keeps_working(qtbo
     for row, col in [(2, 3), (5, 7), (9, 10), (15, 5)]:
         qtbot.wait(100)  # pyqtgraph drops mouse moves that come faster than its rate limit
         qtbot.mouseMove(win.view.viewport(), win.view.viewport_pos(row, col))
-        qtbot.waitUntil(lambda: f"read pixel ({row}, {col})" in win.status_text(), timeout=2000)
+        expected = f"read pixel ({row}, {col})"
+        qtbot.waitUntil(lambda: expected in win.status_text(), timeout=2000)  # noqa: B023 (used at once)
     assert len(errors) == 1 and errors[0][0].startswith("Cannot read pixel")
     assert "damaged at this block" in errors[0][1]
     assert "damaged at this block" in win.status_text()

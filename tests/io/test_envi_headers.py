@@ -5,8 +5,8 @@ import json
 
 import numpy as np
 import pytest
-
 from _synth_files import write_envi
+
 from hsiviewer import open_scene
 from hsiviewer.cli import main
 from hsiviewer.errors import SceneReadError
