@@ -35,7 +35,8 @@ def default_color(class_id: int) -> Color:
     hue = (class_id * 0.618033988749895) % 1.0
     value = 0.95 if class_id % 2 else 0.7
     rgb = colorsys.hsv_to_rgb(hue, 0.75, value)
-    return tuple(int(round(255 * c)) for c in rgb)
+    r, g, b = (int(round(255 * c)) for c in rgb)
+    return (r, g, b)
 
 
 @dataclass
@@ -60,7 +61,8 @@ class ClassTable:
         table = cls()
         for i in sorted({UNCLASSIFIED, *(int(i) for i in ids)}):
             table.names[i] = names.get(i) or ("Unclassified" if i == UNCLASSIFIED else f"Class {i}")
-            table.colors[i] = tuple(int(c) for c in colors.get(i, default_color(i)))[:3]
+            r, g, b = (int(c) for c in tuple(colors.get(i, default_color(i)))[:3])
+            table.colors[i] = (r, g, b)
         return table
 
     @classmethod

@@ -19,8 +19,13 @@ from hsiviewer.data.validity import valid_pixels
 class PixelSource(Protocol):
     """What a reader hands to a :class:`Scene`: lazy access to a (rows, cols, bands) cube."""
 
-    shape: tuple[int, int, int]
-    dtype: np.dtype
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """(rows, cols, bands) of the file."""
+
+    @property
+    def dtype(self) -> np.dtype:
+        """The file's sample type."""
 
     def read_subregion(self, rows: slice, cols: slice, bands: Sequence[int] | None = None) -> np.ndarray:
         """Return the (r, c, b) block ``[rows, cols, bands]`` in the file's dtype."""
@@ -100,7 +105,8 @@ class Scene:
     @property
     def shape(self) -> tuple[int, int, int]:
         """(rows, cols, bands)."""
-        return tuple(self.source.shape)
+        rows, cols, bands = self.source.shape
+        return (int(rows), int(cols), int(bands))
 
     @property
     def n_rows(self) -> int:

@@ -324,7 +324,8 @@ def _default_bands(header: dict, n_bands: int, warnings: list) -> Optional[tuple
         warnings.append(f"'default bands' {header['default bands']} does not name 1 or 3 bands "
                         f"in 1..{n_bands}; ignored")
         return None
-    return tuple(bands)
+    r, g, b = bands
+    return (r, g, b)
 
 
 # --- georeferencing ---------------------------------------------------------------------------------

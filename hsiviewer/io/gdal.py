@@ -218,5 +218,8 @@ def _default_bands(meta: dict[str, str], n_bands: int) -> Optional[tuple[int, in
     bands = _floats(parse_list(meta["default_bands"])) if "default_bands" in meta else None
     if not bands:
         return None
-    bands = [int(b) - 1 for b in bands] * (3 if len(bands) == 1 else 1)
-    return tuple(bands) if len(bands) == 3 and all(0 <= b < n_bands for b in bands) else None
+    picked = [int(b) - 1 for b in bands] * (3 if len(bands) == 1 else 1)
+    if len(picked) != 3 or not all(0 <= b < n_bands for b in picked):
+        return None
+    r, g, b = picked
+    return (r, g, b)

@@ -79,7 +79,7 @@ def scene_from_array(path: Optional[Path], cube, labels: Optional[np.ndarray], m
         wavelengths=vector("wavelengths"), fwhm=vector("fwhm"),
         bad_bands=vector("bad_bands", bool),
         band_names=list(meta["band_names"]) if meta.get("band_names") else None,
-        default_bands=tuple(int(b) for b in (list(default) * 3)[:3]) if default is not None else None,
+        default_bands=_three_bands(default),
         nodata=meta.get("nodata"), labels=labels, classes=classes,
         metadata={k: meta[k] for k in ("description", "source", "licence") if k in meta},
     )
@@ -106,3 +106,11 @@ def _pick_labels(arrays: dict, shape: tuple) -> Optional[np.ndarray]:
         if arr is not None and arr.shape == tuple(shape) and np.issubdtype(arr.dtype, np.integer):
             return arr
     return None
+
+
+def _three_bands(default) -> Optional[tuple[int, int, int]]:
+    """The sidecar's default bands as (r, g, b): one band means grey (the same band three times)."""
+    if default is None:
+        return None
+    r, g, b = (int(band) for band in (list(default) * 3)[:3])
+    return (r, g, b)

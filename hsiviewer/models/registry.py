@@ -200,7 +200,8 @@ def register_model(name: str, *, description: str, input_kind: InputKind | str, 
     """
     def decorate(builder: Callable[..., Any]) -> Callable[..., Any]:
         source = _LOADING.stack[-1][1] if _LOADING.stack else _code_file(builder)
-        spec = ModelSpec(name=name, description=description, input_kind=input_kind, defaults=dict(defaults),
+        spec = ModelSpec(name=name, description=description, input_kind=input_kind,  # type: ignore[arg-type]  # checked and converted by validate
+                         defaults=dict(defaults),
                          builder=builder, version=version, source=source, framework=framework, dense=dense)
         setattr(builder, SPEC_ATTR, spec)
         if _LOADING.stack:

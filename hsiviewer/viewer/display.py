@@ -32,10 +32,12 @@ def rgb_presets(scene: Scene) -> dict[str, tuple[int, int, int]]:
     """
     presets: dict[str, tuple[int, int, int]] = {}
     if scene.default_bands is not None:
-        presets[HEADER_PRESET] = tuple(int(b) for b in scene.default_bands)
+        r, g, b = (int(band) for band in scene.default_bands)
+        presets[HEADER_PRESET] = (r, g, b)
     if scene.wavelengths is not None:
         for name, nms in WAVELENGTH_PRESETS.items():
-            presets[name] = tuple(scene.band_for_wavelength(nm) for nm in nms)
+            r, g, b = (scene.band_for_wavelength(nm) for nm in nms)
+            presets[name] = (r, g, b)
     return presets
 
 

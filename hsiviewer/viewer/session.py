@@ -106,7 +106,7 @@ class ModelSession:
 
     def _split_role(self, row: int, col: int) -> str:
         split = self.model.split if self.model is not None else None
-        if split is None or self.evaluation is None:
+        if split is None or self.evaluation is None or self.scene is None:
             return ""
         flat = row * self.scene.n_cols + col
         for name, pixels in (("training", split.train), ("test", split.test), ("validation", split.val)):
