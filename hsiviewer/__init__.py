@@ -11,7 +11,9 @@ from hsiviewer.errors import HsiError
 from hsiviewer.io import open_labels, open_scene
 from hsiviewer.data.resources import demo_scene_path
 from hsiviewer.data.scene import Scene
+from hsiviewer.regions.vector import read_regions
 
 __version__ = "0.1.0"
 
-__all__ = ["open_scene", "open_labels", "Scene", "ClassTable", "HsiError", "demo_scene_path", "__version__"]
+__all__ = ["open_scene", "open_labels", "Scene", "ClassTable", "HsiError", "demo_scene_path", "read_regions",
+           "__version__"]
