@@ -146,3 +146,38 @@ def _coverage(regions: Sequence[Region], shape: tuple[int, int], all_touched: bo
 def _ids(ids: list) -> str:
     shown = ", ".join(str(i) for i in ids[:20])
     return shown + (f" and {len(ids) - 20} more" if len(ids) > 20 else "")
+
+
+def label_scene(scene, regions, all_touched: bool = False, strict: bool = True):
+    """A copy of ``scene`` whose ground truth is the rasterised ``regions``, and the :class:`RegionRaster`.
+
+    Parameters
+    ----------
+    scene : Scene
+    regions : RegionSet or RegionFile
+        A :class:`~hsiviewer.regions.vector.RegionFile` is first placed on the scene.
+    all_touched : bool
+    strict : bool
+        Refuse regions that are wholly outside the scene or cover no pixel (listed by id) instead of
+        only listing them in the raster's :meth:`RegionRaster.problems`.
+
+    Raises
+    ------
+    RegionError
+        No labelled pixel, or (``strict``) regions that give no pixel.
+    """
+    import dataclasses
+
+    from hsiviewer.errors import RegionError
+
+    path = getattr(regions, "path", None)
+    if hasattr(regions, "to_scene"):
+        regions = regions.to_scene(scene)
+    raster = rasterize_regions(regions.regions, scene.shape[:2], all_touched=all_touched)
+    if strict and (raster.outside or raster.empty):
+        raise RegionError("; ".join(raster.problems()[:2]) + " (fix or delete them, or skip them: --skip-empty on the command line)",
+                          path)
+    if not raster.labels.any():
+        raise RegionError(f"no region covers a pixel of the scene {scene.name}", path)
+    labelled = dataclasses.replace(scene, labels=raster.labels, classes=regions.class_table())
+    return labelled, raster
