@@ -314,23 +314,11 @@ def format_summary(summary: dict) -> str:
                      f"inside a training patch")
     lines.append(f"{summary['epochs_run']} epochs in {summary['seconds']:.1f} s on {summary['device']}")
     if "regions" in summary:
-        lines.extend(format_region_split(summary["regions"]))
+        from hsiviewer.processing.splits import region_split_lines
+        lines.extend(region_split_lines(summary["regions"]))
     if "oa" in summary:
         lines.append(format_report(summary))
     return "\n".join(lines)
-
-
-def format_region_split(info: dict) -> list[str]:
-    """Lines about a regions split: regions and pixels per class on each side, dropped and untested."""
-    lines = [f"guard band: {info['guard_dropped']} pixels of test regions left out (too close to training pixels)"]
-    lines.append(f"{'class':>6} {'train regions':>14} {'train pixels':>13} {'test regions':>13} {'test pixels':>12}")
-    for cid, row in info["per_class"].items():
-        lines.append(f"{cid:>6} {row['train_regions']:>14} {row['train_pixels']:>13} {row['test_regions']:>13} "
-                     f"{row['test_pixels']:>12}")
-    if info["untested_classes"]:
-        lines.append("untested (a single region, trained on): classes "
-                     + ", ".join(str(c) for c in info["untested_classes"]))
-    return lines
 
 
 def format_report(report: dict) -> str:

@@ -270,6 +270,25 @@ def _region_counts(flat, rid, in_train, test_mask) -> dict:
     return out
 
 
+def region_split_lines(info: dict, names: Optional[dict] = None) -> list[str]:
+    """Plain-text lines about a regions split (``split.params`` or ``metrics["regions"]``).
+
+    Regions and pixels per class on each side, the pixels the guard band left out, and the classes
+    left untested because they have a single region.
+    """
+    names = names or {}
+    lines = [f"guard band: {info['guard_dropped']} pixels of test regions left out (too close to training pixels)",
+             f"{'class':<24} {'train regions':>13} {'train px':>9} {'test regions':>12} {'test px':>8}"]
+    for cid, row in info["per_class"].items():
+        name = f"{cid} {names.get(int(cid), '')}".strip()[:24]
+        lines.append(f"{name:<24} {row['train_regions']:>13} {row['train_pixels']:>9} {row['test_regions']:>12} "
+                     f"{row['test_pixels']:>8}")
+    if info["untested_classes"]:
+        lines.append("untested (a single region, trained on): "
+                     + ", ".join(f"{c} {names.get(int(c), '')}".strip() for c in info["untested_classes"]))
+    return lines
+
+
 def leakage(split: Split, shape: tuple[int, int], patch_size: int) -> int:
     """Number of test pixels that lie inside some training patch.
 

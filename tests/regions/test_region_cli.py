@@ -5,7 +5,6 @@ import json
 
 import numpy as np
 import pyogrio.raw
-import pytest
 import rasterio
 import shapely
 from shapely.geometry import box
