@@ -54,7 +54,8 @@ class RegionTools(QObject):
         self._points: list[tuple[float, float]] = []
         self._dragging = False
         self._hover: Optional[tuple[float, float]] = None
-        view.viewport().installEventFilter(self)
+        self._viewport = view.viewport()  # kept: the view may be half destroyed when the last events come
+        self._viewport.installEventFilter(self)
         view.installEventFilter(self)
 
     # --- public ---------------------------------------------------------------------------------
@@ -100,7 +101,7 @@ class RegionTools(QObject):
         kind = event.type()
         if kind == QEvent.Type.KeyPress:
             return self._on_key(event)
-        if self.tool == "pan" or watched is not self.view.viewport():
+        if self.tool == "pan" or watched is not self._viewport:
             return False
         if kind == QEvent.Type.MouseButtonDblClick and event.button() == Qt.MouseButton.LeftButton:
             if self.tool == "polygon":
