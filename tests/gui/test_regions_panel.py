@@ -173,3 +173,12 @@ def test_training_panel_trains_on_the_drawn_regions(qtbot, window, errors):
     assert model.classes.name(2) == "woods"
     summary = tools.results.summary.text()  # the Results panel: regions and pixels per class on each side
     assert "train regions" in summary and "untested" not in summary
+
+
+def test_closing_with_unsaved_regions_asks_first(qtbot, window):
+    rt = window.region_tools
+    draw_fields(rt)
+    rt.ask_unsaved = lambda: "cancel"
+    assert not window.close() and window.isVisible() and len(rt.regions) == 4
+    rt.ask_unsaved = lambda: "discard"
+    assert window.close()
