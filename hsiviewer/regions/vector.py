@@ -24,7 +24,7 @@ import shapely
 from affine import Affine
 
 from hsiviewer.data.classes import default_color
-from hsiviewer.errors import RegionError
+from hsiviewer.errors import ExportError, RegionError
 from hsiviewer.io.atomic import atomic_path
 from hsiviewer.regions.model import Region, RegionClass, RegionSet
 from hsiviewer.regions.style import region_style
@@ -207,11 +207,11 @@ def write_regions(path: str | Path, regions: RegionSet, scene) -> Path:
             qml.write_text(region_style(regions.classes), encoding="utf-8")
     except RegionError:
         raise
+    except ExportError as exc:  # from atomic_path: the folder is missing or not writable
+        raise RegionError(exc.problem, path) from exc
     except OSError as exc:
         raise RegionError(f"cannot be written ({exc.strerror or exc})", path) from exc
     except Exception as exc:  # GDAL write errors come as pyogrio's own exception types
-        if type(exc).__name__ == "ExportError":
-            raise RegionError(str(exc.problem), path) from exc
         raise RegionError(f"cannot be written ({exc})", path) from exc
     return path
 

@@ -59,6 +59,7 @@ class RegionsController(QObject):
         self.overlay = RegionOverlay(window.view, self.regions)
         self.panel = RegionsPanel(self.regions)
         self.tools = RegionTools(window.view, self.regions, self.overlay, self.panel.current_class)
+        self.tools.on_error = lambda title, text: window.error_dialog(title, text)
         self.ask_unsaved: Callable[[], str] = self._ask_unsaved
         self.ask_text: Callable[[str, str, str], Optional[str]] = self._ask_text
         self.ask_item: Callable[[str, str, list], Optional[str]] = self._ask_item

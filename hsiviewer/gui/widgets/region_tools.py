@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Callable, Optional
 
 from PySide6.QtCore import QEvent, QObject, QPointF, Qt, Signal
+import shapely
 from shapely import affinity
 from shapely.geometry import LineString, Point
 
@@ -49,6 +50,8 @@ class RegionTools(QObject):
         self.overlay = overlay
         self.current_class = current_class
         self.brush_radius = 3.0
+        #: How an edit that fails is reported (title, message); the window's error dialog once installed.
+        self.on_error: Callable[[str, str], None] = lambda title, text: self.message.emit(f"{title}: {text}")
         self.tool = "pan"
         self.selected: Optional[int] = None
         self._points: list[tuple[float, float]] = []
@@ -113,7 +116,11 @@ class RegionTools(QObject):
         if kind == QEvent.Type.MouseMove:
             return self._move(self._pixel_space(event), bool(event.buttons() & Qt.MouseButton.LeftButton))
         if kind == QEvent.Type.MouseButtonRelease and event.button() == Qt.MouseButton.LeftButton:
-            self._release(self._pixel_space(event))
+            try:
+                self._release(self._pixel_space(event))
+            except (ValueError, KeyError, shapely.errors.ShapelyError) as exc:  # a shape the model refuses
+                self.cancel()
+                self.on_error("Cannot edit the regions", str(exc))
             return True
         return False
 
