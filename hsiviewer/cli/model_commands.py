@@ -175,6 +175,8 @@ def run_train(args: argparse.Namespace) -> int:
     finally:
         bar.close()
     seconds = time.perf_counter() - start
+    for note in getattr(regions, "notes", []):  # repaired polygons, a CRS taken from the scene
+        print(f"note: {args.labels}: {note}", file=sys.stderr)
     save_model(model, args.out)
     summary = training_summary(model, scene.shape[:2], seconds, str(device))
     if summary["cancelled"]:
