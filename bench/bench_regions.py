@@ -103,7 +103,7 @@ def bench_stroke(n_regions: int, strokes: int, rng) -> None:
         x, y = rng.uniform(100, SIZE - 100, 2)
         points = [(x + 2 * k, y + np.sin(k / 3) * 6) for k in range(30)]  # a 60-pixel wavy stroke
         shape = brush_shape(points, 5)
-        update_box.append(_timed(lambda: regions.add_region(shape, 1)))  # -> changed(box) -> redraw_box
+        update_box.append(_timed(lambda s=shape: regions.add_region(s, 1)))  # -> changed(box) -> redraw_box
         paint_box.append(_timed(view.viewport().repaint))
         update_full.append(_timed(overlay.redraw_all))
         paint_full.append(_timed(view.viewport().repaint))

@@ -3,6 +3,7 @@
 - :mod:`~hsiviewer.regions.model`: classes and regions in the scene's pixel space, with undo/redo;
 - :mod:`~hsiviewer.regions.vector`: read GeoPackage / Shapefile / GeoJSON, write GeoPackage + QGIS style;
 - :mod:`~hsiviewer.regions.rasterize`: regions to a label raster and a region-id raster;
+- :mod:`~hsiviewer.regions.drawing`: shapes from mouse input, on the pixel grid;
 - :mod:`~hsiviewer.regions.statistics`: per-class and per-region spectra.
 """
 from hsiviewer.regions.model import Region, RegionClass, RegionSet
