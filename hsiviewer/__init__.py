@@ -32,6 +32,7 @@ _LAZY = {
     "load_model": "hsiviewer.engine.bundle",
     "write_class_map": "hsiviewer.io.export",
     "write_confidence_map": "hsiviewer.io.export",
+    "read_regions": "hsiviewer.regions.vector",
 }
 
 __all__ = ["open_scene", "open_labels", "Scene", "ClassTable", "HsiError", "demo_scene_path", "__version__",

@@ -43,3 +43,7 @@ class TrainingError(HsiError):
 
 class Cancelled(HsiError):
     """Work was stopped through its cancel token."""
+
+
+class RegionError(HsiError):
+    """A file of training regions cannot be read, placed on the scene or written."""

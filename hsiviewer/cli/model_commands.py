@@ -21,6 +21,8 @@ from hsiviewer.io.plain_json import dumps
 from hsiviewer.io.atomic import check_output_path
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
+#: ``--labels`` files with these suffixes are training regions, not rasters.
+REGION_SUFFIXES = (".gpkg", ".shp", ".geojson", ".json", ".fgb", ".kml")
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -45,7 +47,10 @@ def _add_plugins(sub) -> None:
 def _add_train(sub) -> None:
     p = sub.add_parser("train", help="train a classifier on a scene with ground truth")
     p.add_argument("scene", help="the hyperspectral scene")
-    p.add_argument("--labels", help="ground-truth raster (default: the labels stored with the scene)")
+    p.add_argument("--labels", help="ground-truth raster (default: the labels stored with the scene), or "
+                                    "training regions (.gpkg, .shp, .geojson)")
+    p.add_argument("--class-field", help="with regions: the attribute holding the class (default: class_name, "
+                                         "class, ... whichever is present)")
     _add_variable(p)
     p.add_argument("--model", required=True, help="architecture name (see `hsiviewer plugins`)")
     p.add_argument("--epochs", type=int, default=None, help="training epochs")
@@ -55,10 +60,12 @@ def _add_train(sub) -> None:
                    help="decay the learning rate to 0 on a cosine (default) or keep it (the study's choice)")
     size = p.add_mutually_exclusive_group()
     size.add_argument("--train-fraction", type=float, default=None,
-                      help="share of the labelled pixels of each class used for training (default 0.1)")
+                      help="share of the labelled pixels of each class used for training (default 0.1; "
+                           "0.5 with --split regions)")
     size.add_argument("--train-per-class", type=int, default=None, help="training pixels per class")
-    p.add_argument("--split", choices=("random", "disjoint"), default="random",
-                   help="random pixels, or spatially disjoint blocks (no train/test patch overlap)")
+    p.add_argument("--split", choices=("random", "disjoint", "regions"), default="random",
+                   help="random pixels, spatially disjoint blocks, or whole training regions (both with a "
+                        "guard band: no train/test patch overlap)")
     p.add_argument("--val-fraction", type=float, default=0.0)
     p.add_argument("--pca-fit", choices=("scene", "train"), default="scene",
                    help="fit the PCA on the whole scene's valid pixels (default) or on the training pixels only")
@@ -148,19 +155,31 @@ def run_train(args: argparse.Namespace) -> int:
     config = TrainConfig(**_config_kwargs(args, hyper))
     check_config(config)
     device = resolve_device(args.device)
-    scene = open_scene(args.scene, labels=args.labels, variable=args.variable)
-    if scene.labels is None:
+    regions = None
+    if args.labels and Path(args.labels).suffix.lower() in REGION_SUFFIXES:
+        from hsiviewer.regions.vector import read_regions
+        regions = read_regions(args.labels, args.class_field)
+        scene = open_scene(args.scene, variable=args.variable)
+    else:
+        scene = open_scene(args.scene, labels=args.labels, variable=args.variable)
+    if scene.labels is None and regions is None:
         raise TrainingError("has no ground truth; give one with --labels", args.scene)
-    check_labels(scene.labels, args.labels or args.scene)
+    if args.split == "regions" and regions is None:
+        raise TrainingError("--split regions needs training regions: --labels REGIONS.gpkg (or .shp, .geojson)",
+                            args.scene)
+    if regions is None:
+        check_labels(scene.labels, args.labels or args.scene)
     token = CancelToken()
     bar = ProgressBar()
     start = time.perf_counter()
     try:
         with cancel_on_sigint(token):
-            model = train_model(scene, config, registry=registry, progress=bar, cancel=token)
+            model = train_model(scene, config, registry=registry, progress=bar, cancel=token, regions=regions)
     finally:
         bar.close()
     seconds = time.perf_counter() - start
+    for note in getattr(regions, "notes", []):  # repaired polygons, a CRS taken from the scene
+        print(f"note: {args.labels}: {note}", file=sys.stderr)
     save_model(model, args.out)
     summary = training_summary(model, scene.shape[:2], seconds, str(device))
     if summary["cancelled"]:
@@ -261,6 +280,8 @@ def _config_kwargs(args: argparse.Namespace, hyper: dict) -> dict:
         kwargs["train_per_class"] = args.train_per_class
     elif args.train_fraction is not None:
         kwargs["train_fraction"] = args.train_fraction
+    elif args.split == "regions":
+        kwargs["train_fraction"] = 0.5  # a hand-labelled scene has few regions: half of them to test
     return kwargs
 
 
@@ -310,6 +331,9 @@ def format_summary(summary: dict) -> str:
                      f"({summary.get('nonfinite_labelled', 0)} of them labelled): treated as nodata, "
                      "not trained or tested on")
     lines.append(f"{summary['epochs_run']} epochs in {summary['seconds']:.1f} s on {summary['device']}")
+    if "regions" in summary:
+        from hsiviewer.processing.splits import region_split_lines
+        lines.extend(region_split_lines(summary["regions"]))
     if "oa" in summary:
         lines.append(format_report(summary))
     return "\n".join(lines)

@@ -12,6 +12,7 @@ from typing import Optional
 
 from hsiviewer.engine.bundle import TrainedModel
 from hsiviewer.engine.training import TrainConfig, train_model
+from hsiviewer.regions.rasterize import label_scene
 from hsiviewer.processing.evaluation import TestEvaluation, evaluate_test_pixels
 
 
@@ -23,13 +24,17 @@ class TrainingOutcome:
     evaluation: Optional[TestEvaluation]
 
 
-def train_and_evaluate(scene, config: TrainConfig, registry=None, progress=None, cancel=None) -> TrainingOutcome:
+def train_and_evaluate(scene, config: TrainConfig, registry=None, progress=None, cancel=None,
+                       regions=None) -> TrainingOutcome:
     """Train (:func:`~hsiviewer.engine.training.train_model`) and keep its classes on the split's test pixels.
 
     The engine classifies the test pixels through :func:`~hsiviewer.engine.inference.predict_scene` and keeps
     them on the model, so each cell of the confusion matrix knows its pixels without a second pass.
+    With ``regions`` the model trains on them and is evaluated against their rasterised classes.
     """
-    model = train_model(scene, config, registry=registry, progress=progress, cancel=cancel)
+    model = train_model(scene, config, registry=registry, progress=progress, cancel=cancel, regions=regions)
+    if regions is not None:
+        scene = label_scene(scene, regions)[0]
     if model.test_predictions is None:
         return TrainingOutcome(model, None)
     return TrainingOutcome(model, evaluate_test_pixels(model.split, scene.labels, model.test_predictions,

@@ -25,8 +25,9 @@ from hsiviewer.processing.evaluation import evaluate_test_pixels
 from hsiviewer.engine.batches import PatchDataset
 from hsiviewer.processing.patches import pad_cube
 from hsiviewer.processing.preprocess import Preprocessor
+from hsiviewer.regions.rasterize import label_scene
 from hsiviewer.progress import CancelToken, ProgressCallback, ProgressEvent, report
-from hsiviewer.processing.splits import Split, disjoint_split, leakage, random_split
+from hsiviewer.processing.splits import Split, disjoint_split, leakage, random_split, region_split
 from hsiviewer.data.validity import finite_pixels, valid_pixels
 
 
@@ -45,7 +46,8 @@ class TrainConfig:
     train_per_class : int, optional
         Training pixels per class instead (random split only).
     split : str
-        ``"random"`` (stratified pixels) or ``"disjoint"`` (spatial blocks with a guard band).
+        ``"random"`` (stratified pixels), ``"disjoint"`` (spatial blocks with a guard band) or
+        ``"regions"`` (whole training regions with a guard band; needs ``regions=`` in :func:`train_model`).
     val_fraction : float
         Share of the training pixels held out for validation; with it, the weights of the epoch with
         the best validation accuracy are kept, without it those of the last epoch.
@@ -113,7 +115,7 @@ class PreparedData:
 
 
 def train_model(scene, config: TrainConfig, registry=None, progress: Optional[ProgressCallback] = None,
-                cancel: Optional[CancelToken] = None) -> TrainedModel:
+                cancel: Optional[CancelToken] = None, regions=None) -> TrainedModel:
     """Train ``config.model`` on the labelled pixels of ``scene`` and evaluate it on the test pixels.
 
     Parameters
@@ -130,6 +132,9 @@ def train_model(scene, config: TrainConfig, registry=None, progress: Optional[Pr
         Checked before every batch. Training then stops with the weights of the last finished epoch
         (the best one by validation accuracy when there is validation; the current weights before
         the first epoch ends), is still evaluated, and ``metrics["cancelled"]`` is True.
+    regions : RegionSet or RegionFile, optional
+        Training regions (:mod:`hsiviewer.regions`): their rasterised classes replace the scene's
+        labels, and ``config.split = "regions"`` keeps each region whole on one side.
 
     Returns
     -------
@@ -144,9 +149,13 @@ def train_model(scene, config: TrainConfig, registry=None, progress: Optional[Pr
     """
     start = time.perf_counter()
     spec, hyper = _resolve_spec(config, registry)
-    _check_config(config, scene)
+    region_ids = None
+    if regions is not None:
+        scene, raster = label_scene(scene, regions)
+        region_ids = raster.region_ids
+    _check_config(config, scene, region_ids is not None)
     device = resolve_device(config.device) if spec.framework == "torch" else torch.device("cpu")
-    data = prepare_data(scene, config, hyper)
+    data = prepare_data(scene, config, hyper, region_ids)
     net, history, cancelled, fit_data, extra = _fit(spec, hyper, config, data, device, progress, cancel)
     if spec.framework == "torch":
         net = net.to("cpu").eval()  # a model handed out (and saved) lives on the CPU
@@ -168,6 +177,8 @@ def train_model(scene, config: TrainConfig, registry=None, progress: Optional[Pr
                          n_test=int(len(data.split.test)), cancelled=bool(cancelled), device=str(device),
                          nonfinite_pixels=data.nonfinite["pixels"], nonfinite_labelled=data.nonfinite["labelled"],
                          train_seconds=round(time.perf_counter() - start, 3))
+    if data.split.method == "regions":
+        model.metrics["regions"] = {k: data.split.params[k] for k in ("per_class", "guard_dropped", "untested_classes")}
     return model
 
 
@@ -212,10 +223,10 @@ def check_config(config: TrainConfig) -> None:
         raise TrainingError(f"the validation fraction must lie in [0, 1), got {config.val_fraction!r}")
     if not (whole(config.seed) and 0 <= config.seed < 2 ** 32):
         raise TrainingError(f"the seed must be a whole number from 0 to 2**32 - 1, got {config.seed!r}")
-    if config.split not in ("random", "disjoint"):
-        raise TrainingError(f"unknown split '{config.split}' (use random or disjoint)")
-    if config.split == "disjoint" and config.train_per_class is not None:
-        raise TrainingError("a disjoint split takes a training fraction, not a count per class")
+    if config.split not in ("random", "disjoint", "regions"):
+        raise TrainingError(f"unknown split '{config.split}' (use random, disjoint or regions)")
+    if config.split in ("disjoint", "regions") and config.train_per_class is not None:
+        raise TrainingError(f"a {config.split} split takes a training fraction, not a count per class")
     if config.lr_schedule not in ("constant", "cosine"):
         raise TrainingError(f"unknown learning-rate schedule '{config.lr_schedule}' (use constant or cosine)")
     if config.pca_fit not in ("scene", "train"):
@@ -246,16 +257,23 @@ def check_labels(labels: np.ndarray, path=None) -> None:
         raise TrainingError("the ground truth has no labelled pixels (every value is 0)", path)
 
 
-def _check_config(config: TrainConfig, scene) -> None:
+def _check_config(config: TrainConfig, scene, has_regions: bool = False) -> None:
     if scene.labels is None:
         raise TrainingError("has no ground truth to train on; give a label raster", scene.path)
+    if config.split == "regions" and not has_regions:
+        raise TrainingError("the regions split needs training regions (a regions file, or regions drawn "
+                            "in the app)", scene.path)
     check_config(config)
     check_labels(scene.labels, scene.path)
 
 
-def make_split(labels: np.ndarray, config: TrainConfig, patch_size: int) -> Split:
+def make_split(labels: np.ndarray, config: TrainConfig, patch_size: int,
+               region_ids: Optional[np.ndarray] = None) -> Split:
     """The split ``config`` asks for (``TrainingError`` for impossible settings)."""
     try:
+        if config.split == "regions":
+            return region_split(labels, region_ids, config.train_fraction, patch_size=patch_size,
+                                val_fraction=config.val_fraction, seed=config.seed)
         if config.split == "disjoint":
             return disjoint_split(labels, config.train_fraction, patch_size=patch_size,
                                   val_fraction=config.val_fraction, seed=config.seed)
@@ -265,7 +283,7 @@ def make_split(labels: np.ndarray, config: TrainConfig, patch_size: int) -> Spli
         raise TrainingError(f"cannot split the labelled pixels: {exc}") from exc
 
 
-def prepare_data(scene, config: TrainConfig, hyper: dict) -> PreparedData:
+def prepare_data(scene, config: TrainConfig, hyper: dict, region_ids: Optional[np.ndarray] = None) -> PreparedData:
     """Split the labels, fit the preprocessing and pad the preprocessed cube.
 
     Pixels with a NaN or infinite band are nodata (:mod:`hsiviewer.data.validity`): they are left out
@@ -288,7 +306,7 @@ def prepare_data(scene, config: TrainConfig, hyper: dict) -> PreparedData:
             raise TrainingError(f"all {nonfinite['labelled']} labelled pixels hold NaN or infinite values; "
                                 "there is nothing to train on", scene.path)
         labels = np.where(finite, labels, 0).astype(labels.dtype, copy=False)
-    split = make_split(labels, config, int(hyper["patch_size"]))
+    split = make_split(labels, config, int(hyper["patch_size"]), region_ids)
     class_ids = np.unique(labels.ravel()[split.train])
     if len(class_ids) < 2:
         raise TrainingError("needs training pixels of at least two classes", scene.path)

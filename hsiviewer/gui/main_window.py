@@ -6,7 +6,8 @@ Public API for panels that plug in (a training panel, for example):
 - :meth:`MainWindow.add_class_layer` to show a class map, :meth:`MainWindow.add_dock` to add a panel;
 - the signals :attr:`MainWindow.pixel_hovered` and :attr:`MainWindow.pixel_clicked` (row, col);
 - :meth:`MainWindow.set_inspector_extra` to show more about the pixel under the cursor;
-- :attr:`MainWindow.error_dialog` (replaceable) and :meth:`MainWindow.run_guarded` to report errors.
+- :attr:`MainWindow.error_dialog` (replaceable) and :meth:`MainWindow.run_guarded` to report errors;
+- :attr:`MainWindow.leave_guards`: callables asked before another scene opens (False keeps the current one).
 """
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ from hsiviewer.viewer.layers import ClassLayer, LayerStack
 from hsiviewer.gui.widgets.layers_panel import LayersPanel
 from hsiviewer.gui.actions.menus import build_menus
 from hsiviewer.gui.actions.model_menu import install as install_model_tools
+from hsiviewer.gui.actions.region_actions import install as install_region_tools
 from hsiviewer.viewer.pins import PinnedPixels
 from hsiviewer.viewer.pixel_info import describe_pixel
 from hsiviewer.viewer.rendering import DisplayRenderer
@@ -77,6 +79,8 @@ class MainWindow(QMainWindow):
         self._renderer: Optional[DisplayRenderer] = None
         self._inspector_extra: Optional[Callable[[int, int], Optional[str]]] = None
         self.error_dialog: Callable[[str, str], None] = self._critical_box
+        #: Each returns False to keep the current scene (unsaved work the user wants to keep).
+        self.leave_guards: list[Callable[[], bool]] = []
         self.display_state = DisplayState()
         self.pins = PinnedPixels()
         self.layers = LayerStack()
@@ -104,6 +108,7 @@ class MainWindow(QMainWindow):
         self.menus = build_menus(self)
         self._connect()
         self.model_tools = install_model_tools(self)  # training, results and the Model menu
+        self.region_tools = install_region_tools(self)  # drawing training regions, File ▸ Open/Save regions
 
     def _connect(self) -> None:
         self.display_state.changed.connect(self._refresh_image)
@@ -129,8 +134,10 @@ class MainWindow(QMainWindow):
         Returns
         -------
         Scene or None
-            The opened scene, or None when it could not be read.
+            The opened scene, or None when it could not be read (or a leave guard kept the current one).
         """
+        if not all(guard() for guard in self.leave_guards):
+            return None
         scene = self.run_guarded(f"open {Path(path).name}", read_scene, path, labels=labels)
         if scene is not None:
             self.set_scene(scene)

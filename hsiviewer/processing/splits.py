@@ -1,12 +1,13 @@
 """Train / validation / test splits of the labelled pixels of a scene, and their leakage.
 
-Pixels are named by flat index ``row * cols + col``. Two kinds of split:
+Pixels are named by flat index ``row * cols + col``. Three kinds of split:
 
 * :func:`random_split` — stratified random pixels (the usual protocol; test pixels then lie inside
   training patches, which inflates accuracy);
 * :func:`disjoint_split` — whole square blocks go to training, and every test pixel closer than
   ``gap`` (Chebyshev distance) to a training pixel is dropped, so no test pixel lies inside a
-  training patch when ``gap >= patch_size // 2``.
+  training patch when ``gap >= patch_size // 2``;
+* :func:`region_split` — whole user-drawn regions go to training or test, with the same guard band.
 
 :func:`leakage` counts the test pixels that fall inside some training patch.
 """
@@ -29,7 +30,7 @@ class Split:
     train, test, val : int64 arrays
         Flat pixel indices ``row * cols + col`` (sorted).
     method : str
-        ``"random"`` or ``"disjoint"``.
+        ``"random"``, ``"disjoint"`` or ``"regions"``.
     seed : int
     params : dict
         The arguments the split was made with.
@@ -179,6 +180,113 @@ def disjoint_split(labels: np.ndarray, fraction: float = 0.1, block: Optional[in
     params = {"fraction": float(fraction), "block": block, "gap": gap, "patch_size": int(patch_size),
               "val_fraction": float(val_fraction)}
     return Split(train, test, val, "disjoint", int(seed), params)
+
+
+def region_split(labels: np.ndarray, region_ids: np.ndarray, fraction: float = 0.5, patch_size: int = 25,
+                 gap: Optional[int] = None, val_fraction: float = 0.0, seed: int = 0) -> Split:
+    """Split by whole regions: each region goes wholly to training or to test, stratified by class.
+
+    Per class, the regions are taken in a seeded random order into training until the class has
+    about ``fraction`` of its pixels there; a class of two regions or more keeps at least one region
+    for test. A class with a single region is trained on and named untested in ``params``. Test
+    pixels closer than ``gap`` (Chebyshev distance) to a training pixel of another region are left out
+    and counted, so that no test pixel lies inside a training patch when ``gap >= patch_size // 2``.
+
+    Parameters
+    ----------
+    labels : int array (rows, cols)
+        Class ids, 0 = unlabelled.
+    region_ids : int array (rows, cols)
+        The region of each labelled pixel (0 elsewhere); see :func:`hsiviewer.regions.rasterize_regions`.
+    fraction : float
+        Target share of each class's pixels in training.
+    patch_size : int
+    gap : int, optional
+        Guard distance; default ``patch_size // 2``.
+    val_fraction : float
+        Share of the training pixels moved to validation (stratified; taken inside training regions).
+    seed : int
+
+    Returns
+    -------
+    Split
+        ``params["per_class"]`` gives, per class id (as a string), ``train_regions``, ``test_regions``,
+        ``train_pixels`` and ``test_pixels``; ``params["guard_dropped"]`` the test pixels left out;
+        ``params["untested_classes"]`` the classes with a single region.
+    """
+    _check_fraction(fraction, "fraction")
+    labels, region_ids = np.asarray(labels), np.asarray(region_ids)
+    if region_ids.shape != labels.shape:
+        raise ValueError(f"region ids are {region_ids.shape} but the labels are {labels.shape}")
+    gap = int(patch_size) // 2 if gap is None else int(gap)
+    flat, rid = labels.ravel(), region_ids.ravel()
+    labelled = (flat > 0) & (rid > 0)
+    train_regions, untested = _choose_regions(flat[labelled], rid[labelled], fraction, np.random.default_rng(seed))
+    in_train = labelled & np.isin(rid, train_regions)
+    near = _dilate(in_train.reshape(labels.shape), gap).ravel()
+    candidates = labelled & ~in_train
+    test_mask = candidates & ~near
+    train, val = _carve_validation(np.flatnonzero(in_train), flat, val_fraction, seed)
+    params = {"fraction": float(fraction), "gap": gap, "patch_size": int(patch_size),
+              "val_fraction": float(val_fraction),
+              "guard_dropped": int(np.count_nonzero(candidates & near)),
+              "untested_classes": [int(c) for c in untested],
+              "per_class": _region_counts(flat, rid, in_train, test_mask)}
+    return Split(train, np.flatnonzero(test_mask), val, "regions", int(seed), params)
+
+
+def _choose_regions(y: np.ndarray, rid: np.ndarray, fraction: float, rng) -> tuple[np.ndarray, list]:
+    """(training region ids, classes with a single region) for labelled pixels of class ``y`` in region ``rid``."""
+    regions, first = np.unique(rid, return_index=True)
+    region_class = y[first]
+    sizes = np.bincount(np.searchsorted(regions, rid), minlength=len(regions))
+    chosen, untested = [], []
+    for c in np.unique(region_class):
+        members = np.flatnonzero(region_class == c)
+        if len(members) == 1:
+            chosen.append(regions[members[0]])
+            untested.append(int(c))
+            continue
+        order = rng.permutation(members)
+        target = fraction * sizes[members].sum()
+        taken = 0
+        for k, m in enumerate(order[:-1]):  # the last region in the order always tests
+            if k > 0 and taken >= target:
+                break
+            chosen.append(regions[m])
+            taken += sizes[m]
+    return np.asarray(chosen, np.int64), untested
+
+
+def _region_counts(flat, rid, in_train, test_mask) -> dict:
+    """Regions and pixels of each class on each side (string keys: the params go to JSON)."""
+    out = {}
+    for c in np.unique(flat[flat > 0]):
+        cls = flat == c
+        out[str(int(c))] = {"train_regions": int(len(np.unique(rid[cls & in_train]))),
+                            "test_regions": int(len(np.unique(rid[cls & test_mask]))),
+                            "train_pixels": int(np.count_nonzero(cls & in_train)),
+                            "test_pixels": int(np.count_nonzero(cls & test_mask))}
+    return out
+
+
+def region_split_lines(info: dict, names: Optional[dict] = None) -> list[str]:
+    """Plain-text lines about a regions split (``split.params`` or ``metrics["regions"]``).
+
+    Regions and pixels per class on each side, the pixels the guard band left out, and the classes
+    left untested because they have a single region.
+    """
+    names = names or {}
+    lines = [f"guard band: {info['guard_dropped']} pixels of test regions left out (too close to training pixels)",
+             f"{'class':<24} {'train regions':>13} {'train px':>9} {'test regions':>12} {'test px':>8}"]
+    for cid, row in info["per_class"].items():
+        name = f"{cid} {names.get(int(cid), '')}".strip()[:24]
+        lines.append(f"{name:<24} {row['train_regions']:>13} {row['train_pixels']:>9} {row['test_regions']:>12} "
+                     f"{row['test_pixels']:>8}")
+    if info["untested_classes"]:
+        lines.append("untested (a single region, trained on): "
+                     + ", ".join(f"{c} {names.get(int(c), '')}".strip() for c in info["untested_classes"]))
+    return lines
 
 
 def leakage(split: Split, shape: tuple[int, int], patch_size: int) -> int:

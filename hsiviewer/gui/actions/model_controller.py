@@ -140,11 +140,33 @@ class ModelController(QObject):
         config = self._guard("start training", self.panel.config)
         if config is None:
             return
+        regions = self._training_regions(config)
+        if regions is False:
+            return
         self.store.save_training_settings(self.panel.settings())
         self.panel.start_run(config)
-        job = QtJob(partial(train_and_evaluate, self.window.scene, config, self.registry),
+        job = QtJob(partial(train_and_evaluate, self.window.scene, config, self.registry, regions=regions),
                     f"Training {config.model}", parent=self)
         self._start(job, self._on_trained)
+
+    def _training_regions(self, config):
+        """The drawn regions when the panel's label source is regions (a copy); None for ground truth.
+
+        False (after a dialog) when the settings cannot work: no regions drawn, or the regions split
+        asked for with the ground truth.
+        """
+        tools = getattr(self.window, "region_tools", None)
+        if self.panel.label_source.currentData() != "regions":
+            if config.split == "regions":
+                self._error("Cannot start training", "The whole-regions split needs drawn regions: set Labels "
+                            "to Drawn regions.")
+                return False
+            return None
+        if tools is None or not len(tools.regions):
+            self._error("Cannot start training", "There are no drawn regions: draw some with the Regions tool "
+                        "bar or open a regions file (File ▸ Open regions…).")
+            return False
+        return tools.snapshot()
 
     def _on_trained(self, outcome: Optional[TrainingOutcome]) -> None:
         if outcome is None:

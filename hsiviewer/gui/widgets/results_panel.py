@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QLabel, QPlainTex
                                QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
 
 from hsiviewer.engine.bundle import TrainedModel
+from hsiviewer.processing.splits import region_split_lines
 
 CELL_COLORMAP = "viridis"
 PER_CLASS_COLUMNS = ("id", "class", "precision", "recall", "F1", "support")
@@ -49,6 +50,9 @@ def summary_html(report: dict, model: TrainedModel) -> str:
         share = 100 * int(m["leakage"]) / n_test
         lines.append(f"Leakage: {int(m['leakage'])} of {n_test} test pixels ({share:.1f} %) lie inside "
                      f"a {model.patch_size}×{model.patch_size} training patch")
+    if "regions" in m:
+        names = model.classes.names if model.classes is not None else {}
+        lines.append("<pre>" + html.escape("\n".join(region_split_lines(m["regions"], names))) + "</pre>")
     if "device" in m or "train_seconds" in m:
         lines.append(f"Trained on {html.escape(str(m.get('device', '?')))} in {m.get('train_seconds', '?')} s")
     return "<br>".join(lines)

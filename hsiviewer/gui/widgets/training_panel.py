@@ -24,7 +24,9 @@ from hsiviewer.engine.training import TrainConfig
 from hsiviewer.gui.widgets.hyper_form import HyperForm
 from hsiviewer.gui.widgets.training_curves import TrainingCurves
 
-SPLITS = (("Random pixels (stratified)", "random"), ("Spatially disjoint blocks", "disjoint"))
+SPLITS = (("Random pixels (stratified)", "random"), ("Spatially disjoint blocks", "disjoint"),
+          ("Whole regions (drawn regions)", "regions"))
+LABEL_SOURCES = (("Ground truth", "ground_truth"), ("Drawn regions", "regions"))
 AMOUNTS = (("Share of each class", "fraction"), ("Pixels per class", "per_class"))
 SCHEDULES = (("Cosine decay to 0", "cosine"), ("Constant", "constant"))
 PROGRESS_STEPS = 1000
@@ -126,6 +128,7 @@ class TrainingPanel(QWidget):
         self.description.setWordWrap(True)
         self.description.setStyleSheet("color: palette(mid); font-style: italic")
         self.hyper_form = HyperForm()
+        self.label_source = _combo(LABEL_SOURCES)
         self.split_method = _combo(SPLITS)
         self.amount_kind = _combo(AMOUNTS)
         self.train_fraction = _double(0.001, 0.99, 0.1, 3, 0.01)
@@ -165,6 +168,7 @@ class TrainingPanel(QWidget):
         model_form.addRow(self.hyper_form)
         run_box = QGroupBox("Data and training")
         run_form = QFormLayout(run_box)
+        run_form.addRow("Labels", self.label_source)
         run_form.addRow("Split", self.split_method)
         run_form.addRow("Training pixels", self.amount_kind)
         run_form.addRow("Share", self.train_fraction)
@@ -220,7 +224,7 @@ class TrainingPanel(QWidget):
         self.hyper_form.set_spec(spec)
 
     def _sync_amount(self) -> None:
-        disjoint = self.split_method.currentData() == "disjoint"
+        disjoint = self.split_method.currentData() in ("disjoint", "regions")
         if disjoint:  # a disjoint split takes whole blocks: only a share makes sense
             _select(self.amount_kind, "fraction")
         self.amount_kind.setEnabled(not disjoint)
@@ -260,6 +264,7 @@ class TrainingPanel(QWidget):
         """The fields as plain values (what is remembered between runs)."""
         return {"model": self.architecture.currentData(), "hyper": self.hyper_form.values(),
                 "split": self.split_method.currentData(), "amount": self.amount_kind.currentData(),
+                "label_source": self.label_source.currentData(),
                 "train_fraction": self.train_fraction.value(), "train_per_class": self.train_per_class.value(),
                 "val_fraction": self.val_fraction.value(), "seed": self.seed.value(), "epochs": self.epochs.value(),
                 "batch_size": self.batch_size.value(), "lr": self.lr.text(), "lr_schedule": self.lr_schedule.currentData(),
@@ -271,6 +276,7 @@ class TrainingPanel(QWidget):
             _select(self.architecture, settings["model"])
             self.hyper_form.set_spec(self.spec(), settings.get("hyper") or {})
         _select(self.split_method, settings.get("split"))
+        _select(self.label_source, settings.get("label_source"))
         _select(self.amount_kind, settings.get("amount"))
         _select(self.device, settings.get("device"))
         _select(self.lr_schedule, settings.get("lr_schedule"))
@@ -288,7 +294,7 @@ class TrainingPanel(QWidget):
     def set_busy(self, job_name: str, has_model: Optional[bool] = None) -> None:
         """Lock the settings and the Train / Predict buttons while ``job_name`` runs ("" = idle)."""
         busy = bool(job_name)
-        for widget in (self.train_button, self.architecture, self.hyper_form, self.split_method,
+        for widget in (self.train_button, self.architecture, self.hyper_form, self.split_method, self.label_source,
                        self.amount_kind, self.train_fraction, self.train_per_class, self.val_fraction, self.seed,
                        self.epochs, self.batch_size, self.lr, self.lr_schedule, self.device):
             widget.setEnabled(not busy)

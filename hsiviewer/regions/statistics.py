@@ -1,0 +1,107 @@
+"""Spectral statistics of training regions: per class (and per region) mean, standard deviation, counts."""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+
+
+@dataclass
+class SpectrumStats:
+    """Mean and standard deviation (population) of the spectra of a set of pixels.
+
+    Attributes
+    ----------
+    key : int
+        The class id (or region id).
+    name : str
+    n_pixels, n_regions : int
+    mean, std : float arrays (bands,)
+    """
+
+    key: int
+    name: str
+    n_pixels: int
+    n_regions: int
+    mean: np.ndarray
+    std: np.ndarray
+
+
+def class_statistics(scene, labels: np.ndarray, region_ids: np.ndarray, names: dict[int, str],
+                     rows_per_block: Optional[int] = None) -> list[SpectrumStats]:
+    """Mean ± std spectrum, pixel and region counts of every class present in ``labels``.
+
+    The cube is read in row blocks (only the rows that hold labelled pixels), so memory stays bounded
+    on large scenes.
+    """
+    labels = np.asarray(labels)
+    present = [int(c) for c in np.unique(labels) if c > 0]
+    if not present:
+        return []
+    n_bands = scene.n_bands
+    sums = {c: np.zeros(n_bands) for c in present}
+    squares = {c: np.zeros(n_bands) for c in present}
+    counts = {c: 0 for c in present}
+    for r0, r1 in _row_blocks(labels, scene, rows_per_block):
+        block_labels = labels[r0:r1]
+        block = scene.read_subregion(slice(r0, r1), slice(None)).astype(np.float64)
+        for c in np.unique(block_labels):
+            if c <= 0:
+                continue
+            spectra = block[block_labels == c]
+            sums[int(c)] += spectra.sum(axis=0)
+            squares[int(c)] += np.square(spectra).sum(axis=0)
+            counts[int(c)] += len(spectra)
+    stats = []
+    for c in present:
+        n = counts[c]
+        mean = sums[c] / n
+        std = np.sqrt(np.maximum(squares[c] / n - mean ** 2, 0.0))
+        n_regions = len(np.unique(region_ids[labels == c]))
+        stats.append(SpectrumStats(c, names.get(c, f"Class {c}"), n, n_regions, mean, std))
+    return stats
+
+
+def region_statistics(scene, region_ids: np.ndarray, region_id: int, name: str = "") -> Optional[SpectrumStats]:
+    """Mean ± std spectrum of one region's pixels (None when it has no pixel)."""
+    rows, cols = np.nonzero(np.asarray(region_ids) == int(region_id))
+    if not len(rows):
+        return None
+    r0, r1, c0, c1 = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
+    block = scene.read_subregion(slice(r0, r1), slice(c0, c1)).astype(np.float64)
+    spectra = block[rows - r0, cols - c0]
+    return SpectrumStats(int(region_id), name or f"region {region_id}", len(spectra), 1,
+                         spectra.mean(axis=0), spectra.std(axis=0))
+
+
+def statistics_csv(stats: list[SpectrumStats], wavelengths: Optional[np.ndarray] = None,
+                   bad_bands: Optional[np.ndarray] = None) -> str:
+    """CSV text: one row per band (band, wavelength, bad), then ``<name> mean`` and ``<name> std`` columns.
+
+    A header block of ``#`` lines gives each class's pixel and region counts.
+    """
+    out = io.StringIO()
+    for s in stats:
+        out.write(f"# {s.name} (id {s.key}): {s.n_pixels} pixels in {s.n_regions} region(s)\n")
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["band", "wavelength_nm", "bad_band"] + [f"{s.name} {what}" for s in stats
+                                                             for what in ("mean", "std")])
+    n_bands = len(stats[0].mean) if stats else 0
+    for b in range(n_bands):
+        wl = "" if wavelengths is None else f"{float(wavelengths[b]):.4f}"
+        bad = "" if bad_bands is None else int(bool(bad_bands[b]))
+        writer.writerow([b + 1, wl, bad] + [f"{v:.6g}" for s in stats for v in (s.mean[b], s.std[b])])
+    return out.getvalue()
+
+
+def _row_blocks(labels: np.ndarray, scene, rows_per_block: Optional[int]):
+    labelled_rows = np.flatnonzero((labels > 0).any(axis=1))
+    if not len(labelled_rows):
+        return
+    step = rows_per_block or max(1, 4_000_000 // max(1, scene.n_cols * scene.n_bands))
+    first, last = int(labelled_rows[0]), int(labelled_rows[-1]) + 1
+    for r0 in range(first, last, step):
+        yield r0, min(last, r0 + step)
