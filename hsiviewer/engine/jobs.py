@@ -23,13 +23,15 @@ class TrainingOutcome:
     evaluation: Optional[TestEvaluation]
 
 
-def train_and_evaluate(scene, config: TrainConfig, registry=None, progress=None, cancel=None) -> TrainingOutcome:
+def train_and_evaluate(scene, config: TrainConfig, registry=None, progress=None, cancel=None,
+                       mask=None) -> TrainingOutcome:
     """Train (:func:`~hsiviewer.engine.training.train_model`) and keep its classes on the split's test pixels.
 
     The engine classifies the test pixels through :func:`~hsiviewer.engine.inference.predict_scene` and keeps
     them on the model, so each cell of the confusion matrix knows its pixels without a second pass.
+    ``mask`` (rows, cols) bool restricts training and testing to the pixels inside it.
     """
-    model = train_model(scene, config, registry=registry, progress=progress, cancel=cancel)
+    model = train_model(scene, config, registry=registry, progress=progress, cancel=cancel, mask=mask)
     if model.test_predictions is None:
         return TrainingOutcome(model, None)
     return TrainingOutcome(model, evaluate_test_pixels(model.split, scene.labels, model.test_predictions,

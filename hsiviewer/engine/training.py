@@ -111,7 +111,7 @@ class PreparedData:
 
 
 def train_model(scene, config: TrainConfig, registry=None, progress: Optional[ProgressCallback] = None,
-                cancel: Optional[CancelToken] = None) -> TrainedModel:
+                cancel: Optional[CancelToken] = None, mask: Optional[np.ndarray] = None) -> TrainedModel:
     """Train ``config.model`` on the labelled pixels of ``scene`` and evaluate it on the test pixels.
 
     Parameters
@@ -128,6 +128,9 @@ def train_model(scene, config: TrainConfig, registry=None, progress: Optional[Pr
         Checked before every batch. Training then stops with the weights of the last finished epoch
         (the best one by validation accuracy when there is validation; the current weights before
         the first epoch ends), is still evaluated, and ``metrics["cancelled"]`` is True.
+    mask : ndarray (rows, cols) of bool, optional
+        Only labelled pixels inside the mask are split into training, validation and test pixels;
+        those outside are treated as unlabelled (see :mod:`hsiviewer.spectral.mask`).
 
     Returns
     -------
@@ -143,7 +146,7 @@ def train_model(scene, config: TrainConfig, registry=None, progress: Optional[Pr
     start = time.perf_counter()
     spec, hyper = _resolve_spec(config, registry)
     _check_config(config, scene)
-    data = prepare_data(scene, config, hyper)
+    data = prepare_data(scene, config, hyper, mask)
     device = resolve_device(config.device) if spec.framework == "torch" else torch.device("cpu")
     net, history, cancelled, fit_data, extra = _fit(spec, hyper, config, data, device, progress, cancel)
     if spec.framework == "torch":
@@ -207,11 +210,15 @@ def make_split(labels: np.ndarray, config: TrainConfig, patch_size: int) -> Spli
         raise TrainingError(f"cannot split the labelled pixels: {exc}") from exc
 
 
-def prepare_data(scene, config: TrainConfig, hyper: dict) -> PreparedData:
-    """Split the labels, fit the preprocessing and pad the preprocessed cube."""
+def prepare_data(scene, config: TrainConfig, hyper: dict, mask: Optional[np.ndarray] = None) -> PreparedData:
+    """Split the labels (those inside ``mask`` only), fit the preprocessing and pad the preprocessed cube."""
     labels = np.asarray(scene.labels)
     if labels.shape != scene.shape[:2]:
         raise TrainingError(f"labels are {labels.shape} but the scene is {scene.shape[:2]}", scene.path)
+    if mask is not None:
+        if np.shape(mask) != labels.shape:
+            raise TrainingError(f"the mask is {np.shape(mask)} but the scene is {labels.shape}", scene.path)
+        labels = np.where(np.asarray(mask, bool), labels, 0).astype(labels.dtype)  # outside = unlabelled
     split = make_split(labels, config, int(hyper["patch_size"]))
     class_ids = np.unique(labels.ravel()[split.train])
     if len(class_ids) < 2:
