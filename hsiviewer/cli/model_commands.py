@@ -17,6 +17,7 @@ from typing import Iterator
 
 import numpy as np
 
+from hsiviewer.cli.spectral_commands import add_mask_options, mask_from_args
 from hsiviewer.errors import ExportError, HsiError, ModelFileError, TrainingError
 from hsiviewer.io.plain_json import dumps
 
@@ -68,6 +69,7 @@ def _add_train(sub) -> None:
                    help="override a hyperparameter of the architecture (repeatable)")
     p.add_argument("--out", required=True, help="model file to write")
     p.add_argument("--report", help="also write the metrics as JSON here")
+    add_mask_options(p)
     p.set_defaults(handler=run_train)
 
 
@@ -82,6 +84,7 @@ def _add_predict(sub) -> None:
                    help="dense = whole strips through the network at once (where the model supports it)")
     p.add_argument("--device", choices=DEVICES, default="auto")
     p.add_argument("--batch-size", type=int, default=256)
+    add_mask_options(p)
     p.set_defaults(handler=run_predict)
 
 
@@ -148,6 +151,7 @@ def run_train(args: argparse.Namespace) -> int:
     scene = open_scene(args.scene, labels=args.labels, variable=args.variable)
     if scene.labels is None:
         raise TrainingError("has no ground truth; give one with --labels", args.scene)
+    mask = mask_from_args(args, scene)
     config = TrainConfig(**_config_kwargs(args, hyper))
     device = resolve_device(args.device)
     token = CancelToken()
@@ -155,7 +159,7 @@ def run_train(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     try:
         with cancel_on_sigint(token):
-            model = train_model(scene, config, registry=registry, progress=bar, cancel=token)
+            model = train_model(scene, config, registry=registry, progress=bar, cancel=token, mask=mask)
     finally:
         bar.close()
     seconds = time.perf_counter() - start
@@ -185,13 +189,14 @@ def run_predict(args: argparse.Namespace) -> int:
         check_writable(target)
     model = load_model(args.model)
     scene = open_scene(args.scene, variable=args.variable)
+    mask = mask_from_args(args, scene)
     token = CancelToken()
     bar = ProgressBar()
     try:
         with cancel_on_sigint(token):
             pred = predict_scene(model, scene, method=args.method, device=args.device,
                                  batch_size=args.batch_size, progress=bar, cancel=token,
-                                 confidence=args.confidence is not None)
+                                 confidence=args.confidence is not None, mask=mask)
     finally:
         bar.close()
     if pred.cancelled:

@@ -7,6 +7,7 @@ does not say, and can be set.
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -228,7 +229,13 @@ def resample_spectra(spectra: np.ndarray, centers: np.ndarray, fwhm: np.ndarray 
     order = np.argsort(centers)  # SPy walks the bands in increasing order
     centers, spectra = np.asarray(centers, float)[order], np.asarray(spectra, float)[:, order]
     fwhm = None if fwhm is None else np.asarray(fwhm, float)[order]
-    matrix = BandResampler(centers, target_centers, fwhm, target_fwhm).matrix  # (b2, b1)
+    logger = logging.getLogger("spectral")
+    level = logger.level
+    logger.setLevel(logging.WARNING)  # SPy logs one INFO line per target band it cannot cover
+    try:
+        matrix = BandResampler(centers, target_centers, fwhm, target_fwhm).matrix  # (b2, b1)
+    finally:
+        logger.setLevel(level)
     no_overlap = np.isnan(matrix[:, 0])
     matrix = np.nan_to_num(matrix, nan=0.0)
     valid = np.isfinite(spectra)
@@ -238,3 +245,14 @@ def resample_spectra(spectra: np.ndarray, centers: np.ndarray, fwhm: np.ndarray 
     out[:, no_overlap] = np.nan
     out[weights <= 1e-12] = np.nan
     return out
+
+
+def scene_scale(scene, rows: int = 16) -> float:
+    """The reflectance scale of ``scene`` (1, 100 or 10000), guessed from ``rows`` rows spread over it."""
+    picks = np.unique(np.linspace(0, scene.n_rows - 1, min(rows, scene.n_rows)).astype(int))
+    sample = np.concatenate([scene.read_subregion(slice(r, r + 1), slice(None)).reshape(-1, scene.n_bands)
+                             for r in picks]).astype(float)
+    if scene.nodata is not None:
+        sample[sample == scene.nodata] = np.nan
+    sample[:, np.asarray(scene.bad_bands, bool)] = np.nan
+    return detect_scale(sample)
