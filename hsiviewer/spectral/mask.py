@@ -7,6 +7,7 @@ only labelled pixels inside it (:func:`masked_labels`); prediction gives 0 outsi
 """
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -102,14 +103,16 @@ def read_mask(path: str | Path, shape: tuple[int, int] | None = None) -> np.ndar
         When the file is missing, unreadable or of another size.
     """
     import rasterio
-    from rasterio.errors import RasterioError
+    from rasterio.errors import NotGeoreferencedWarning, RasterioError
 
     path = Path(path)
     if not path.is_file():
         raise MaskError("no such file", path)
     try:
-        with rasterio.open(path) as src:
-            band = src.read(1, masked=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", NotGeoreferencedWarning)  # a plain 0/1 raster is fine
+            with rasterio.open(path) as src:
+                band = src.read(1, masked=True)
     except RasterioError as exc:
         raise MaskError(f"cannot be read as a mask raster ({exc})", path) from exc
     values = np.ma.filled(band.astype(float), 0.0)
