@@ -111,3 +111,20 @@ def _finite_sorted(wavelengths, values):
         keep[dropped] = False
         return _finite_sorted(wl, np.where(keep, v, np.nan))
     return (keep, order), v[keep][order]
+
+
+#: Display modes of a spectrum plot: name -> (label, y-axis title).
+VIEW_MODES = {"reflectance": ("Reflectance", "Value"),
+              "continuum": ("Continuum removed", "Continuum removed"),
+              "derivative": ("First derivative", "d value / d nm")}
+
+
+def spectrum_view(mode: str, wavelengths: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """``values`` as display mode ``mode`` shows them (a key of :data:`VIEW_MODES`)."""
+    if mode == "reflectance":
+        return np.asarray(values, float)
+    if mode == "continuum":
+        return continuum_removed(wavelengths, values)
+    if mode == "derivative":
+        return first_derivative(wavelengths, values)
+    raise ValueError(f"unknown spectrum view '{mode}' (use {', '.join(VIEW_MODES)})")

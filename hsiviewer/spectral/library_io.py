@@ -79,10 +79,8 @@ def read_library(path: str | Path, wavelengths: str | Path | None = None,
         lib.scale, lib.scale_detected = float(scale), False
     if len(lib) == 0:
         raise LibraryError("holds no spectra", path)
-    if lib.wavelengths is not None and np.any(np.diff(lib.wavelengths) < 0):
-        order = np.argsort(lib.wavelengths, kind="stable")
-        lib.wavelengths, lib.spectra = lib.wavelengths[order], lib.spectra[:, order]
-        lib.fwhm = None if lib.fwhm is None else lib.fwhm[order]
+    # Bands stay in the file's order: overlapping detectors (AVIRIS) are not monotonic, and a library
+    # collected from such a scene must keep its band-for-band match with it.
     return lib
 
 

@@ -90,7 +90,7 @@ def test_wavelength_in_a_gap_names_the_nearest_band(demo_scene):
 
 
 def test_every_preset_parses_on_indian_pines(demo_scene):
-    for name, (expr, _title) in PRESETS.items():
+    for expr, _title in PRESETS.values():
         parse_expression(expr, demo_scene)
     with pytest.raises(BandMathError, match="unknown index preset 'XYZ'; known: NDVI"):
         preset_expression("XYZ")
