@@ -36,6 +36,7 @@ from hsiviewer.progress import (
     check,
     report,
 )
+from hsiviewer.spectral.tiles import read_ahead, row_tiles
 
 TILE_PIXELS = 262_144
 
@@ -291,12 +292,10 @@ def evaluate(scene, expression: str | BandExpression, tolerance: float | None = 
     expr = expression if isinstance(expression, BandExpression) else parse_expression(expression, scene, tolerance)
     bands = expr.band_indices
     out = np.empty(scene.shape[:2], np.float32)
-    step = max(1, int(tile_pixels) // max(1, scene.n_cols))
-    tiles = [(a, min(scene.n_rows, a + step)) for a in range(0, scene.n_rows, step)]
+    tiles = row_tiles(scene.n_rows, scene.n_cols, tile_pixels)
     clock = EtaClock(len(tiles))
-    for done, (a, b) in enumerate(tiles):
+    for done, (a, b, block) in enumerate(read_ahead(scene, tiles, bands)):
         check(cancel)
-        block = scene.read_subregion(slice(a, b), slice(None), bands)
         arrays = {band: block[:, :, k].astype(np.float32) for k, band in enumerate(bands)}
         value = expr.evaluate(arrays)
         if scene.nodata is not None:

@@ -196,9 +196,11 @@ class SpectralLibrary:
         target_n = len(wavelengths) if wavelengths is not None else n_bands
         if wavelengths is None or self.wavelengths is None:
             if target_n is not None and target_n != self.n_bands:
-                side = "the library" if self.wavelengths is None else "the scene"
-                raise LibraryError(f"{side} has no wavelengths and the library has {self.n_bands} bands "
-                                   f"but the scene {target_n}; give wavelengths to match by", self.path)
+                if self.wavelengths is None:
+                    problem = f"the library has no wavelengths and {self.n_bands} bands but the scene has {target_n}"
+                else:
+                    problem = f"the scene has no wavelengths and {target_n} bands but the library has {self.n_bands}"
+                raise LibraryError(problem + "; bands can only be matched by wavelength", self.path)
             out = self.spectra.copy()
         else:
             out = resample_spectra(self.spectra, self.wavelengths, self.fwhm, np.asarray(wavelengths, float),

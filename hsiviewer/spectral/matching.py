@@ -26,10 +26,12 @@ from hsiviewer.progress import (
     report,
 )
 from hsiviewer.spectral.library import SpectralLibrary
+from hsiviewer.spectral.tiles import read_ahead, row_tiles
 
 METHODS = ("sam", "sid")
-#: Pixels per tile: large enough for BLAS to run at speed, small enough to keep memory flat.
-TILE_PIXELS = 65_536
+#: Pixels per tile: large enough for BLAS to run at speed, small enough to stay in the CPU caches
+#: (16,384 x 224 bands x 8 bytes = 29 MB; 65,536 was 20 % slower).
+TILE_PIXELS = 16_384
 #: Floor of the probabilities in SID, so that zero or negative values do not give log(0).
 SID_FLOOR = 1e-12
 
@@ -134,17 +136,14 @@ def match_scene(scene, references: SpectralLibrary | np.ndarray, names: Sequence
     dtype = np.uint8 if len(ref_names) <= 255 else np.uint16
     best = np.zeros(scene.shape[:2], dtype)
     score = np.full(scene.shape[:2], np.nan, np.float32)
-    step = max(1, int(tile_pixels) // max(1, scene.n_cols))
-    tiles = [(a, min(scene.n_rows, a + step)) for a in range(0, scene.n_rows, step)]
-    bands = np.flatnonzero(used)
-    all_bands = bool(used.all())
+    tiles = row_tiles(scene.n_rows, scene.n_cols, tile_pixels)
+    bands = None if used.all() else np.flatnonzero(used)
     clock = EtaClock(len(tiles))
     cancelled = False
-    for done, (a, b) in enumerate(tiles):
+    for done, (a, b, block) in enumerate(read_ahead(scene, tiles, bands, np.float64)):
         if cancel is not None and cancel.cancelled:
             cancelled = True
             break
-        block = scene.read_subregion(slice(a, b), slice(None), None if all_bands else bands)
         valid = _valid(block, scene.nodata)
         index, value = kernel(block.reshape(-1, block.shape[2]))
         value[~valid.ravel()] = np.nan
@@ -187,34 +186,25 @@ def _valid(block: np.ndarray, nodata: float | None) -> np.ndarray:
 
 
 class _SamKernel:
-    """Best spectral angle of (N, B) spectra against the references.
+    """Best spectral angle of (N, B) spectra against the references, in float64.
 
-    The search runs in float32 (one matrix product against unit references); the winning angle is
-    then computed again in float64 as Spectral Python's ``spectral_angles`` does, so small angles
-    are exact (float32 ``arccos`` near 1 is off by ~5e-4 rad), and pixels whose two best references
-    are within float32 rounding of each other are searched again in float64, so the classes agree too.
+    The arithmetic is Spectral Python's ``spectral_angles`` (unit references, dot products over the
+    pixel's norm, ``arccos``), so angles and classes agree with it. float64 costs no more than float32
+    here: a float32 search needs a float64 pass for the winner anyway, since float32 ``arccos`` near 1
+    is off by ~5e-4 rad for small angles (measured: 0.26 s vs 0.56 s per 65,536 pixels x 224 bands
+    x 20 references on 2 cores).
     """
-
-    #: Two cosines closer than this (relative) are searched again in float64.
-    TIE = 1e-5
 
     def __init__(self, refs: np.ndarray) -> None:
         unit = refs / np.linalg.norm(refs, axis=1, keepdims=True)
-        self.unit = unit  # (K, B) float64
-        self.unit_t32 = np.ascontiguousarray(unit.T, np.float32)  # (B, K)
+        self.unit_t = np.ascontiguousarray(unit.T)  # (B, K) float64
 
     def __call__(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        x32 = x.astype(np.float32, copy=False)
-        dots = x32 @ self.unit_t32  # (N, K)
+        x = x.astype(np.float64, copy=False)
+        dots = x @ self.unit_t  # (N, K)
         index = np.argmax(dots, axis=1)
-        x64 = x.astype(np.float64)
-        norms = np.sqrt(np.einsum("ij,ij->i", x64, x64))
-        if dots.shape[1] > 1:
-            top2 = -np.partition(-dots, 1, axis=1)[:, :2]
-            close = np.flatnonzero((top2[:, 0] - top2[:, 1]) <= self.TIE * norms)
-            if close.size:
-                index[close] = np.argmax(x64[close] @ self.unit.T, axis=1)
-        best = np.einsum("ij,ij->i", x64, self.unit[index])
+        best = np.take_along_axis(dots, index[:, None], axis=1)[:, 0]
+        norms = np.sqrt(np.einsum("ij,ij->i", x, x))
         with np.errstate(invalid="ignore", divide="ignore"):
             angle = np.arccos(np.clip(best / norms, -1.0, 1.0)).astype(np.float32)
         return index, angle

@@ -189,3 +189,31 @@ def test_mask_hides_pixels_and_restricts_training_and_prediction(qtbot, window, 
     np.testing.assert_array_equal(window.analysis_mask, (ndvi > 0.5) & (ndvi < 0.8))
     qtbot.mouseClick(md.clear_button, Qt.MouseButton.LeftButton)
     assert window.analysis_mask is None and window.layers.get("Mask (outside hidden)") is None
+
+
+def test_training_and_prediction_in_the_gui_honour_the_mask(qtbot, window, errors, tmp_path):
+    # a 30 x 30 crop with labels, so that training takes seconds
+    from hsiviewer import open_scene
+    with np.load(demo_scene_path()) as archive:
+        np.savez(tmp_path / "crop.npz", data=archive["data"][30:60, 15:45], labels=archive["labels"][30:60, 15:45])
+    assert window.open_scene(tmp_path / "crop.npz") is not None
+    tools, models = window.spectral_tools, window.model_tools
+    mask = np.zeros((30, 30), bool)
+    mask[:, :18] = True
+    tools.set_mask(mask)
+    models.actions["train"].trigger()
+    panel = models.panel
+    panel.architecture.setCurrentIndex(panel.architecture.findData("svm_rbf"))
+    panel.train_fraction.setValue(0.3)
+    panel.train_button.click()
+    qtbot.waitUntil(lambda: models.controller.job is None, timeout=60_000)
+    model = models.controller.session.model
+    assert not errors and model is not None
+    crop = open_scene(tmp_path / "crop.npz")
+    used = np.concatenate([model.split.train, model.split.val, model.split.test])
+    assert mask.ravel()[used].all() and used.size == int(((crop.labels > 0) & mask).sum())
+    panel.predict_button.click()
+    qtbot.waitUntil(lambda: models.controller.job is None, timeout=60_000)
+    layer = window.layers.get("Prediction (svm_rbf)")
+    assert (layer.labels[~mask] == 0).all() and (layer.labels[mask] > 0).all()
+    models.controller.shutdown()

@@ -86,7 +86,7 @@ def test_match_refuses_a_library_without_wavelengths_of_another_band_count(berli
     (folder / "bands.csv").write_text("band,a\n1,0.1\n2,0.2\n3,0.3\n")
     assert main(["match", str(scene_path), "--library", str(folder / "bands.csv"), "--out",
                  str(folder / "m.tif")]) == 2
-    assert "no wavelengths and the library has 3 bands but the scene 177" in capsys.readouterr().err
+    assert "the library has no wavelengths and 3 bands but the scene has 177" in capsys.readouterr().err
 
 
 def test_predict_and_train_honour_a_mask(tmp_path, capsys):
