@@ -1,7 +1,7 @@
 """Make docs/screenshot-spectral.png: a library in the spectrum plot, a SAM layer and an NDVI layer.
 
 The library holds the mean spectra of four ground-truth classes of the demo scene; SAM (threshold
-0.08 rad) is drawn over the NDVI layer, so the unmatched pixels show the index beneath.
+0.05 rad) is drawn over the NDVI layer, so the unmatched pixels show the index beneath.
 
     QT_QPA_PLATFORM=offscreen python docs/screenshot_spectral.py [OUT.png]
 """
@@ -43,11 +43,13 @@ def main(out: str = "docs/screenshot-spectral.png") -> None:
                                               scene_scale(scene)))
     win.layers.get("Ground truth").set_visible(False)
     tools.band_math_dialog.choose_preset("NDVI")
+    tools.band_math_dialog.colormap.setCurrentText("magma_r")  # told apart from the class colours
     tools.run_band_math()
     wait_for(app, tools)
-    tools.match_dialog.threshold.setValue(0.08)
+    tools.match_dialog.threshold.setValue(0.05)
     tools.run_match()
     wait_for(app, tools)
+    win.layers.get("SAM classes").set_opacity(0.9)
     win.pin_pixel(100, 30)
     win.inspect_pixel(100, 30)
     for _ in range(20):

@@ -253,9 +253,16 @@ class SpectralTools(QObject):
         levels = (0.0, float(np.nanpercentile(result.score, 98))) if np.isfinite(result.score).any() else None
         self.window.layers.insert(ContinuousLayer(score_name, result.score, "magma_r", levels,
                                                   result.score_name, opacity=0.8, visible=False))
-        self.window.add_class_layer(classes_name, result.class_map, result.classes())
+        self.window.add_class_layer(classes_name, result.class_map, self._match_classes(result))
         self.window.layers.select(self.window.layers.get(classes_name))
         self._report_match()
+
+    def _match_classes(self, result) -> ClassTable:
+        """The reference names, each class in the colour of its curve in the spectrum plot."""
+        ticked = [i for i, shown in enumerate(self.library.visible) if shown]
+        colors = {k: self.library.color(i) for k, i in enumerate(ticked, start=1)} if len(ticked) == len(
+            result.names) else {}
+        return ClassTable.from_ids(range(1, len(result.names) + 1), dict(enumerate(result.names, start=1)), colors)
 
     def set_match_threshold(self, threshold: float | None) -> None:
         """Re-classify the last matching result with another threshold (no matching again)."""
@@ -264,7 +271,7 @@ class SpectralTools(QObject):
         self.last_match.threshold = threshold
         layer = self.window.layers.get(self._match_layers[0])
         if layer is not None:
-            layer.set_data(self.last_match.class_map, self.last_match.classes())
+            layer.set_data(self.last_match.class_map, self._match_classes(self.last_match))
         self._report_match()
 
     def _report_match(self) -> None:
