@@ -217,3 +217,18 @@ def test_training_and_prediction_in_the_gui_honour_the_mask(qtbot, window, error
     layer = window.layers.get("Prediction (svm_rbf)")
     assert (layer.labels[~mask] == 0).all() and (layer.labels[mask] > 0).all()
     models.controller.shutdown()
+
+
+def test_library_without_wavelengths_of_another_band_count_is_one_dialog(qtbot, window, errors, tmp_path):
+    (tmp_path / "bands.csv").write_text("band,a\n1,0.1\n2,0.2\n3,0.3\n")
+    (tmp_path / "broken.sli").write_text("not a library")
+    tools = window.spectral_tools
+    tools.open_library(tmp_path / "broken.sli")
+    assert "has no matching header" in errors[-1][1]
+    tools.open_library(tmp_path / "bands.csv")
+    assert "the library has no wavelengths and 3 bands but the scene has 200" in errors[-1][1]
+    assert window.spectrum_panel.reference_curves == []
+    tools.show_match()
+    tools.run_match()
+    assert "the library has no wavelengths" in errors[-1][1] and tools.job is None
+    assert window.layers.get("SAM classes") is None
