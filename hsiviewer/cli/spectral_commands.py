@@ -169,8 +169,8 @@ def run_index(args: argparse.Namespace) -> int:
     )
 
     if args.list_presets:
-        for name, (expr, title) in PRESETS.items():
-            print(f"{name:<6} {expr:<34} {title}")
+        for name, (formula, title) in PRESETS.items():
+            print(f"{name:<6} {formula:<34} {title}")
         return 0
     if not args.scene or not args.out or not (args.expr or args.preset):
         raise BandMathError("give a scene, --expr EXPR or --preset NAME, and --out OUT.tif")

@@ -52,7 +52,7 @@ def detect_scale(values: np.ndarray, percent_hint: bool = False) -> float:
     return 10000.0
 
 
-def to_nanometres(wavelengths: Sequence[float], unit: str | None = None) -> np.ndarray:
+def to_nanometres(wavelengths: Sequence[float] | np.ndarray, unit: str | None = None) -> np.ndarray:
     """Wavelengths in nm: converted from micrometres when ``unit`` says so or when all are below 30.
 
     No passive optical sensor images below 30 nm, and no one writes 2500 nm as 2500 um, so the

@@ -103,6 +103,8 @@ def _read_any(path: Path, wavelengths) -> SpectralLibrary:
 
 # --- ENVI -----------------------------------------------------------------------------------
 def _envi_pair(path: Path) -> tuple[Path, Path]:
+    header: Path | None
+    data: Path | None
     if path.suffix.lower() == ".hdr":
         header = path
         data = next((p for p in (path.with_suffix(".sli"), path.with_suffix(".SLI"), path.with_suffix(""))

@@ -18,7 +18,7 @@ def row_tiles(n_rows: int, n_cols: int, tile_pixels: int) -> list[tuple[int, int
     return [(a, min(n_rows, a + step)) for a in range(0, n_rows, step)]
 
 
-def read_ahead(scene, tiles: list[tuple[int, int]], bands: Sequence[int] | None = None,
+def read_ahead(scene, tiles: list[tuple[int, int]], bands: Sequence[int] | np.ndarray | None = None,
                dtype=None) -> Iterator[tuple[int, int, np.ndarray]]:
     """Yield (a, b, block) for each tile, the next tile being read (and cast to ``dtype``) meanwhile.
 

@@ -81,7 +81,7 @@ class ContinuousLayer:
         if values.ndim != 2:
             raise ValueError(f"a continuous layer needs a 2-D array, got shape {values.shape}")
         self.values = values
-        self.levels = tuple(float(v) for v in levels) if levels is not None else robust_levels(values)
+        self.levels = (float(levels[0]), float(levels[1])) if levels is not None else robust_levels(values)
 
     def set_data(self, values: np.ndarray, levels: tuple[float, float] | None = None) -> None:
         """Replace the values (levels recomputed unless given)."""
@@ -140,7 +140,7 @@ class ContinuousLayer:
             color = table[round((i + 0.5) / LEGEND_BINS * (len(table) - 1))]
             text = f"{_fmt(edges[i])} – {_fmt(edges[i + 1])}"
             text = ("≤ " + _fmt(edges[1])) if i == 0 else ("> " + _fmt(edges[i])) if i == LEGEND_BINS - 1 else text
-            rows.append((i + 1, text, tuple(int(c) for c in color), int(counts[i])))
+            rows.append((i + 1, text, (int(color[0]), int(color[1]), int(color[2])), int(counts[i])))
         return rows
 
     def class_at(self, row: int, col: int) -> tuple[int, str]:

@@ -75,11 +75,13 @@ class LibraryView:
 
     def rename(self, index: int, name: str) -> None:
         """Call spectrum ``index`` ``name``."""
+        assert self.library is not None
         self.library.rename(index, name)
         self._touch()
 
     def remove(self, index: int) -> None:
         """Delete spectrum ``index``."""
+        assert self.library is not None
         self.library.remove(index)
         del self.visible[index]
         self._touch()
@@ -109,6 +111,7 @@ class LibraryView:
 
     def _on_scene_bands(self, scene) -> bool:
         lib = self.library
+        assert lib is not None
         if lib.wavelengths is None or scene.wavelengths is None:
             return lib.n_bands == scene.n_bands and lib.wavelengths is None and scene.wavelengths is None
         return len(lib.wavelengths) == scene.n_bands and np.allclose(lib.wavelengths, scene.wavelengths)

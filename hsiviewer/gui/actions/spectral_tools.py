@@ -26,6 +26,7 @@ from hsiviewer.gui.widgets.spectral_dialogs import (
     MaskDialog,
     MatchDialog,
 )
+from hsiviewer.spectral.matching import MatchResult
 from hsiviewer.viewer.continuous import ContinuousLayer
 from hsiviewer.viewer.library_view import LibraryView
 from hsiviewer.viewer.spectra import spectrum_values
@@ -59,7 +60,7 @@ class SpectralTools(QObject):
         self.match_dialog = MatchDialog(window)
         self.band_math_dialog = BandMathDialog(window)
         self.mask_dialog = MaskDialog(window)
-        self.last_match = None
+        self.last_match: MatchResult | None = None
         self._match_layers: tuple[str, str] | None = None
         self.job: QtJob | None = None
         self._build_menu()
@@ -276,6 +277,8 @@ class SpectralTools(QObject):
 
     def _report_match(self) -> None:
         result = self.last_match
+        if result is None:
+            return
         done = int(np.count_nonzero(result.class_map))
         self.match_dialog.status.setText(
             f"{result.method.upper()} against {len(result.names)} references in {result.seconds:.1f} s: "
