@@ -130,7 +130,8 @@ def train_model(scene, config: TrainConfig, registry=None, progress: Optional[Pr
         the first epoch ends), is still evaluated, and ``metrics["cancelled"]`` is True.
     mask : ndarray (rows, cols) of bool, optional
         Only labelled pixels inside the mask are split into training, validation and test pixels;
-        those outside are treated as unlabelled (see :mod:`hsiviewer.spectral.mask`).
+        those outside are treated as unlabelled, and the preprocessing is fitted on the pixels inside
+        (see :mod:`hsiviewer.spectral.mask`).
 
     Returns
     -------
@@ -230,7 +231,8 @@ def prepare_data(scene, config: TrainConfig, hyper: dict, mask: Optional[np.ndar
         raise TrainingError(f"pca_components is {n_comp} but the scene has only {scene.n_bands} bands")
     raw = scene.to_array()
     valid = scene.valid_mask()
-    fit_mask = valid
+    # Pixels outside the mask (clouds, water) would bend the components towards what is not classified.
+    fit_mask = valid if mask is None else valid & np.asarray(mask, bool)
     if config.pca_fit == "train":
         fit_mask = np.zeros(labels.shape, bool)
         fit_mask.ravel()[split.train] = True

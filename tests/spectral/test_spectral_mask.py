@@ -50,6 +50,9 @@ def test_training_samples_only_inside_the_mask(indian_pines_dir, one_torch_threa
     assert used.size == int(((scene.labels > 0) & mask).sum())
     assert mask.ravel()[used].all()
     np.testing.assert_array_equal(masked_labels(scene.labels, mask)[~mask], 0)
+    # the standardisation is fitted on the pixels inside the mask only
+    inside = scene.to_array()[mask].astype(np.float64)
+    np.testing.assert_allclose(model.preprocessor.mean, inside.mean(axis=0), rtol=1e-6)
 
 
 def test_prediction_gives_zero_outside_the_mask(indian_pines_dir, one_torch_thread):
