@@ -10,7 +10,9 @@ module             what
 ``matching``       SAM and SID of every scene pixel against references, tiled
 ``continuum``      continuum removal (upper convex hull) and first derivative, by wavelength
 ``bandmath``       expressions by wavelength (``R860``) and band number (``B12``), index presets
-``mask``           thresholds of continuous layers, combined into masks
-``layers_io``      float layers written as GeoTIFF
+``mask``           thresholds of continuous layers, combined into masks; mask rasters
+``tiles``          row tiles of a scene, read one tile ahead
 =================  ==========================================================================
+
+Float results (an index, a score) are written by :func:`hsiviewer.io.export.write_float_map`.
 """
