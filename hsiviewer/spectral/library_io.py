@@ -309,7 +309,13 @@ def _usgs_column(path: Path) -> tuple[str, np.ndarray]:
 
 
 def _usgs_sibling(path: Path, kind: str, n: int) -> Path | None:
-    for candidate in sorted(path.parent.glob(f"*{kind}*")):
+    # Several files may have the same channel count (ASD standard and high resolution bandpasses):
+    # prefer the one whose instrument code (ASDFR, AVIRIS, BECK, ...) is in the spectrum's file name.
+    def rank(candidate: Path) -> tuple[int, str]:
+        codes = [t for t in re.split(r"[_.]", candidate.stem) if t.isupper() and len(t) >= 3]
+        return (0 if any(code in path.name for code in codes) else 1, candidate.name)
+
+    for candidate in sorted(path.parent.glob(f"*{kind}*"), key=rank):
         if candidate == path or not candidate.is_file():
             continue
         with contextlib.suppress(LibraryError, OSError):

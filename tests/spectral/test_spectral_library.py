@@ -67,6 +67,8 @@ def test_usgs_ascii_with_wavelength_and_bandpass_files(tmp_path):
         "splib07a Record=6: Wavelengths ASD 0.35-2.5 microns 5 ch\n0.40\n0.50\n0.60\n0.70\n0.80\n")
     (tmp_path / "splib07a_Bandpass_(FWHM)_ASDFR_StandardResolution.txt").write_text(
         "splib07a Record=8: Bandpass (FWHM) ASDFR Standard Resolution\n0.01\n0.01\n0.01\n0.01\n0.01\n")
+    (tmp_path / "splib07a_Bandpass_(FWHM)_ASDHR_HighResolution.txt").write_text(  # same count, other instrument
+        "splib07a Record=9: Bandpass (FWHM) ASDHR High Resolution\n0.002\n0.002\n0.002\n0.002\n0.002\n")
     (tmp_path / "splib07a_Alunite_GDS82_Na82_ASDFRa_AREF.txt").write_text(
         "splib07a Record=6214: Alunite GDS82 Na82       ASDFRa AREF\n0.51\n-1.23e34\n0.62\n0.64\n0.60\n")
     lib = read_library(tmp_path / "splib07a_Alunite_GDS82_Na82_ASDFRa_AREF.txt")
