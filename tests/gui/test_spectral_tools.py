@@ -168,8 +168,8 @@ def test_mask_hides_pixels_and_restricts_training_and_prediction(qtbot, window, 
     dialog = tools.band_math_dialog
     dialog.choose_preset("NDVI")
     _run(qtbot, tools, lambda: dialog.run_button.click())
-    tools.show_mask()
-    md = tools.mask_dialog
+    tools.masks.show()
+    md = tools.masks.dialog
     assert md.layer.currentText() == "NDVI"
     md.operator.setCurrentIndex(md.operator.findData(">"))
     md.low.setValue(0.5)
@@ -200,7 +200,7 @@ def test_training_and_prediction_in_the_gui_honour_the_mask(qtbot, window, error
     tools, models = window.spectral_tools, window.model_tools
     mask = np.zeros((30, 30), bool)
     mask[:, :18] = True
-    tools.set_mask(mask)
+    tools.masks.set(mask)
     models.actions["train"].trigger()
     panel = models.panel
     panel.architecture.setCurrentIndex(panel.architecture.findData("svm_rbf"))

@@ -3,9 +3,8 @@
 :func:`install` adds them to a :class:`~hsiviewer.gui.main_window.MainWindow`. The work runs in the
 core (:mod:`hsiviewer.spectral`): matching and band math on a :class:`QtJob` with progress and
 cancel, the results as layers of the window's :class:`LayerStack` (a class layer and a continuous
-score layer for matching, a continuous layer for band math). The mask is kept on the window as
-``window.analysis_mask`` ((rows, cols) bool or None), which the model controller hands to training
-and prediction; it is drawn as an opaque layer over the pixels outside it.
+score layer for matching, a continuous layer for band math). Masks are in
+:mod:`hsiviewer.gui.actions.mask_tools`.
 """
 from __future__ import annotations
 
@@ -19,11 +18,11 @@ from PySide6.QtWidgets import QFileDialog
 
 from hsiviewer.data.classes import ClassTable
 from hsiviewer.errors import ExportError
+from hsiviewer.gui.actions.mask_tools import MaskTools
 from hsiviewer.gui.threads.qt_workers import QtJob
 from hsiviewer.gui.widgets.library_panel import LibraryPanel
 from hsiviewer.gui.widgets.spectral_dialogs import (
     BandMathDialog,
-    MaskDialog,
     MatchDialog,
 )
 from hsiviewer.spectral.matching import MatchResult
@@ -31,9 +30,7 @@ from hsiviewer.viewer.continuous import ContinuousLayer
 from hsiviewer.viewer.library_view import LibraryView
 from hsiviewer.viewer.spectra import spectrum_values
 
-MASK_LAYER = "Mask (outside hidden)"
 LIBRARY_FILTER = "Spectral libraries (*.sli *.hdr *.csv *.txt *.asc);;All files (*)"
-MASK_COLOR = (24, 24, 24)
 
 
 class SpectralTools(QObject):
@@ -43,7 +40,9 @@ class SpectralTools(QObject):
     ----------
     library : LibraryView
     panel : LibraryPanel
-    match_dialog, band_math_dialog, mask_dialog : QDialog
+    match_dialog, band_math_dialog : QDialog
+    masks : MaskTools
+        Tools ▸ Mask… and ``window.analysis_mask``.
     last_match : MatchResult or None
         The latest matching result (its threshold can still be changed).
     job : QtJob or None
@@ -53,13 +52,12 @@ class SpectralTools(QObject):
     def __init__(self, window) -> None:
         super().__init__(window)
         self.window = window
-        window.analysis_mask = None
         self.library = LibraryView()
         self.panel = LibraryPanel(self.library)
         window.add_dock(self.panel, "Library", Qt.DockWidgetArea.RightDockWidgetArea)
         self.match_dialog = MatchDialog(window)
         self.band_math_dialog = BandMathDialog(window)
-        self.mask_dialog = MaskDialog(window)
+        self.masks = MaskTools(window)
         self.last_match: MatchResult | None = None
         self._match_layers: tuple[str, str] | None = None
         self.job: QtJob | None = None
@@ -92,7 +90,7 @@ class SpectralTools(QObject):
         self.match_action = action("Spectral &matching…", self.show_match, "Map the scene against the library "
                                                                           "(SAM or SID)")
         self.band_math_action = action("&Band math…", self.show_band_math, "An index or expression by wavelength")
-        self.mask_action = action("Mas&k…", self.show_mask, "Threshold a layer into a mask for display, training "
+        self.mask_action = action("Mas&k…", self.masks.show, "Threshold a layer into a mask for display, training "
                                                             "and prediction")
         self.menu.addSeparator()
         self.export_action = action("&Export selected layer as GeoTIFF…", self.ask_export_layer,
@@ -110,15 +108,9 @@ class SpectralTools(QObject):
         self.match_dialog.threshold_changed.connect(self.set_match_threshold)
         self.band_math_dialog.run_requested.connect(self.run_band_math)
         self.band_math_dialog.cancel_requested.connect(self.cancel)
-        self.mask_dialog.apply_requested.connect(self.apply_mask_from_dialog)
-        self.mask_dialog.clear_requested.connect(self.clear_mask)
-        w.layers.added.connect(lambda _l: self._sync_mask_layers())
-        w.layers.removed.connect(lambda _l: self._sync_mask_layers())
 
     def _on_scene(self, _scene) -> None:
         self.last_match = None
-        self.window.analysis_mask = None
-        self.mask_dialog.status.setText("No mask: every pixel takes part.")
         self.refresh_references()
 
     # --- library ------------------------------------------------------------------------
@@ -316,75 +308,6 @@ class SpectralTools(QObject):
         nodata = int(np.count_nonzero(~np.isfinite(values)))
         self.band_math_dialog.status.setText(f"{name} = {expr.text}\n{expr.describe(scene)}\n"
                                              f"{nodata:,} nodata pixels")
-        self._sync_mask_layers()
-
-    # --- masks --------------------------------------------------------------------------
-    def show_mask(self) -> None:
-        """Tools ▸ Mask…"""
-        self._sync_mask_layers()
-        self.mask_dialog.show()
-        self.mask_dialog.raise_()
-
-    def _continuous_layers(self) -> list[ContinuousLayer]:
-        return [layer for layer in self.window.layers.layers if isinstance(layer, ContinuousLayer)]
-
-    def _sync_mask_layers(self) -> None:
-        self.mask_dialog.set_layers([layer.name for layer in self._continuous_layers()])
-
-    def apply_mask_from_dialog(self) -> None:
-        """The Mask dialog's Apply button."""
-        d = self.mask_dialog
-        self.window.run_guarded("apply the mask", self.apply_mask, d.layer.currentText(), d.operator.currentData(),
-                                d.low.value(), d.high.value(), d.combine.currentData(), d.invert.isChecked())
-
-    def apply_mask(self, layer_name: str, op: str, low: float, high: float | None = None, how: str = "replace",
-                   inverted: bool = False) -> np.ndarray:
-        """Threshold continuous layer ``layer_name``, combine it with the current mask and apply the result.
-
-        Raises
-        ------
-        MaskError
-            When there is no such continuous layer, or the threshold is invalid.
-        """
-        from hsiviewer.spectral.mask import MaskError, combine, invert, threshold
-
-        layer = self.window.layers.get(layer_name)
-        if not isinstance(layer, ContinuousLayer):
-            raise MaskError(f"there is no continuous layer '{layer_name}' to threshold; compute an index (Tools ▸ "
-                            f"Band math…) or a matching score first")
-        mask = threshold(layer.values, op, low, high)
-        if inverted:
-            mask = invert(mask)
-        current = self.window.analysis_mask
-        if how != "replace" and current is not None:
-            mask = combine(current, mask, how)
-        self.set_mask(mask)
-        return mask
-
-    def set_mask(self, mask: np.ndarray | None) -> None:
-        """Use ``mask`` for display, training and prediction (None: every pixel)."""
-        from hsiviewer.spectral.mask import describe
-
-        w = self.window
-        if mask is not None and np.shape(mask) != w.scene.shape[:2]:
-            raise ValueError(f"the mask is {np.shape(mask)} but the scene is {w.scene.shape[:2]}")
-        w.analysis_mask = None if mask is None else np.asarray(mask, bool)
-        existing = w.layers.get(MASK_LAYER)
-        if mask is None:
-            if existing is not None:
-                w.layers.remove(existing)
-            self.mask_dialog.status.setText("No mask: every pixel takes part.")
-            return
-        outside = (~w.analysis_mask).astype(np.uint8)
-        table = ClassTable.from_ids([1], {1: "outside the mask"}, {1: MASK_COLOR})
-        layer = w.add_class_layer(MASK_LAYER, outside, table)
-        layer.set_opacity(1.0)
-        self.mask_dialog.status.setText(f"Mask: {describe(w.analysis_mask)}; training and prediction use only "
-                                        f"these pixels.")
-
-    def clear_mask(self) -> None:
-        """Drop the mask: every pixel is shown and used again."""
-        self.set_mask(None)
 
     # --- export -------------------------------------------------------------------------
     def export_layer(self, path: str | Path) -> Path:
