@@ -6,19 +6,17 @@ and the scene commands start quickly.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
-import signal
 import sys
 import time
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 
-from hsiviewer.errors import ExportError, HsiError, ModelFileError, TrainingError
+from hsiviewer.cli.common import cancel_on_sigint, check_outputs
+from hsiviewer.cli.spectral_commands import add_mask_options, mask_from_args
+from hsiviewer.errors import HsiError, ModelFileError, TrainingError
 from hsiviewer.io.plain_json import dumps
-from hsiviewer.io.atomic import check_output_path
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
 #: ``--labels`` files with these suffixes are training regions, not rasters.
@@ -75,6 +73,7 @@ def _add_train(sub) -> None:
                    help="override a hyperparameter of the architecture (repeatable)")
     p.add_argument("--out", required=True, help="model file to write")
     p.add_argument("--report", help="also write the metrics as JSON here")
+    add_mask_options(p)
     p.set_defaults(handler=run_train)
 
 
@@ -89,6 +88,7 @@ def _add_predict(sub) -> None:
                    help="dense = whole strips through the network at once (where the model supports it)")
     p.add_argument("--device", choices=DEVICES, default="auto")
     p.add_argument("--batch-size", type=int, default=256)
+    add_mask_options(p)
     p.set_defaults(handler=run_predict)
 
 
@@ -169,12 +169,14 @@ def run_train(args: argparse.Namespace) -> int:
                             args.scene)
     if regions is None:
         check_labels(scene.labels, args.labels or args.scene)
+    mask = mask_from_args(args, scene)
     token = CancelToken()
     bar = ProgressBar()
     start = time.perf_counter()
     try:
         with cancel_on_sigint(token):
-            model = train_model(scene, config, registry=registry, progress=bar, cancel=token, regions=regions)
+            model = train_model(scene, config, registry=registry, progress=bar, cancel=token, regions=regions,
+                                mask=mask)
     finally:
         bar.close()
     seconds = time.perf_counter() - start
@@ -209,13 +211,14 @@ def run_predict(args: argparse.Namespace) -> int:
     resolve_device(args.device)
     model = load_model(args.model)
     scene = open_scene(args.scene, variable=args.variable)
+    mask = mask_from_args(args, scene)
     token = CancelToken()
     bar = ProgressBar()
     try:
         with cancel_on_sigint(token):
             pred = predict_scene(model, scene, method=args.method, device=args.device,
                                  batch_size=args.batch_size, progress=bar, cancel=token,
-                                 confidence=args.confidence is not None)
+                                 confidence=args.confidence is not None, mask=mask)
     finally:
         bar.close()
     if pred.cancelled:
@@ -285,26 +288,6 @@ def _config_kwargs(args: argparse.Namespace, hyper: dict) -> dict:
     return kwargs
 
 
-@contextlib.contextmanager
-def cancel_on_sigint(token) -> Iterator[None]:
-    """Turn the first Ctrl-C into ``token.cancel()``; a second one interrupts as usual."""
-    def handler(signum, frame):
-        if token.cancelled:
-            raise KeyboardInterrupt
-        token.cancel()
-        print("\nstopping after the current batch (Ctrl-C again to abort)...", file=sys.stderr)
-
-    try:
-        previous = signal.signal(signal.SIGINT, handler)
-    except ValueError:  # not the main thread: leave Ctrl-C alone
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
 def training_summary(model, shape: tuple[int, int], seconds: float, device: str) -> dict:
     """The figures ``train`` prints and writes to ``--report`` (the leakage figure is the engine's)."""
     metrics = dict(model.metrics or {})
@@ -351,28 +334,6 @@ def format_report(report: dict) -> str:
 
 def _kind(kind) -> str:
     return getattr(kind, "value", str(kind))
-
-
-def check_writable(target) -> None:
-    """Raise ExportError when ``target`` (None: nothing to check) cannot be written."""
-    if target is not None:
-        check_output_path(target)
-
-
-def check_outputs(targets: list, inputs: list) -> None:
-    """Check every output path (None: not asked for) before any work: writable, distinct, not an input."""
-    seen: dict = {}
-    given = {Path(p).absolute() for p in inputs if p is not None}
-    for target in targets:
-        if target is None:
-            continue
-        check_writable(target)
-        key = Path(target).absolute()
-        if key in given:
-            raise ExportError("is also an input of this command; writing it would destroy that input", target)
-        if key in seen:
-            raise ExportError("is given for two outputs; they need different file names", target)
-        seen[key] = True
 
 
 def _test_mask(model_path, shape) -> np.ndarray:

@@ -24,7 +24,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 def run_rasterize(args: argparse.Namespace) -> int:
     """Rasterise the regions and write the label GeoTIFF with colour table and class names."""
     from hsiviewer import open_scene
-    from hsiviewer.cli.model_commands import check_writable
+    from hsiviewer.cli.common import check_writable
     from hsiviewer.io.export import write_class_map
     from hsiviewer.regions.rasterize import label_scene
     from hsiviewer.regions.vector import read_regions

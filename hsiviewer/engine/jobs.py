@@ -25,14 +25,16 @@ class TrainingOutcome:
 
 
 def train_and_evaluate(scene, config: TrainConfig, registry=None, progress=None, cancel=None,
-                       regions=None) -> TrainingOutcome:
+                       regions=None, mask=None) -> TrainingOutcome:
     """Train (:func:`~hsiviewer.engine.training.train_model`) and keep its classes on the split's test pixels.
 
     The engine classifies the test pixels through :func:`~hsiviewer.engine.inference.predict_scene` and keeps
     them on the model, so each cell of the confusion matrix knows its pixels without a second pass.
-    With ``regions`` the model trains on them and is evaluated against their rasterised classes.
+    With ``regions`` the model trains on them and is evaluated against their rasterised classes; ``mask``
+    (rows, cols) bool restricts training and testing to the pixels inside it.
     """
-    model = train_model(scene, config, registry=registry, progress=progress, cancel=cancel, regions=regions)
+    model = train_model(scene, config, registry=registry, progress=progress, cancel=cancel, regions=regions,
+                        mask=mask)
     if regions is not None:
         scene = label_scene(scene, regions)[0]
     if model.test_predictions is None:

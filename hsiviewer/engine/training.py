@@ -115,7 +115,8 @@ class PreparedData:
 
 
 def train_model(scene, config: TrainConfig, registry=None, progress: Optional[ProgressCallback] = None,
-                cancel: Optional[CancelToken] = None, regions=None) -> TrainedModel:
+                cancel: Optional[CancelToken] = None, regions=None,
+                mask: Optional[np.ndarray] = None) -> TrainedModel:
     """Train ``config.model`` on the labelled pixels of ``scene`` and evaluate it on the test pixels.
 
     Parameters
@@ -135,6 +136,10 @@ def train_model(scene, config: TrainConfig, registry=None, progress: Optional[Pr
     regions : RegionSet or RegionFile, optional
         Training regions (:mod:`hsiviewer.regions`): their rasterised classes replace the scene's
         labels, and ``config.split = "regions"`` keeps each region whole on one side.
+    mask : ndarray (rows, cols) of bool, optional
+        Only labelled pixels inside the mask are split into training, validation and test pixels;
+        those outside are treated as unlabelled, and the preprocessing is fitted on the pixels inside
+        (see :mod:`hsiviewer.spectral.mask`).
 
     Returns
     -------
@@ -155,7 +160,7 @@ def train_model(scene, config: TrainConfig, registry=None, progress: Optional[Pr
         region_ids = raster.region_ids
     _check_config(config, scene, region_ids is not None)
     device = resolve_device(config.device) if spec.framework == "torch" else torch.device("cpu")
-    data = prepare_data(scene, config, hyper, region_ids)
+    data = prepare_data(scene, config, hyper, region_ids, mask)
     net, history, cancelled, fit_data, extra = _fit(spec, hyper, config, data, device, progress, cancel)
     if spec.framework == "torch":
         net = net.to("cpu").eval()  # a model handed out (and saved) lives on the CPU
@@ -283,16 +288,22 @@ def make_split(labels: np.ndarray, config: TrainConfig, patch_size: int,
         raise TrainingError(f"cannot split the labelled pixels: {exc}") from exc
 
 
-def prepare_data(scene, config: TrainConfig, hyper: dict, region_ids: Optional[np.ndarray] = None) -> PreparedData:
+def prepare_data(scene, config: TrainConfig, hyper: dict, region_ids: Optional[np.ndarray] = None,
+                 mask: Optional[np.ndarray] = None) -> PreparedData:
     """Split the labels, fit the preprocessing and pad the preprocessed cube.
 
-    Pixels with a NaN or infinite band are nodata (:mod:`hsiviewer.data.validity`): they are left out
+    With ``mask`` only the labelled pixels inside it are split, and the preprocessing is fitted on the
+    pixels inside it. Pixels with a NaN or infinite band are nodata (:mod:`hsiviewer.data.validity`): they are left out
     of the split, of the preprocessing fit and of the patches (set to 0 like the padding), and
     counted in :attr:`PreparedData.nonfinite`.
     """
     labels = np.asarray(scene.labels)
     if labels.shape != scene.shape[:2]:
         raise TrainingError(f"labels are {labels.shape} but the scene is {scene.shape[:2]}", scene.path)
+    if mask is not None:  # only labelled pixels inside the mask are split; outside = unlabelled
+        if np.shape(mask) != labels.shape:
+            raise TrainingError(f"the mask is {np.shape(mask)} but the scene is {labels.shape}", scene.path)
+        labels = np.where(np.asarray(mask, bool), labels, 0).astype(labels.dtype)
     n_comp = hyper["pca_components"]
     if n_comp is not None and n_comp > scene.n_bands:
         raise TrainingError(f"pca_components is {n_comp} but the scene has only {scene.n_bands} bands")
@@ -312,7 +323,8 @@ def prepare_data(scene, config: TrainConfig, hyper: dict, region_ids: Optional[n
         raise TrainingError("needs training pixels of at least two classes", scene.path)
     if len(split.test) == 0:
         raise TrainingError("the split leaves no test pixels; use a smaller training share", scene.path)
-    fit_mask = valid
+    # Pixels outside the mask (clouds, water) would bend the components towards what is not classified.
+    fit_mask = valid if mask is None else valid & np.asarray(mask, bool)
     if config.pca_fit == "train":
         fit_mask = np.zeros(labels.shape, bool)
         fit_mask.ravel()[split.train] = True

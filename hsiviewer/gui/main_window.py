@@ -32,6 +32,7 @@ from hsiviewer.gui.widgets.layers_panel import LayersPanel
 from hsiviewer.gui.actions.menus import build_menus
 from hsiviewer.gui.actions.model_menu import install as install_model_tools
 from hsiviewer.gui.actions.region_actions import install as install_region_tools
+from hsiviewer.gui.actions.spectral_tools import install as install_spectral_tools
 from hsiviewer.viewer.pins import PinnedPixels
 from hsiviewer.viewer.pixel_info import describe_pixel
 from hsiviewer.viewer.rendering import DisplayRenderer
@@ -109,6 +110,7 @@ class MainWindow(QMainWindow):
         self._connect()
         self.model_tools = install_model_tools(self)  # training, results and the Model menu
         self.region_tools = install_region_tools(self)  # drawing training regions, File ▸ Open/Save regions
+        self.spectral_tools = install_spectral_tools(self)  # Library panel, Tools menu, window.analysis_mask
 
     def _connect(self) -> None:
         self.display_state.changed.connect(self._refresh_image)

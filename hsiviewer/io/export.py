@@ -84,7 +84,7 @@ def write_class_map(path: str | Path, class_map: np.ndarray, classes: ClassTable
 
 def write_confidence_map(path: str | Path, confidence: np.ndarray, like: Any = None, crs: Any = None,
                          transform: Any = None) -> Path:
-    """Write a per-pixel confidence (or any float layer) as a float32 GeoTIFF, nodata NaN.
+    """Write a per-pixel confidence as a float32 GeoTIFF, nodata NaN, band description ``confidence``.
 
     Parameters
     ----------
@@ -103,18 +103,47 @@ def write_confidence_map(path: str | Path, confidence: np.ndarray, like: Any = N
     ------
     ExportError
     """
+    return write_float_map(path, confidence, "confidence", like=like, crs=crs, transform=transform,
+                           what="confidence map")
+
+
+def write_float_map(path: str | Path, values: np.ndarray, description: str, like: Any = None, crs: Any = None,
+                    transform: Any = None, what: str = "layer") -> Path:
+    """Write any continuous layer (an index, a score) as a float32 GeoTIFF, nodata NaN.
+
+    Parameters
+    ----------
+    path : str or Path
+        The ``.tif`` to create or replace.
+    values : ndarray (rows, cols) of numbers
+        NaN where there is no value.
+    description : str
+        The band description (what the values are, e.g. ``"NDVI"`` or ``"spectral angle (rad)"``).
+    like, crs, transform
+        Georeferencing, as for :func:`write_class_map`.
+    what : str
+        How to name the layer in error messages.
+
+    Returns
+    -------
+    Path
+
+    Raises
+    ------
+    ExportError
+    """
     path = Path(path)
-    values = np.asarray(confidence)
-    _check_shape(path, values, like, "confidence map")
+    values = np.asarray(values)
+    _check_shape(path, values, like, what)
     if not (np.issubdtype(values.dtype, np.floating) or np.issubdtype(values.dtype, np.integer)):
-        raise ExportError(f"a confidence map must hold numbers, not {values.dtype}", path)
+        raise ExportError(f"a {what} must hold numbers, not {values.dtype}", path)
     profile = _profile(path, values.shape, np.float32, nodata=float("nan"), like=like, crs=crs,
                        transform=transform)
     with _writing(path):
         with atomic_path(path) as tif:
             with _open_for_writing(tif, profile) as dst:
                 dst.write(values.astype(np.float32), 1)
-                dst.set_band_description(1, "confidence")
+                dst.set_band_description(1, description)
         # A class map written here before leaves an aux.xml whose names would now be wrong.
         with contextlib.suppress(FileNotFoundError):
             _aux_path(path).unlink()

@@ -101,7 +101,14 @@ class LayerStack:
         if existing is not None:
             existing.set_data(labels, classes)
             return existing
-        layer = ClassLayer(name, labels, classes, opacity=opacity)
+        return self.insert(ClassLayer(name, labels, classes, opacity=opacity))
+
+    def insert(self, layer):
+        """Put an already built layer on top (a :class:`ClassLayer` or another kind with its interface,
+        such as :class:`~hsiviewer.viewer.continuous.ContinuousLayer`); a layer of the same name is replaced."""
+        existing = self.get(layer.name)
+        if existing is not None:
+            self.remove(existing)
         self.layers.append(layer)
         self.added.emit(layer)
         if self.selected is None:

@@ -138,7 +138,7 @@ def test_ctrl_c_sets_the_cancel_token_then_interrupts():
     import os
     import signal
 
-    from hsiviewer.cli.model_commands import cancel_on_sigint
+    from hsiviewer.cli.common import cancel_on_sigint
     from hsiviewer.progress import CancelToken
 
     token = CancelToken()

@@ -83,6 +83,8 @@ def ask_export_class_map(window) -> Optional[Path]:
     layer = window.layers.selected
     if window.scene is None or layer is None:
         raise ExportError("there is no class layer to export (open a scene with labels or a class map)")
+    if not hasattr(layer, "labels"):
+        raise ExportError(f"'{layer.name}' is a continuous layer; export it with Tools ▸ Export selected layer")
     path = _save_path(window, "Export class map", f"{layer.name.replace(' ', '_')}.tif",
                       "GeoTIFF (*.tif *.tiff)", ".tif")
     if path is None:

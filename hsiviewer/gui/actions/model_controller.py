@@ -145,7 +145,9 @@ class ModelController(QObject):
             return
         self.store.save_training_settings(self.panel.settings())
         self.panel.start_run(config)
-        job = QtJob(partial(train_and_evaluate, self.window.scene, config, self.registry, regions=regions),
+        mask = getattr(self.window, "analysis_mask", None)  # Tools ▸ Mask… (None: every pixel)
+        job = QtJob(partial(train_and_evaluate, self.window.scene, config, self.registry, regions=regions,
+                            mask=mask),
                     f"Training {config.model}", parent=self)
         self._start(job, self._on_trained)
 
@@ -227,7 +229,8 @@ class ModelController(QObject):
         if self._guard("apply the model to this scene", lambda: check_scene(model, scene) or True) is None:
             return
         device = self.panel.device.currentData() if model.framework == "torch" else "cpu"
-        job = QtJob(partial(predict_scene, model, scene, device=device), f"Predicting with {model.spec_name}",
+        mask = getattr(self.window, "analysis_mask", None)  # pixels outside get class 0
+        job = QtJob(partial(predict_scene, model, scene, device=device, mask=mask), f"Predicting with {model.spec_name}",
                     parent=self)
         self._start(job, partial(self._on_predicted, model, scene))
 

@@ -6,13 +6,15 @@ from typing import Optional
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from hsiviewer.data.scene import Scene
 from hsiviewer.viewer.pins import Pin, PinnedPixels
+from hsiviewer.spectral.continuum import VIEW_MODES, spectrum_view
 from hsiviewer.viewer.spectra import spectrum_axis, spectrum_connect, spectrum_values
 
 LIVE_PEN = pg.mkPen((170, 170, 170), width=1.5, style=Qt.PenStyle.DashLine)
+REFERENCE_STYLE = Qt.PenStyle.DashDotLine
 
 
 class SpectrumPanel(QWidget):
@@ -28,6 +30,10 @@ class SpectrumPanel(QWidget):
     live_curve : pyqtgraph.PlotDataItem
         The dashed grey spectrum of the pixel under the cursor.
     pinned_curves : dict[(row, col), PlotDataItem]
+    reference_curves : list of PlotDataItem
+        Library spectra (see :meth:`set_references`), dash-dotted.
+    mode_box : QComboBox
+        The display mode: reflectance, continuum removed or first derivative (by wavelength).
     extra_label : QLabel
         Extra information about the pixel under the cursor (see ``MainWindow.set_inspector_extra``).
     """
@@ -49,6 +55,14 @@ class SpectrumPanel(QWidget):
         self.live_curve.setZValue(10)  # above the pinned curves it is compared with
         self.plot.addItem(self.live_curve)
         self.pinned_curves: dict[tuple[int, int], pg.PlotDataItem] = {}
+        self.reference_curves: list[pg.PlotDataItem] = []
+        self._references: list[tuple[str, np.ndarray, tuple[int, int, int]]] = []
+        self.mode = "reflectance"
+        self.mode_box = QComboBox()
+        for key, (label, _) in VIEW_MODES.items():
+            self.mode_box.addItem(label, key)
+        self.mode_box.setToolTip("Show spectra as they are, continuum removed (upper convex hull), or as their "
+                                 "first derivative by wavelength")
         self.extra_label = QLabel()
         self.extra_label.setWordWrap(True)
         self.extra_label.setTextFormat(Qt.TextFormat.RichText)
@@ -63,10 +77,12 @@ class SpectrumPanel(QWidget):
         self.clear_button.clicked.connect(self.pins.clear)
         self.export_button.clicked.connect(self.export_requested.emit)
         self.pins.changed.connect(self._sync_pins)
+        self.mode_box.currentIndexChanged.connect(lambda _i: self.set_mode(self.mode_box.currentData()))
 
     def _layout(self) -> None:
         buttons = QHBoxLayout()
         buttons.addWidget(self.hint, 1)
+        buttons.addWidget(self.mode_box)
         buttons.addWidget(self.clear_button)
         buttons.addWidget(self.export_button)
         layout = QVBoxLayout(self)
@@ -82,6 +98,7 @@ class SpectrumPanel(QWidget):
         if scene is not None:
             _, axis_label, _ = spectrum_axis(scene)
             self.plot.setLabel("bottom", axis_label)
+        self.set_references([])
         self._sync_pins()
 
     def show_live(self, row: int, col: int) -> None:
@@ -89,7 +106,7 @@ class SpectrumPanel(QWidget):
         if self.scene is None:
             return
         x, _, _ = spectrum_axis(self.scene)
-        values = spectrum_values(self.scene, row, col)
+        values = self._view(x, spectrum_values(self.scene, row, col))
         self.live_curve.setData(x, values, connect=spectrum_connect(x, values), **point_symbols(x, "#bbbbbb"))
 
     def hide_live(self) -> None:
@@ -117,11 +134,46 @@ class SpectrumPanel(QWidget):
         x, _, _ = spectrum_axis(self.scene)
         for key, pin in wanted.items():
             if key not in self.pinned_curves:
-                values = spectrum_values(self.scene, pin.row, pin.col)
+                values = self._view(x, spectrum_values(self.scene, pin.row, pin.col))
                 curve = self.plot.plot(x, values, pen=pg.mkPen(pin.color, width=2), name=pin.name,
                                        connect=spectrum_connect(x, values), **point_symbols(x, pin.color))
                 self.pinned_curves[key] = curve
 
+
+    # --- display modes and reference spectra ------------------------------------------------
+    def _view(self, x: np.ndarray, values: np.ndarray) -> np.ndarray:
+        return spectrum_view(self.mode, x, values)
+
+    def set_mode(self, mode: str) -> None:
+        """Show every curve as ``mode`` (a key of :data:`~hsiviewer.spectral.continuum.VIEW_MODES`)."""
+        if mode not in VIEW_MODES:
+            raise ValueError(f"unknown spectrum view '{mode}'")
+        self.mode = mode
+        index = self.mode_box.findData(mode)
+        if self.mode_box.currentIndex() != index:
+            self.mode_box.setCurrentIndex(index)
+        self.plot.setLabel("left", VIEW_MODES[mode][1])
+        for curve in self.pinned_curves.values():
+            self.plot.removeItem(curve)
+        self.pinned_curves.clear()
+        self.live_curve.setData([], [])
+        self._sync_pins()
+        self.set_references(self._references)
+
+    def set_references(self, references: list[tuple[str, np.ndarray, tuple[int, int, int]]]) -> None:
+        """Draw reference spectra (name, values on the scene's bands, colour), replacing earlier ones."""
+        for curve in self.reference_curves:
+            self.plot.removeItem(curve)
+        self.reference_curves = []
+        self._references = list(references)
+        if self.scene is None:
+            return
+        x, _, _ = spectrum_axis(self.scene)
+        for name, values, color in self._references:
+            shown = self._view(x, np.asarray(values, float))
+            curve = self.plot.plot(x, shown, pen=pg.mkPen(color, width=2, style=REFERENCE_STYLE), name=name,
+                                   connect=spectrum_connect(x, shown))
+            self.reference_curves.append(curve)
 
 #: Below this many bands every band is also drawn as a dot, so a lone good band (or a 1-band
 #: scene), which a line cannot show, stays visible.
