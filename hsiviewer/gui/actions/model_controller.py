@@ -97,13 +97,23 @@ class ModelController(QObject):
         """True once the engine is loaded and the panel filled."""
         return self.engine is not None
 
-    def load_engine(self) -> None:
-        """Start loading the engine in the background (once per process); the panel fills when it is done."""
+    def load_engine(self, delay_ms: int = 0) -> None:
+        """Start loading the engine in the background (once per process); the panel fills when it is done.
+
+        Parameters
+        ----------
+        delay_ms : int
+            Start the load this much later (the panel says "Loading PyTorch…" at once): lets a panel that
+            has just appeared paint before the load competes with it for the interpreter lock.
+        """
         if self.engine is not None or self.engine_error is not None or self._engine_timer.isActive():
             return
-        start_engine_load()
         self.panel.show_loading()
         self._message("Loading PyTorch and the model plugins…", 0)
+        if delay_ms > 0:
+            QTimer.singleShot(delay_ms, self, self.load_engine)
+            return
+        start_engine_load()
         self._engine_timer.start()
 
     def _poll_engine(self) -> None:

@@ -14,7 +14,7 @@ from functools import partial
 from pathlib import Path
 from typing import Optional
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu
 
@@ -152,12 +152,12 @@ class ModelTools(QObject):
         self.controller.load_engine()
 
     def _on_panel_visible(self, visible: bool) -> None:
-        if visible and not self.ready:
-            QTimer.singleShot(LOAD_DELAY_MS, self.controller, self.controller.load_engine)
+        if visible:
+            self.controller.load_engine(delay_ms=LOAD_DELAY_MS)
 
     def show_training(self) -> None:
         """Show and raise the training panel (and the results beside it); the engine starts loading."""
-        self.controller.load_engine()
+        self.controller.load_engine(delay_ms=LOAD_DELAY_MS)
         self.train_dock.show()
         self.results_dock.show()
         self.train_dock.raise_()
