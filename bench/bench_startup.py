@@ -115,7 +115,7 @@ app.exec()
 def run_child(code: str, env: dict) -> dict:
     """One fresh process: seconds from spawn to its report, and what it reported."""
     start = time.time()
-    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True,
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, check=False, capture_output=True, text=True,
                             timeout=600)
     lines = [line for line in result.stdout.splitlines() if line.startswith("RESULT ")]
     if result.returncode != 0 or not lines:
@@ -128,7 +128,7 @@ def run_child(code: str, env: dict) -> dict:
 def run_command(args: list[str], env: dict) -> dict:
     """Seconds from spawn to exit of ``python -m hsiviewer ARGS``."""
     start = time.time()
-    result = subprocess.run([sys.executable, "-m", "hsiviewer", *args], cwd=REPO, env=env, capture_output=True,
+    result = subprocess.run([sys.executable, "-m", "hsiviewer", *args], cwd=REPO, env=env, check=False, capture_output=True,
                             text=True, timeout=600)
     if result.returncode != 0:
         raise RuntimeError(f"hsiviewer {' '.join(args)} failed: {result.stderr[-2000:]}")

@@ -19,10 +19,11 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass
 from functools import wraps
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 if TYPE_CHECKING:
     from hsiviewer.models.registry import Registry
@@ -44,7 +45,7 @@ class Engine:
         How long the load took.
     """
 
-    registry: "Registry"
+    registry: Registry
     devices: tuple[tuple[str, str], ...]
     seconds: float
 
@@ -61,7 +62,7 @@ def load_engine() -> Engine:
     return Engine(engine[0], engine[1], time.perf_counter() - start)
 
 
-def _import_and_warm_up() -> tuple["Registry", tuple[tuple[str, str], ...]]:
+def _import_and_warm_up() -> tuple[Registry, tuple[tuple[str, str], ...]]:
     load_native_libraries()
     from hsiviewer.engine import bundle, inference, jobs, training  # noqa: F401 (torch, sklearn, the engine)
     from hsiviewer.engine.device import available_devices
@@ -161,7 +162,8 @@ def start_engine_load() -> Future:
 def _run(future: Future) -> None:
     try:
         engine = load_engine()
-    except BaseException as exc:  # kept for whoever waits: an ImportError must reach the GUI as a message
+    # Kept for whoever waits: an ImportError (no torch) must reach the GUI as a message, not end the thread.
+    except BaseException as exc:  # noqa: BLE001
         future.set_exception(exc)
     else:
         future.set_result(engine)

@@ -19,17 +19,18 @@ ROOT = Path(__file__).resolve().parents[2]
 HEAVY = ("torch", "sklearn", "PySide6")
 
 # Runs the CLI as `python -m hsiviewer` does, then prints the heavy packages it imported (even on an error exit).
-WRAPPER = """
+WRAPPER = f"""
 import atexit, json, runpy, sys
-atexit.register(lambda: print("IMPORTED " + json.dumps(sorted(m for m in %r if m in sys.modules)), file=sys.stderr))
+atexit.register(lambda: print("IMPORTED " + json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)),
+                              file=sys.stderr))
 sys.argv = ["hsiviewer", *sys.argv[1:]]
 runpy.run_module("hsiviewer", run_name="__main__")
-""" % (HEAVY,)
+"""
 
 
 def imported_by(*args: str) -> tuple[int, list[str]]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    result = subprocess.run([sys.executable, "-c", WRAPPER, *args], cwd=ROOT, env=env, capture_output=True,
+    result = subprocess.run([sys.executable, "-c", WRAPPER, *args], cwd=ROOT, env=env, check=False, capture_output=True,
                             text=True, timeout=300)
     line = [x for x in result.stderr.splitlines() if x.startswith("IMPORTED ")][-1]
     return result.returncode, json.loads(line[len("IMPORTED "):])
@@ -57,7 +58,7 @@ def test_evaluate_of_two_maps_needs_scikit_learn_but_not_torch():
 def test_import_hsiviewer_is_light():
     code = ("import sys, hsiviewer; print(sorted(m for m in ('torch', 'sklearn', 'scipy', 'rasterio', 'PySide6', "
             "'h5py') if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=False, capture_output=True, text=True, timeout=120,
                          env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert out.returncode == 0 and out.stdout.strip() == "[]"
 

@@ -124,7 +124,7 @@ print(json.dumps({"engine_error": tools.controller.engine_error, "status": panel
 def run_script(code: str, *args: str, tmp_path: Path) -> dict:
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HSIVIEWER_SETTINGS": str(tmp_path / "settings.ini"),
            "PYTHONPATH": str(ROOT)}
-    result = subprocess.run([sys.executable, "-c", code, *args], cwd=ROOT, env=env, capture_output=True,
+    result = subprocess.run([sys.executable, "-c", code, *args], cwd=ROOT, env=env, check=False, capture_output=True,
                             text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads(result.stdout.strip().splitlines()[-1])
@@ -144,6 +144,7 @@ def test_the_viewer_opens_the_demo_scene_without_torch_or_sklearn(tmp_path):
 @pytest.fixture(scope="module")
 def model_file(tmp_path_factory):
     from engine_helpers import synthetic_scene
+
     from hsiviewer.engine.bundle import save_model
     from hsiviewer.engine.training import TrainConfig, train_model
     model = train_model(synthetic_scene(), TrainConfig(model="svm_rbf", train_fraction=0.3, seed=0, device="cpu"))
