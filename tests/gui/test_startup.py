@@ -76,7 +76,7 @@ start = time.perf_counter()
 tools.actions["train"].trigger()  # Model > Train...: the panel shows at once, the engine starts loading
 loading = {"status": panel.status.text(), "bar": win.statusBar().currentMessage(),
            "train_enabled": panel.train_button.isEnabled(), "architectures": panel.architecture.count(),
-           "docks_visible": tools.train_dock.isVisible()}
+           "docks_visible": tools.train_dock.isVisible(), "bar_busy": panel.progress.maximum() == 0}
 assert tools.controller.open_model(sys.argv[1]) is None  # a model-file action before the engine: it waits
 waiting = panel.status.text()
 ready_at = []
@@ -161,7 +161,7 @@ def test_the_engine_loads_in_one_background_thread_while_the_window_keeps_tickin
     # at once: the panel is there, says what is happening, and cannot be used yet
     loading = seen["loading"]
     assert loading["docks_visible"] and "Loading PyTorch" in loading["status"] and "Loading PyTorch" in loading["bar"]
-    assert not loading["train_enabled"] and loading["architectures"] == 0
+    assert not loading["train_enabled"] and loading["architectures"] == 0 and loading["bar_busy"]
     assert "opening the model starts when it is ready" in seen["waiting"]
     # then: torch was imported by the load's thread only, the panel is filled, the waiting action ran
     assert seen["ready"] and set(seen["torch_asked_by"]) == {"hsiviewer-engine-load"}
@@ -170,8 +170,9 @@ def test_the_engine_loads_in_one_background_thread_while_the_window_keeps_tickin
     assert seen["model"] == "svm_rbf" and seen["image"] == [145, 145, 3]
     # the window never froze: ticks kept coming. Without the load's two measures (torch's C++ library
     # opened outside the interpreter lock, the garbage collector paused) the longest gap was 0.6 to 1.5 s
-    # on the loaded 2-core test machine; with them about 40 ms. The bound leaves room for that load.
-    assert seen["median_gap"] < 0.03 and seen["max_gap"] < 0.3
+    # on the 2-core test machine; with them 25 to 160 ms, once 430 ms when other work loaded the machine
+    # (load average 13). The bound is the training test's: room for that load, not for the old pauses.
+    assert seen["median_gap"] < 0.03 and seen["max_gap"] < 0.5
     assert seen["ticks"] > seen["seconds"] / 0.05
 
 

@@ -135,11 +135,13 @@ class TrainingPanel(QWidget):
         """Say that the engine is loading; the fields and Train stay disabled until :meth:`set_engine`."""
         self.description.setText(text)
         self.status.setText(text)
+        self.progress.setRange(0, 0)  # a moving bar: something is happening, the window is alive
         self._lock(True, "The learning engine is still loading")
 
     def show_engine_error(self, message: str) -> None:
         """Say why the engine could not load; training stays unavailable, the viewer works on."""
         text = f"Training is unavailable: {message}"
+        self.progress.setRange(0, PROGRESS_STEPS)
         self.description.setText(text)
         self.status.setText(text)
         self.log_line(text)
@@ -148,6 +150,7 @@ class TrainingPanel(QWidget):
     def set_engine(self, registry, devices: list[tuple[str, str]]) -> None:
         """Fill the architecture list and the devices, and unlock the fields."""
         self.registry = registry
+        self.progress.setRange(0, PROGRESS_STEPS)
         self.architecture.blockSignals(True)
         self.architecture.clear()
         for name in registry.names():
