@@ -28,3 +28,18 @@ def resolve_device(name: str = "auto") -> torch.device:
     if device.type == "mps" and not mps_ok:
         raise TrainingError("device 'mps' was asked for, but Apple MPS is not available")
     return device
+
+
+def available_devices() -> list[tuple[str, str]]:
+    """(label, torch device name) of the devices found here: CUDA GPUs, Apple MPS, then the CPU."""
+    devices = []
+    if torch.cuda.is_available():
+        count = torch.cuda.device_count()
+        for i in range(count):
+            name = torch.cuda.get_device_name(i)
+            devices.append((name if count == 1 else f"GPU {i}: {name}", "cuda" if count == 1 else f"cuda:{i}"))
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        devices.append(("MPS (Apple GPU)", "mps"))
+    devices.append((f"CPU ({torch.get_num_threads()} threads)", "cpu"))
+    return devices

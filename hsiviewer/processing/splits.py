@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 import numpy as np
-from scipy.ndimage import maximum_filter
-from sklearn.model_selection import train_test_split
+
+# scipy.ndimage and scikit-learn are imported where a split is made, not with the module: the viewer
+# imports this module for Split and its display helpers and must start without them (start-up time).
 
 
 @dataclass
@@ -311,11 +312,15 @@ def _check_fraction(value: float, name: str) -> None:
 def _dilate(mask: np.ndarray, radius: int) -> np.ndarray:
     if radius <= 0:
         return mask.copy()
+    from scipy.ndimage import maximum_filter
+
     return maximum_filter(mask.astype(np.uint8), size=2 * radius + 1, mode="constant", cval=0).astype(bool)
 
 
 def _stratified_fraction(idx, y, fraction, min_per_class, seed, rng) -> np.ndarray:
     """scikit-learn's stratified split, then the per-class minimum; own allocation if sklearn refuses."""
+    from sklearn.model_selection import train_test_split
+
     classes, counts = np.unique(y, return_counts=True)
     multi = np.isin(y, classes[counts >= 2])
     try:

@@ -14,10 +14,10 @@ import numpy as np
 from psygnal import Signal
 
 from hsiviewer.data.scene import Scene
-from hsiviewer.processing.evaluation import TestEvaluation
 
-if TYPE_CHECKING:  # the engine (torch) is loaded only once a model is
+if TYPE_CHECKING:  # the engine (torch) and the metrics (scikit-learn) are loaded only once a model is
     from hsiviewer.engine.bundle import TrainedModel
+    from hsiviewer.processing.evaluation import TestEvaluation
 
 
 class ModelSession:

@@ -156,6 +156,7 @@ def test_training_panel_trains_on_the_drawn_regions(qtbot, window, errors):
     draw_fields(rt)
     tools = window.model_tools
     tools.actions["train"].trigger()
+    qtbot.waitUntil(lambda: tools.ready, timeout=120_000)  # the engine loads in the background
     panel = tools.panel
     panel.architecture.setCurrentIndex(panel.architecture.findData("svm_rbf"))
     panel.device.setCurrentIndex(panel.device.findData("cpu"))

@@ -60,6 +60,7 @@ def window(qtbot, errors, crop_path, tmp_path, monkeypatch):
     qtbot.waitExposed(win)
     tools.actions["train"].trigger()  # Model ▸ Train… opens the training and results docks
     assert win.open_scene(crop_path) is not None
+    qtbot.waitUntil(lambda: tools.ready, timeout=120_000)  # the engine loads in the background
     yield win
     tools.controller.shutdown()
 

@@ -40,6 +40,7 @@ def test_screenshots_of_training_and_result(qtbot, tmp_path, monkeypatch):
     win.model_tools.actions["train"].trigger()  # Model ▸ Train…
     assert win.open_scene(demo_scene_path()) is not None
     tools, panel = win.model_tools, win.model_tools.panel
+    qtbot.waitUntil(lambda: tools.ready, timeout=120_000)  # the engine loads in the background
     panel.architecture.setCurrentIndex(panel.architecture.findData("se_resnet"))
     for key, value in {"patch_size": 7, "pca_components": 10, "base_width": 16}.items():
         panel.hyper_form.set_value(key, value)

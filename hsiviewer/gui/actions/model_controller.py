@@ -3,28 +3,37 @@
 The controller owns a :class:`~hsiviewer.viewer.session.ModelSession` and connects it to the main
 window through the window's public API only (class layers, docks, the pixel inspector, error
 dialogs). One job runs at a time; while it runs, Train and Predict are locked and say why.
+
+The learning engine (torch, scikit-learn, the plugins) is not imported with this module: it loads in
+one background thread (:mod:`hsiviewer.engine.preload`) when the training panel is first shown or a
+model action is used. Meanwhile the panel says "Loading PyTorch…" and an action asked for waits for the
+load and then runs; the engine modules are imported here only after the load, where importing them is
+a look-up in ``sys.modules``.
 """
 from __future__ import annotations
 
 from functools import partial
 from pathlib import Path
-from typing import Callable, Optional
+from typing import TYPE_CHECKING, Callable, Optional
 
 import numpy as np
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QFileDialog
 
-from hsiviewer.engine.bundle import TrainedModel, check_scene, load_model, save_model
+from hsiviewer.engine.preload import Engine, after_engine, engine_future, start_engine_load
 from hsiviewer.errors import ExportError
-from hsiviewer.io.export import write_class_map, write_confidence_map
-from hsiviewer.engine.inference import predict_scene
 from hsiviewer.gui.actions import prediction_layers as layers
-from hsiviewer.processing.evaluation import evaluate_test_pixels
 from hsiviewer.viewer.session import ModelSession
 from hsiviewer.gui.threads.qt_workers import QtJob
 from hsiviewer.gui.widgets.results_panel import ResultsPanel
-from hsiviewer.engine.jobs import TrainingOutcome, start_warm_up, train_and_evaluate
 from hsiviewer.gui.widgets.training_panel import TrainingPanel
+
+if TYPE_CHECKING:
+    from hsiviewer.engine.bundle import TrainedModel
+    from hsiviewer.engine.jobs import TrainingOutcome
+
+#: How often the GUI thread looks whether the background load is done (a look at a Future, no waiting).
+ENGINE_POLL_MS = 100
 
 MODEL_FILTER = "hsiviewer model (*.pt);;All files (*)"
 TIFF_FILTER = "GeoTIFF (*.tif *.tiff)"
@@ -43,19 +52,32 @@ class ModelController(QObject):
     window : MainWindow
         Provides ``scene``, ``scene_changed``, ``add_class_layer``, ``layers``, ``set_inspector_extra``,
         ``error_dialog`` and ``statusBar()``.
-    registry : Registry
+    registry : Registry or None
+        None: the default registry, which the engine load brings.
     store : SettingsStore
+
+    Signals
+    -------
+    engine_loaded()
+        The engine is there (:attr:`engine`); the panel is filled and unlocked.
     """
+
+    engine_loaded = Signal()
 
     def __init__(self, window, registry, store) -> None:
         super().__init__(window)
         self.window, self.registry, self.store = window, registry, store
+        self.engine: Optional[Engine] = None
+        self.engine_error: Optional[str] = None
+        self._pending: list[Callable[[], object]] = []
+        self._engine_timer = QTimer(self)
+        self._engine_timer.setInterval(ENGINE_POLL_MS)
+        self._engine_timer.timeout.connect(self._poll_engine)
         self.session = ModelSession()
-        self.panel = TrainingPanel(registry)
+        self.panel = TrainingPanel()
         self.results = ResultsPanel()
         self.job: Optional[QtJob] = None
         self._job_scene = None
-        self.panel.apply_settings(store.training_settings())
         self.panel.train_requested.connect(self.train)
         self.panel.cancel_requested.connect(self.cancel)
         self.panel.predict_requested.connect(self.predict)
@@ -65,7 +87,83 @@ class ModelController(QObject):
         self.session.evaluation_changed.connect(self._show_results)
         self.session.set_scene(window.scene)
         window.set_inspector_extra(self.session.describe_pixel)
-        start_warm_up()
+        future = engine_future()
+        if future is not None and future.done():  # loaded for an earlier window: fill the panel at once
+            self._poll_engine()
+
+    # --- the engine ---------------------------------------------------------------------
+    @property
+    def engine_ready(self) -> bool:
+        """True once the engine is loaded and the panel filled."""
+        return self.engine is not None
+
+    def load_engine(self, delay_ms: int = 0) -> None:
+        """Start loading the engine in the background (once per process); the panel fills when it is done.
+
+        Parameters
+        ----------
+        delay_ms : int
+            Start the load this much later (the panel says "Loading PyTorch…" at once): lets a panel that
+            has just appeared paint before the load competes with it for the interpreter lock.
+        """
+        if self.engine is not None or self.engine_error is not None or self._engine_timer.isActive():
+            return
+        self.panel.show_loading()
+        self._message("Loading PyTorch and the model plugins…", 0)
+        if delay_ms > 0:
+            QTimer.singleShot(delay_ms, self, self.load_engine)
+            return
+        start_engine_load()
+        self._engine_timer.start()
+
+    def _poll_engine(self) -> None:
+        future = engine_future()
+        if future is None or not future.done():
+            return
+        self._engine_timer.stop()
+        error = future.exception()
+        if error is not None:
+            self._engine_failed(f"{type(error).__name__}: {error}")
+        else:
+            self._engine_loaded(future.result())
+
+    def _engine_loaded(self, engine: Engine) -> None:
+        self.engine = engine
+        if self.registry is None:
+            self.registry = engine.registry
+        self.panel.set_engine(self.registry, list(engine.devices))
+        self.panel.apply_settings(self.store.training_settings())
+        self.panel.set_busy(self.session.busy, has_model=self.session.model is not None)
+        for error in getattr(self.registry, "errors", []):
+            self.panel.log_line(f"plugin {error.source} was skipped: {error.message}")
+        self._message(f"PyTorch and {len(self.registry)} model plugins loaded ({engine.seconds:.1f} s)")
+        self.engine_loaded.emit()
+        pending, self._pending = self._pending, []
+        for action in pending:
+            action()
+
+    def _engine_failed(self, message: str) -> None:
+        self.engine_error = message
+        self.panel.show_engine_error(message)
+        self._message(f"Training is unavailable: {message}")
+        if self._pending:
+            self._pending = []
+            self._error("Cannot load the learning engine", f"PyTorch or a model plugin could not be loaded:\n{message}")
+
+    def _with_engine(self, what: str, action: Callable[[], object]) -> bool:
+        """True when the engine is loaded; else start the load, say so, run ``action`` once it is done, and
+        return False (the caller returns: it will be called again)."""
+        if self.engine is not None:
+            return True
+        if self.engine_error is not None:
+            self._error(f"Cannot {what}", f"The learning engine could not be loaded: {self.engine_error}")
+            return False
+        self._pending.append(action)
+        self.load_engine()
+        text = f"Loading PyTorch… ({what} starts when it is ready)"
+        self.panel.status.setText(text)
+        self._message(text, 0)
+        return False
 
     # --- helpers ------------------------------------------------------------------------
     def _error(self, title: str, message: str) -> None:
@@ -128,6 +226,8 @@ class ModelController(QObject):
 
     def shutdown(self, msecs: int = 30000) -> None:
         """Abort the running job (no evaluation after training) and wait for its thread (window closing)."""
+        self._engine_timer.stop()
+        self._pending = []
         if self.job is not None:
             self.job.token.abort()
             self.job.wait(msecs)
@@ -135,8 +235,11 @@ class ModelController(QObject):
     # --- training -----------------------------------------------------------------------
     def train(self) -> None:
         """Train the panel's architecture on the current scene's ground truth, in a worker."""
+        if not self._with_engine("training", self.train):
+            return
         if self._refuse_if_busy() or not self._needs("train", model=False):
             return
+        from hsiviewer.engine.jobs import train_and_evaluate
         config = self._guard("start training", self.panel.config)
         if config is None:
             return
@@ -146,8 +249,8 @@ class ModelController(QObject):
         self.store.save_training_settings(self.panel.settings())
         self.panel.start_run(config)
         mask = getattr(self.window, "analysis_mask", None)  # Tools ▸ Mask… (None: every pixel)
-        job = QtJob(partial(train_and_evaluate, self.window.scene, config, self.registry, regions=regions,
-                            mask=mask),
+        job = QtJob(after_engine(partial(train_and_evaluate, self.window.scene, config, self.registry,
+                                         regions=regions, mask=mask)),
                     f"Training {config.model}", parent=self)
         self._start(job, self._on_trained)
 
@@ -223,15 +326,19 @@ class ModelController(QObject):
     # --- prediction ---------------------------------------------------------------------
     def predict(self) -> None:
         """Classify the whole current scene with the current model, in a worker."""
+        if not self._with_engine("prediction", self.predict):
+            return
         if self._refuse_if_busy() or not self._needs("predict"):
             return
+        from hsiviewer.engine.bundle import check_scene
+        from hsiviewer.engine.inference import predict_scene
         model, scene = self.session.model, self.window.scene
         if self._guard("apply the model to this scene", lambda: check_scene(model, scene) or True) is None:
             return
         device = self.panel.device.currentData() if model.framework == "torch" else "cpu"
         mask = getattr(self.window, "analysis_mask", None)  # pixels outside get class 0
-        job = QtJob(partial(predict_scene, model, scene, device=device, mask=mask), f"Predicting with {model.spec_name}",
-                    parent=self)
+        job = QtJob(after_engine(partial(predict_scene, model, scene, device=device, mask=mask)),
+                    f"Predicting with {model.spec_name}", parent=self)
         self._start(job, partial(self._on_predicted, model, scene))
 
     def _on_predicted(self, model: TrainedModel, scene, prediction) -> None:
@@ -247,6 +354,7 @@ class ModelController(QObject):
                                                layers.confidence_classes())
             conf.set_visible(False)
         if self.session.evaluation is None:
+            from hsiviewer.processing.evaluation import evaluate_test_pixels
             self.session.set_evaluation(evaluate_test_pixels(model.split, scene.labels, prediction.class_map,
                                                              model.classes))
         pixels = scene.n_rows * scene.n_cols
@@ -268,6 +376,7 @@ class ModelController(QObject):
             if not chosen:
                 return None
             path = _with_suffix(chosen, ".pt")
+        from hsiviewer.engine.bundle import save_model
         path, model = Path(path), self.session.model
         if self._guard("save the model", lambda: save_model(model, path) or path) is None:
             return None
@@ -276,13 +385,19 @@ class ModelController(QObject):
         return path
 
     def open_model(self, path: str | Path | None = None) -> Optional[TrainedModel]:
-        """Read a model file (asked for when None) and make it the current model."""
+        """Read a model file (asked for when None) and make it the current model.
+
+        Before the engine is loaded the file is read once it is (and None is returned now).
+        """
         if self._refuse_if_busy():
             return None
         if path is None:
             path, _ = QFileDialog.getOpenFileName(self.window, "Open model", "", MODEL_FILTER)
             if not path:
                 return None
+        if not self._with_engine("opening the model", partial(self.open_model, path)):
+            return None
+        from hsiviewer.engine.bundle import load_model
         model = self._guard("open the model", load_model, path, self.registry)
         if model is None:
             return None
@@ -326,6 +441,7 @@ class ModelController(QObject):
             if not chosen:
                 return None
             path = _with_suffix(chosen, ".tif")
+        from hsiviewer.io.export import write_class_map, write_confidence_map  # rasterio: on first export
         if what == "confidence":
             written = write_confidence_map(path, pred.confidence, like=scene)
         else:

@@ -3,6 +3,10 @@
 :func:`install` is the one call the main window makes. It uses only the window's public API
 (``add_dock``, ``menuBar``, ``menus.file`` / ``menus.help`` when present, ``scene_changed``), so the
 viewer does not need to know anything about training.
+
+Nothing here imports the learning engine: the menu and the docks are there at once, and the engine
+(torch, scikit-learn, the plugins) loads in the background when the training panel is first shown
+(Model ▸ Train…, or a saved layout that shows it) or a model action is used.
 """
 from __future__ import annotations
 
@@ -17,6 +21,10 @@ from PySide6.QtWidgets import QMenu
 from hsiviewer.gui.actions.model_controller import ModelController
 from hsiviewer.gui.settings_store import SettingsStore
 
+#: After the training panel becomes visible, wait this long before the engine load starts: the window's
+#: first frames are painted before the load competes with them for the interpreter lock.
+LOAD_DELAY_MS = 500
+
 
 class ModelTools(QObject):
     """The installed training tools of one window.
@@ -26,6 +34,8 @@ class ModelTools(QObject):
     controller : ModelController
     panel, results : the training and results panels
     store : SettingsStore
+    ready : bool
+        True once the learning engine is loaded and the panel filled.
     actions : dict[str, QAction]
         ``train``, ``predict``, ``cancel``, ``save_model``, ``open_model``, ``apply``,
         ``export_prediction``, ``export_confidence``.
@@ -53,6 +63,8 @@ class ModelTools(QObject):
         for signal in (session.busy_changed, session.model_changed, session.prediction_changed):
             signal.connect(self._sync_actions)
         session.model_changed.connect(lambda model: model is not None and self.results_dock.show())
+        self.controller.engine_loaded.connect(self._sync_actions)
+        self.train_dock.visibilityChanged.connect(self._on_panel_visible)
         window.scene_changed.connect(self._on_scene)
         self._sync_actions()
         store.restore_window(window)
@@ -130,8 +142,22 @@ class ModelTools(QObject):
         self.actions["export_confidence"].setEnabled(done and session.prediction.confidence is not None)
 
     # --- reactions ----------------------------------------------------------------------
+    @property
+    def ready(self) -> bool:
+        """True once the learning engine is loaded and the panel filled."""
+        return self.controller.engine_ready
+
+    def load_engine(self) -> None:
+        """Start loading the learning engine now (it loads once per process, in the background)."""
+        self.controller.load_engine()
+
+    def _on_panel_visible(self, visible: bool) -> None:
+        if visible:
+            self.controller.load_engine(delay_ms=LOAD_DELAY_MS)
+
     def show_training(self) -> None:
-        """Show and raise the training panel (and the results beside it)."""
+        """Show and raise the training panel (and the results beside it); the engine starts loading."""
+        self.controller.load_engine(delay_ms=LOAD_DELAY_MS)
         self.train_dock.show()
         self.results_dock.show()
         self.train_dock.raise_()
@@ -157,14 +183,9 @@ def install(window, registry=None, store: Optional[SettingsStore] = None) -> Mod
     ----------
     window : MainWindow
     registry : Registry, optional
-        Default :func:`hsiviewer.models.default_registry` (plugin errors are listed in the log).
+        Default :func:`hsiviewer.models.default_registry`, loaded with the engine in the background
+        (plugin errors are listed in the panel's log once it is there).
     store : SettingsStore, optional
         Default: ``$HSIVIEWER_SETTINGS`` or the per-user settings file.
     """
-    if registry is None:
-        from hsiviewer.models import default_registry
-        registry = default_registry()
-    tools = ModelTools(window, registry, store or SettingsStore())
-    for error in getattr(registry, "errors", []):
-        tools.panel.log_line(f"plugin {error.source} was skipped: {error.message}")
-    return tools
+    return ModelTools(window, registry, store or SettingsStore())

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 import json
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import numpy as np
 import pyqtgraph as pg
@@ -17,8 +17,10 @@ from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QLabel, QPlainTextEdit, QTableWidget,
                                QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
 
-from hsiviewer.engine.bundle import TrainedModel
 from hsiviewer.processing.splits import region_split_lines
+
+if TYPE_CHECKING:  # the engine (torch) loads in the background, not with the panel
+    from hsiviewer.engine.bundle import TrainedModel
 
 CELL_COLORMAP = "viridis"
 PER_CLASS_COLUMNS = ("id", "class", "precision", "recall", "F1", "support")

@@ -5,13 +5,16 @@ and the hyperparameter form (:class:`~hsiviewer.gui.widgets.hyper_form.HyperForm
 turns its fields into a :class:`~hsiviewer.engine.training.TrainConfig` and emits requests; the
 :class:`~hsiviewer.gui.actions.model_controller.ModelController` runs the jobs and feeds progress back.
 :func:`install` adds the panel, the results and the Model menu to a main window.
+
+The registry and the devices come from the learning engine, which loads in the background
+(:mod:`hsiviewer.engine.preload`): until :meth:`TrainingPanel.set_engine` is called the panel says
+"Loading PyTorch…" and its fields and buttons are disabled. This module imports no torch.
 """
 from __future__ import annotations
 
 import math
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
-import torch
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QDoubleValidator
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
@@ -20,9 +23,11 @@ from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox
 
 from hsiviewer.errors import TrainingError
 from hsiviewer.progress import ProgressEvent
-from hsiviewer.engine.training import TrainConfig
 from hsiviewer.gui.widgets.hyper_form import HyperForm
 from hsiviewer.gui.widgets.training_curves import TrainingCurves
+
+if TYPE_CHECKING:  # torch: imported by the engine load, not by the panel
+    from hsiviewer.engine.training import TrainConfig
 
 SPLITS = (("Random pixels (stratified)", "random"), ("Spatially disjoint blocks", "disjoint"),
           ("Whole regions (drawn regions)", "regions"))
@@ -31,21 +36,16 @@ AMOUNTS = (("Share of each class", "fraction"), ("Pixels per class", "per_class"
 SCHEDULES = (("Cosine decay to 0", "cosine"), ("Constant", "constant"))
 PROGRESS_STEPS = 1000
 LOG_LINES = 2000
+LOADING_TEXT = "Loading PyTorch and the model plugins…"
 
 
 def detected_devices() -> list[tuple[str, str]]:
-    """(label, torch device name) of the devices found here: CUDA GPUs, Apple MPS, then the CPU."""
-    devices = []
-    if torch.cuda.is_available():
-        count = torch.cuda.device_count()
-        for i in range(count):
-            name = torch.cuda.get_device_name(i)
-            devices.append((name if count == 1 else f"GPU {i}: {name}", "cuda" if count == 1 else f"cuda:{i}"))
-    mps = getattr(torch.backends, "mps", None)
-    if mps is not None and mps.is_available():
-        devices.append(("MPS (Apple GPU)", "mps"))
-    devices.append((f"CPU ({torch.get_num_threads()} threads)", "cpu"))
-    return devices
+    """(label, torch device name) of the devices found here: CUDA GPUs, Apple MPS, then the CPU.
+
+    Imports torch: call it where the engine is loaded (the panel gets its devices from the engine load).
+    """
+    from hsiviewer.engine.device import available_devices
+    return available_devices()
 
 
 def format_eta(seconds: Optional[float]) -> str:
@@ -92,8 +92,11 @@ class TrainingPanel(QWidget):
 
     Parameters
     ----------
-    registry : Registry
-        Where the architectures come from (:func:`hsiviewer.models.default_registry`).
+    registry : Registry, optional
+        Where the architectures come from (:func:`hsiviewer.models.default_registry`). Without it the
+        panel shows "Loading PyTorch…" until :meth:`set_engine` gives it one.
+    devices : list of (label, device name), optional
+        The devices to offer (default with a registry: :func:`detected_devices`).
 
     Signals
     -------
@@ -105,9 +108,10 @@ class TrainingPanel(QWidget):
     cancel_requested = Signal()
     predict_requested = Signal()
 
-    def __init__(self, registry, parent: Optional[QWidget] = None) -> None:
+    def __init__(self, registry=None, parent: Optional[QWidget] = None,
+                 devices: Optional[list[tuple[str, str]]] = None) -> None:
         super().__init__(parent)
-        self.registry = registry
+        self.registry = None
         self._build_fields()
         self._build_layout()
         self.architecture.currentIndexChanged.connect(self._on_architecture)
@@ -116,14 +120,54 @@ class TrainingPanel(QWidget):
         self.train_button.clicked.connect(self.train_requested)
         self.cancel_button.clicked.connect(self.cancel_requested)
         self.predict_button.clicked.connect(self.predict_requested)
-        self._on_architecture()
         self._sync_amount()
-        self.set_busy("")
         self.predict_button.setEnabled(False)
+        if registry is None:
+            self.show_loading()
+        else:
+            self.set_engine(registry, detected_devices() if devices is None else devices)
+
+    # --- the engine ---------------------------------------------------------------------
+    @property
+    def ready(self) -> bool:
+        """True once the panel has its registry and devices (:meth:`set_engine`)."""
+        return self.registry is not None
+
+    def show_loading(self, text: str = LOADING_TEXT) -> None:
+        """Say that the engine is loading; the fields and Train stay disabled until :meth:`set_engine`."""
+        self.description.setText(text)
+        self.status.setText(text)
+        self.progress.setRange(0, 0)  # a moving bar: something is happening, the window is alive
+        self._lock(True, "The learning engine is still loading")
+
+    def show_engine_error(self, message: str) -> None:
+        """Say why the engine could not load; training stays unavailable, the viewer works on."""
+        text = f"Training is unavailable: {message}"
+        self.progress.setRange(0, PROGRESS_STEPS)
+        self.description.setText(text)
+        self.status.setText(text)
+        self.log_line(text)
+        self._lock(True, text)
+
+    def set_engine(self, registry, devices: list[tuple[str, str]]) -> None:
+        """Fill the architecture list and the devices, and unlock the fields."""
+        self.registry = registry
+        self.progress.setRange(0, PROGRESS_STEPS)
+        self.architecture.blockSignals(True)
+        self.architecture.clear()
+        for name in registry.names():
+            self.architecture.addItem(name, name)
+        self.architecture.blockSignals(False)
+        self.device.clear()
+        for label, name in devices:
+            self.device.addItem(label, name)
+        self._on_architecture()
+        self.status.setText("Ready")
+        self.set_busy("")
 
     # --- construction -------------------------------------------------------------------
     def _build_fields(self) -> None:
-        self.architecture = _combo((name, name) for name in self.registry.names())
+        self.architecture = QComboBox()
         self.description = QLabel()
         self.description.setWordWrap(True)
         self.description.setStyleSheet("color: palette(mid); font-style: italic")
@@ -142,7 +186,7 @@ class TrainingPanel(QWidget):
         validator.setNotation(QDoubleValidator.Notation.ScientificNotation)
         self.lr.setValidator(validator)
         self.lr_schedule = _combo(SCHEDULES)
-        self.device = _combo(detected_devices())
+        self.device = QComboBox()
         self.train_button = QPushButton("Train")
         self.cancel_button = QPushButton("Cancel")
         self.predict_button = QPushButton("Predict scene")
@@ -216,6 +260,8 @@ class TrainingPanel(QWidget):
         return self.registry.get(self.architecture.currentData())
 
     def _on_architecture(self) -> None:
+        if self.registry is None:
+            return
         if self.architecture.count() == 0:
             self.description.setText("No model plugins are installed.")
             return
@@ -250,7 +296,11 @@ class TrainingPanel(QWidget):
         return value
 
     def config(self) -> TrainConfig:
-        """The :class:`TrainConfig` of the fields (``TrainingError`` for an invalid learning rate)."""
+        """The :class:`TrainConfig` of the fields (``TrainingError`` for an invalid learning rate).
+
+        Call it once the engine is loaded (:attr:`ready`): it imports the training module.
+        """
+        from hsiviewer.engine.training import TrainConfig
         per_class = self.amount_kind.currentData() == "per_class" and self.split_method.currentData() == "random"
         return TrainConfig(
             model=self.architecture.currentData(), epochs=self.epochs.value(), batch_size=self.batch_size.value(),
@@ -272,7 +322,7 @@ class TrainingPanel(QWidget):
 
     def apply_settings(self, settings: dict) -> None:
         """Fill the fields from :meth:`settings` output; unknown or unfit entries are skipped."""
-        if settings.get("model") in self.registry.names():
+        if self.registry is not None and settings.get("model") in self.registry.names():
             _select(self.architecture, settings["model"])
             self.hyper_form.set_spec(self.spec(), settings.get("hyper") or {})
         _select(self.split_method, settings.get("split"))
@@ -293,19 +343,27 @@ class TrainingPanel(QWidget):
     # --- run state ----------------------------------------------------------------------
     def set_busy(self, job_name: str, has_model: Optional[bool] = None) -> None:
         """Lock the settings and the Train / Predict buttons while ``job_name`` runs ("" = idle)."""
+        if self.registry is None:  # still loading: stays locked (set_engine unlocks)
+            return
         busy = bool(job_name)
-        for widget in (self.train_button, self.architecture, self.hyper_form, self.split_method, self.label_source,
-                       self.amount_kind, self.train_fraction, self.train_per_class, self.val_fraction, self.seed,
-                       self.epochs, self.batch_size, self.lr, self.lr_schedule, self.device):
-            widget.setEnabled(not busy)
+        self._lock(busy, f"{job_name} is running; wait for it to end or cancel it" if busy else "")
         if not busy:
             self._sync_amount()
         if has_model is not None or busy:
             self.predict_button.setEnabled(not busy and bool(has_model))
         self.cancel_button.setEnabled(busy)
-        self.train_button.setToolTip(f"{job_name} is running; wait for it to end or cancel it" if busy else "")
         if busy:
             self.status.setText(f"{job_name}… (one job at a time: Train and Predict are locked until it ends)")
+
+    def _lock(self, locked: bool, why: str) -> None:
+        for widget in (self.train_button, self.architecture, self.hyper_form, self.split_method, self.label_source,
+                       self.amount_kind, self.train_fraction, self.train_per_class, self.val_fraction, self.seed,
+                       self.epochs, self.batch_size, self.lr, self.lr_schedule, self.device):
+            widget.setEnabled(not locked)
+        if self.registry is None:
+            self.predict_button.setEnabled(False)
+            self.cancel_button.setEnabled(False)
+        self.train_button.setToolTip(why)
 
     def start_run(self, config: TrainConfig) -> None:
         """Clear the curves and progress for a new training run."""
