@@ -167,3 +167,19 @@ def test_pan_tool_leaves_the_map_to_pan_and_pin(qtbot, window):
     assert rt.tools.tool == "pan"
     qtbot.mouseClick(window.view.viewport(), LEFT, pos=window.view.viewport_pos(40, 40))
     assert len(rt.regions) == 0 and [(p.row, p.col) for p in window.pins.pins] == [(40, 40)]
+
+
+def test_lasso_drag_labels_the_pixels_inside_the_loop(qtbot, window):
+    rt = window.region_tools
+    rt.tools.set_tool("lasso")
+    port = window.view.viewport()
+    loop = [(70, 70), (75, 70), (80, 70), (80, 76), (78, 80), (70, 80), (70, 74)]
+    qtbot.mousePress(port, LEFT, pos=at(window, *loop[0]))
+    for x, y in loop[1:]:
+        qtbot.mouseMove(port, pos=at(window, x, y))
+    qtbot.mouseRelease(port, LEFT, pos=at(window, 70, 72))
+    rows, cols = np.mgrid[0:145, 0:145]
+    x, y = cols + 0.5, rows + 0.5
+    # by hand: the box 70..80 x 70..80 without the corner cut by the edge from (80, 76) to (78, 80): 2x + y < 236
+    expected = (x > 70) & (x < 80) & (y > 70) & (y < 80) & (2 * x + y < 236)
+    assert np.array_equal(labelled(window) > 0, expected)
