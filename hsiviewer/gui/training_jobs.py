@@ -14,6 +14,7 @@ import numpy as np
 from ..bundle import TrainedModel
 from ..training import TrainConfig, train_model
 from .model_session import TestEvaluation, evaluate_map, split_fits
+from .qt_gc import collect_on_gui_thread_while
 
 
 @dataclass
@@ -69,5 +70,8 @@ def start_warm_up() -> None:
     """Run :func:`warm_up_imports` in a background thread, once per process."""
     global _WARM_UP_THREAD
     if _WARM_UP_THREAD is None:
-        _WARM_UP_THREAD = threading.Thread(target=_warm_up_once, name="hsiviewer-warm-up")
-        _WARM_UP_THREAD.start()
+        thread = threading.Thread(target=_warm_up_once, name="hsiviewer-warm-up")
+        # imports allocate a lot: no garbage collection (of GUI-thread Qt objects) on this thread
+        collect_on_gui_thread_while(lambda: thread.ident is None or thread.is_alive())
+        _WARM_UP_THREAD = thread
+        thread.start()
