@@ -48,8 +48,8 @@ def warm_up_imports() -> None:
 
     The first torch optimiser imports ``torch._dynamo`` (seconds of imports); an import holds the
     interpreter lock for up to a few hundred milliseconds at a time, which would stall the event
-    loop in the middle of the user's first training. Done once, in a background thread, as the
-    panel appears.
+    loop in the middle of the user's first training. Done once, by the background engine load
+    (:func:`hsiviewer.engine.preload.load_engine`).
     """
     import sklearn.decomposition  # noqa: F401 (PCA of the preprocessing)
     import torch
@@ -58,21 +58,6 @@ def warm_up_imports() -> None:
     torch.optim.Adam([torch.zeros(1, requires_grad=True)])
 
 
-#: Set once :func:`warm_up_imports` has run (tests wait for it before timing the event loop).
+#: Set once :func:`warm_up_imports` has run, by the engine load (:mod:`hsiviewer.engine.preload`); tests
+#: wait for it before timing the event loop.
 WARM_UP = threading.Event()
-_WARM_UP_THREAD: Optional[threading.Thread] = None
-
-
-def _warm_up_once() -> None:
-    try:
-        warm_up_imports()
-    finally:
-        WARM_UP.set()
-
-
-def start_warm_up() -> None:
-    """Run :func:`warm_up_imports` in a background thread, once per process."""
-    global _WARM_UP_THREAD
-    if _WARM_UP_THREAD is None:
-        _WARM_UP_THREAD = threading.Thread(target=_warm_up_once, name="hsiviewer-warm-up")
-        _WARM_UP_THREAD.start()

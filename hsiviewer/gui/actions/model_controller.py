@@ -21,6 +21,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QFileDialog
 
 from hsiviewer.engine.preload import Engine, after_engine, engine_future, start_engine_load
+from hsiviewer.gui.threads import qt_gc
 from hsiviewer.errors import ExportError
 from hsiviewer.gui.actions import prediction_layers as layers
 from hsiviewer.viewer.session import ModelSession
@@ -113,6 +114,9 @@ class ModelController(QObject):
         if delay_ms > 0:
             QTimer.singleShot(delay_ms, self, self.load_engine)
             return
+        # No garbage collection on the loading thread (it would destroy GUI-thread Qt objects there): the
+        # GUI thread collects until the load is done; the load itself pauses the collector while importing.
+        qt_gc.collect_on_gui_thread_while(lambda: engine_future() is None or not engine_future().done())
         start_engine_load()
         self._engine_timer.start()
 

@@ -19,6 +19,7 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from hsiviewer.errors import Cancelled, HsiError
 from hsiviewer.progress import CancelToken, ProgressEvent
+from hsiviewer.gui.threads import qt_gc
 
 #: Stages sent once per batch or tile, thinned to at most one signal per ``min_interval_s``.
 FREQUENT_STAGES = ("batch", "predict", "evaluate")
@@ -129,7 +130,10 @@ class QtJob(QObject):
 
     def start(self) -> None:
         """Start the job on its own thread."""
-        self._thread.start()
+        # Before the thread exists: a garbage collection on it would destroy GUI-thread Qt objects there.
+        thread = self._thread
+        qt_gc.collect_on_gui_thread_while(lambda: not thread.isFinished())
+        thread.start()
 
     def cancel(self) -> None:
         """Ask the core call to stop at its next check point (a batch, a tile)."""
@@ -181,6 +185,7 @@ class QtJob(QObject):
         # QThread that is still finishing makes ~QThread wait for it while holding the interpreter
         # lock the thread's last steps may need, a deadlock. It ends at once: finished was its last act.
         self._thread.wait()
+        qt_gc.update()
         # Emit results only once the thread is down, so a handler may start the next job at once.
         if self._outcome is not None:
             kind, args = self._outcome
