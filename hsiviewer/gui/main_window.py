@@ -30,9 +30,9 @@ from hsiviewer.viewer.layers import ClassLayer, LayerStack
 from hsiviewer.gui.widgets.layers_panel import LayersPanel
 from hsiviewer.gui.actions.menus import build_menus
 from hsiviewer.gui.actions.model_menu import install as install_model_tools
+from hsiviewer.gui.actions.viewport import ViewportController
 from hsiviewer.viewer.pins import PinnedPixels
 from hsiviewer.viewer.pixel_info import describe_pixel
-from hsiviewer.viewer.rendering import DisplayRenderer
 from hsiviewer.gui.widgets.spectrum_panel import SpectrumPanel
 
 GROUND_TRUTH = "Ground truth"
@@ -49,6 +49,8 @@ class MainWindow(QMainWindow):
         The user clicked pixel (row, col) (its spectrum is pinned).
     scene_changed(scene)
         A scene was opened (after the layers of the previous one were removed).
+    image_shown()
+        The image asked for last (display settings, zoom, pan) is on the canvas.
 
     Attributes
     ----------
@@ -64,6 +66,7 @@ class MainWindow(QMainWindow):
     pixel_hovered = Signal(int, int)
     pixel_clicked = Signal(int, int)
     scene_changed = Signal(object)
+    image_shown = Signal()
 
     def __init__(self, parent: Optional[QWidget] = None) -> None:
         super().__init__(parent)
@@ -74,7 +77,6 @@ class MainWindow(QMainWindow):
                     min(900, int(room.height() * 0.95)) if room else 900)
         self.setAcceptDrops(True)
         self._scene: Optional[Scene] = None
-        self._renderer: Optional[DisplayRenderer] = None
         self._inspector_extra: Optional[Callable[[int, int], Optional[str]]] = None
         self.error_dialog: Callable[[str, str], None] = self._critical_box
         self.display_state = DisplayState()
@@ -96,6 +98,7 @@ class MainWindow(QMainWindow):
         self.pixel_label = QLabel("Open a scene (File ▸ Open scene…, or drop a file here)")
         self.statusBar().addWidget(self.pixel_label, 1)
         self.menus = build_menus(self)
+        self.viewport = ViewportController(self)  # reads and stretches off this thread
         self._connect()
         self.model_tools = install_model_tools(self)  # training, results and the Model menu
 
@@ -133,7 +136,7 @@ class MainWindow(QMainWindow):
     def set_scene(self, scene: Scene) -> None:
         """Show an already opened :class:`~hsiviewer.data.scene.Scene`; its labels become a layer."""
         self._scene = scene
-        self._renderer = DisplayRenderer(scene)
+        self.viewport.set_scene(scene)
         self.pins.clear()
         self.layers.clear()
         self.setWindowTitle(f"{scene.name} — hsiviewer")
@@ -215,22 +218,19 @@ class MainWindow(QMainWindow):
 
     # --- reactions --------------------------------------------------------------------
     def _refresh_image(self, _field: str = "") -> None:
-        if self._renderer is None:
-            return
-        rendering = self.run_guarded("display the scene", self._renderer.render, self.display_state)
-        if rendering is None:
-            return
-        self.view.show_rendering(rendering)
-        if self.display_state.mode == "band":
-            self.display_panel.show_histogram(rendering.image, rendering.levels)
-        self.menus.sync_mode(self.display_state.mode)
+        self.viewport.refresh()
 
     def inspect_pixel(self, row: int, col: int) -> None:
         """Describe (row, col) in the status bar and draw its live spectrum, as hovering does."""
         if self._scene is None:
             return
-        self.pixel_label.setText(describe_pixel(self._scene, row, col, self.display_state,
-                                                self._renderer, self.layers.layers))
+        try:  # the file is checked before the spectrum is read: a truncated memory map would crash
+            text = describe_pixel(self._scene, row, col, self.display_state, self.viewport.renderer,
+                                  self.layers.layers)
+        except (HsiError, OSError) as exc:
+            self.viewport.report_error(str(exc))
+            return
+        self.pixel_label.setText(text)
         self.spectrum_panel.show_live(row, col)
         if self._inspector_extra is not None:
             try:

@@ -255,3 +255,19 @@ class ViewRenderer:
         if self.scene.nodata is not None:
             values[values == self.scene.nodata] = np.nan
         return [float(v) for v in values]
+
+
+def label_window(labels: np.ndarray, request: ViewRequest) -> tuple[np.ndarray, tuple[float, float, float, float]]:
+    """The class ids of ``request`` at its level (every 2**level-th id: nearest) and their rect.
+
+    Class layers live in memory, so their level is a strided view taken when drawn: the same
+    pixels a stored overview would hold, without storing one.
+    """
+    rows, cols = labels.shape
+    tile_rows, tile_cols = request.tiles(rows, cols)
+    f = 1 << request.level
+    y0, x0 = tile_rows[0] * TILE * f, tile_cols[0] * TILE * f
+    y1 = min(rows, (tile_rows[-1] + 1) * TILE * f)
+    x1 = min(cols, (tile_cols[-1] + 1) * TILE * f)
+    window = labels[y0:y1:f, x0:x1:f]
+    return window, (float(x0), float(y0), float(window.shape[1] * f), float(window.shape[0] * f))
