@@ -65,6 +65,9 @@ class ViewSettings:
     rgb: tuple[int, int, int]
     colormap: Optional[str]
     params: dict
+    #: When set, the image is made display-ready on the worker: uint8 RGBA, levels and colours applied
+    #: (band mode through this (256, 3|4) uint8 table; an array of zeros' shape (0,) means grey).
+    lut: Optional[np.ndarray] = None
 
     @classmethod
     def of(cls, state) -> "ViewSettings":
@@ -237,16 +240,21 @@ class ViewRenderer:
             levels = self.band_levels(settings.band, params)
             image = self.band_image(level, settings.band, tile_rows, tile_cols, cancel)
             sample = self.sample(settings.band)
+            if settings.lut is not None:
+                rgba = to_rgba([image], [levels], settings.lut)
+                return ViewImage(rgba, (0.0, 255.0), None, [levels], rect, level, sample)
             return ViewImage(image, levels, settings.colormap, [levels], rect, level, sample)
         if params["kind"] == "manual":
             params = dict(params, kind="percentile")  # manual levels belong to one band
         channels, band_levels = [], []
         for band in settings.rgb:
             low, high = self.band_levels(band, params)
-            data = self.band_image(level, band, tile_rows, tile_cols, cancel)
-            channels.append(apply_stretch(data, low, high))
+            channels.append(self.band_image(level, band, tile_rows, tile_cols, cancel))
             band_levels.append((low, high))
-        return ViewImage(np.dstack(channels), (0.0, 1.0), None, band_levels, rect, level)
+        if settings.lut is not None:
+            return ViewImage(to_rgba(channels, band_levels), (0.0, 255.0), None, band_levels, rect, level)
+        stretched = [apply_stretch(data, low, high) for data, (low, high) in zip(channels, band_levels)]
+        return ViewImage(np.dstack(stretched), (0.0, 1.0), None, band_levels, rect, level)
 
     def values_at(self, state, row: int, col: int) -> list[float]:
         """The raw values at (row, col), full resolution: one in band mode, three in RGB mode."""
@@ -255,6 +263,41 @@ class ViewRenderer:
         if self.scene.nodata is not None:
             values[values == self.scene.nodata] = np.nan
         return [float(v) for v in values]
+
+
+def to_rgba(channels: list[np.ndarray], levels: list[tuple[float, float]],
+            lut: Optional[np.ndarray] = None) -> np.ndarray:
+    """Stretch one channel (through ``lut``) or three to a display-ready (r, c, 4) uint8 image.
+
+    The same linear map as :func:`hsiviewer.processing.stretch.apply_stretch` (``low`` -> 0,
+    ``high`` -> 255, clipped), in float32 and in place, so a big view costs a few passes;
+    nodata (NaN in any channel) is transparent.
+    """
+    rows, cols = channels[0].shape
+    out = np.empty((rows, cols, 4), np.uint8)
+    valid = np.ones((rows, cols), bool)
+    scaled = []
+    for data, (low, high) in zip(channels, levels):
+        span = high - low
+        x = np.subtract(data, np.float32(low), dtype=np.float32)
+        x *= np.float32(255.0 / span) if span > 0 else np.float32(0.0)
+        valid &= ~np.isnan(x)
+        np.clip(x, 0.0, 255.0, out=x)
+        np.nan_to_num(x, copy=False, nan=0.0)
+        x += np.float32(0.5)
+        scaled.append(x.astype(np.uint8))
+    if len(scaled) == 1:
+        grey = scaled[0]
+        if lut is not None and len(lut):
+            colours = lut[grey]
+            out[:, :, :3] = colours[:, :, :3]
+        else:
+            out[:, :, 0] = out[:, :, 1] = out[:, :, 2] = grey
+    else:
+        for c in range(3):
+            out[:, :, c] = scaled[c]
+    out[:, :, 3] = np.where(valid, np.uint8(255), np.uint8(0))
+    return out
 
 
 def label_window(labels: np.ndarray, request: ViewRequest) -> tuple[np.ndarray, tuple[float, float, float, float]]:

@@ -39,6 +39,13 @@ def window(qtbot, errors):
     return win
 
 
+def grey(data, levels):
+    """What the canvas shows for raw ``data`` stretched to ``levels`` (uint8, as the worker makes it)."""
+    low, high = levels
+    return (np.clip((data.astype(np.float32) - np.float32(low)) * np.float32(255.0 / (high - low)), 0, 255)
+            + np.float32(0.5)).astype(np.uint8)
+
+
 def open_big(qtbot, win, header):
     with qtbot.waitSignal(win.image_shown, timeout=10000):
         assert win.open_scene(header) is not None
@@ -60,8 +67,9 @@ def test_whole_view_is_a_decimated_level_then_one_to_one_equals_the_file(qtbot, 
     f = 2 ** view.level
     red = window.display_state.rgb[0]
     low, high = view.band_levels[0]
-    expected = np.clip((data[::f, ::f, red].astype(float) - low) / (high - low), 0, 1)
-    np.testing.assert_allclose(window.view.image_item.image[:, :, 0], expected, atol=1e-6)
+    image = window.view.image_item.image
+    assert image.dtype == np.uint8 and image.shape[2] == 4 and (image[:, :, 3] == 255).all()
+    np.testing.assert_array_equal(image[:, :, 0], grey(data[::f, ::f, red], (low, high)))
     # stretch levels come from the stats level (every 4th pixel of 1500 x 1000): the same at every zoom
     assert (low, high) == pytest.approx(percentile_levels(data[::4, ::4, red]))
     window.display_panel.band_radio.click()
@@ -71,8 +79,8 @@ def test_whole_view_is_a_decimated_level_then_one_to_one_equals_the_file(qtbot, 
     view = window.viewport.last_view
     assert view.level == 0
     x, y, w, h = (int(v) for v in view.rect)
-    np.testing.assert_array_equal(window.view.image_item.image,
-                                  data[y:y + h, x:x + w, window.display_state.band].astype(np.float32))
+    np.testing.assert_array_equal(window.view.image_item.image[:, :, 1],
+                                  grey(data[y:y + h, x:x + w, window.display_state.band], view.band_levels[0]))
     assert y <= 800 and y + h >= 950 and x <= 500 and x + w >= 700 and w * h < ROWS * COLS
     assert view.band_levels[0] == pytest.approx((low, high)) or window.display_state.band != red
     # the histogram shows the values the levels come from
@@ -93,7 +101,8 @@ def test_stale_requests_are_dropped_and_the_newest_is_shown(qtbot, window, big):
     assert shown == [1]  # only the newest request reached the screen
     assert window.viewport.worker.dropped >= 1
     f = 2 ** window.viewport.last_view.level
-    np.testing.assert_array_equal(window.view.image_item.image, data[::f, ::f, 1].astype(np.float32))
+    np.testing.assert_array_equal(window.view.image_item.image[:, :, 2],
+                                  grey(data[::f, ::f, 1], window.viewport.last_view.band_levels[0]))
 
 
 def test_hover_reads_one_pixel_and_the_pyramid_is_built_in_the_background(qtbot, window, big, monkeypatch):
@@ -149,13 +158,14 @@ def test_geotiff_overviews_are_read_through(qtbot, window, tmp_path):
         expected = src.read(1, out_shape=(h, w)).astype(np.float32)
     f = 2 ** view.level
     x, y, w, h = (int(v) // f for v in view.rect)  # the part on screen, in level pixels
-    np.testing.assert_array_equal(window.view.image_item.image, expected[y:y + h, x:x + w])
+    levels = view.band_levels[0]
+    np.testing.assert_array_equal(window.view.image_item.image[:, :, 0], grey(expected[y:y + h, x:x + w], levels))
     np.testing.assert_array_equal(expected, data[::f, ::f])  # nearest overviews are the same decimation
     with qtbot.waitSignal(window.image_shown, timeout=10000):
         window.view.view.setRange(xRange=(0, 300), yRange=(0, 200), padding=0)
     settle(qtbot, window)
     x, y, w, h = (int(v) for v in window.viewport.last_view.rect)
-    np.testing.assert_array_equal(window.view.image_item.image, data[y:y + h, x:x + w])
+    np.testing.assert_array_equal(window.view.image_item.image[:, :, 0], grey(data[y:y + h, x:x + w], levels))
 
 
 def test_click_and_key_still_work_on_a_big_scene(qtbot, window, big):

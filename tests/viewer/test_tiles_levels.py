@@ -160,3 +160,15 @@ def test_truncated_file_is_a_clear_error_not_a_crash(bil_scene):
     with pytest.raises(SceneReadError, match="vanished"):
         renderer.values_at(type("S", (), {"mode": "band", "band": 0, "rgb": (0, 0, 0), "colormap": None,
                                           "stretch_params": lambda self: {}})(), 1, 1)
+
+
+def test_display_ready_rgba_applies_levels_table_and_nodata():
+    from hsiviewer.viewer.tiles import to_rgba
+    band = np.array([[0.0, 50.0, 100.0, np.nan]], np.float32)
+    rgba = to_rgba([band], [(0.0, 100.0)])
+    assert rgba[0, :, 0].tolist() == [0, 128, 255, 0] and rgba[0, :, 3].tolist() == [255, 255, 255, 0]
+    lut = np.zeros((256, 3), np.uint8)
+    lut[:, 1] = 255 - np.arange(256)
+    assert to_rgba([band], [(0.0, 100.0)], lut)[0, :3, 1].tolist() == [255, 127, 0]
+    rgb = to_rgba([band, band * 2, band], [(0.0, 100.0), (0.0, 100.0), (50.0, 50.0)])
+    assert rgb[0, 1, :3].tolist() == [128, 255, 0]  # a flat span maps to 0, as apply_stretch does

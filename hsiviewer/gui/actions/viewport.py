@@ -18,10 +18,12 @@ from __future__ import annotations
 import time
 from typing import Optional
 
+import numpy as np
 from PySide6.QtCore import QEvent, QObject
 
 from hsiviewer.data.scene import Scene
 from hsiviewer.gui.threads.render_worker import PyramidJob, RenderWorker
+from hsiviewer.gui.widgets.image_view import colormap_lut
 from hsiviewer.viewer.levels import LevelReader
 from hsiviewer.viewer.pyramid import PyramidCache, needs_pyramid
 from hsiviewer.viewer.tiles import TileCache, ViewImage, ViewRenderer, ViewRequest, ViewSettings
@@ -110,6 +112,8 @@ class ViewportController(QObject):
         request = self.window.view.visible_request(self.renderer.reader.top)
         if request is None:
             return
+        lut = colormap_lut(settings.colormap if settings.mode == "band" else None)
+        settings.lut = np.zeros((0, 4), np.uint8) if lut is None else np.asarray(lut, np.uint8)
         self._pending_request = request
         self.worker.submit(self.renderer, settings, request)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from typing import Optional
 
+import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
 
@@ -95,8 +96,11 @@ class SceneView(pg.GraphicsLayoutWidget):
 
     def show_view(self, view: ViewImage) -> None:
         """Draw ``view`` (see :class:`~hsiviewer.viewer.tiles.ViewRenderer`) where it belongs in the scene."""
-        self.image_item.setImage(view.image, autoLevels=False, levels=view.levels,
-                                 lut=colormap_lut(view.colormap))
+        if view.image.dtype == np.uint8:  # display-ready RGBA: no levels, no table, no conversion here
+            self.image_item.setImage(view.image, autoLevels=False, levels=None, lut=None)
+        else:
+            self.image_item.setImage(view.image, autoLevels=False, levels=view.levels,
+                                     lut=colormap_lut(view.colormap))
         self.image_item.setRect(QRectF(*view.rect))
 
     def visible_request(self, top_level: int) -> Optional[ViewRequest]:
