@@ -17,7 +17,7 @@ EXIT_BAD_INPUT = 2
 
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser, with every command group."""
-    from hsiviewer.cli import model_commands, scene_commands
+    from hsiviewer.cli import model_commands, overview_commands, scene_commands
     from hsiviewer import __version__
 
     parser = argparse.ArgumentParser(
@@ -28,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     scene_commands.add_parsers(sub)
     model_commands.add_parsers(sub)
+    overview_commands.add_parsers(sub)
     return parser
 
 
