@@ -17,6 +17,7 @@ Run: ``python bench/bench_viewer.py [--quick] [--out bench/results/viewer.json]`
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import platform
@@ -316,6 +317,46 @@ def bench_baseline(app, win, header: Path, data_file: Path, rng, n: int) -> dict
             "rss_anon_mb": round(rss_anon_mb(), 1)}
 
 
+def write_bsq(folder: Path, name: str, rows: int, cols: int, bands: int, src: np.ndarray) -> Path:
+    """An ENVI BSQ scene, written band by band."""
+    data = folder / f"{name}.bsq"
+    with open(data, "wb") as f:
+        for b in range(bands):
+            block = tile_rows(src[:, :, [b * src.shape[2] // bands]], 0, rows, cols, 1)
+            f.write(np.ascontiguousarray(block[:, :, 0]).tobytes())
+    header = folder / f"{name}.hdr"
+    header.write_text(f"ENVI\nsamples = {cols}\nlines = {rows}\nbands = {bands}\nheader offset = 0\n"
+                      "file type = ENVI Standard\ndata type = 2\ninterleave = bsq\nbyte order = 0\n")
+    return header
+
+
+def bench_bsq_hover(folder: Path, shape, n: int) -> dict:
+    """A cold spectrum on BSQ: one page per band. Baseline: Scene.spectrum through the memory map;
+    new: the viewer's pixel read, which announces all of the spectrum's pages first."""
+    from hsiviewer import open_scene
+    from hsiviewer.viewer.levels import LevelReader
+    header = folder / "hover.hdr"
+    if not header.exists():
+        write_bsq(folder, "hover", *shape, source_cube())
+    rng = np.random.default_rng(1)
+    old, new = [], []
+    for _ in range(n):
+        for times, prefetch in ((old, False), (new, True)):
+            # a fresh memory map each time: pages mapped by an earlier read cannot be evicted
+            scene = open_scene(header)
+            reader = LevelReader(scene)
+            row, col = int(rng.integers(0, shape[0])), int(rng.integers(0, shape[1]))
+            evict(folder / "hover.bsq")
+            t0 = time.perf_counter()
+            if prefetch:
+                reader.pixel(row, col, [0])
+            scene.spectrum(row, col)
+            times.append(time.perf_counter() - t0)
+            del scene, reader
+            gc.collect()  # unmap the file
+    return {"shape": list(shape), "old_spectrum_cold": stats(old), "new_prefetched_cold": stats(new)}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small scenes, for a sanity run")
@@ -323,7 +364,21 @@ def main() -> int:
     parser.add_argument("--out", help="write the results as JSON here")
     parser.add_argument("--screenshot", help="save the window zoomed into the big scene as PNG here")
     parser.add_argument("--repeats", type=int, default=None)
+    parser.add_argument("--bsq-hover-only", action="store_true",
+                        help="only the cold hover on a BSQ scene (1000 x 1000 x 224; --quick: 400 x 400 x 100)")
     args = parser.parse_args()
+    if args.bsq_hover_only:
+        folder = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench_viewer_", dir="/tmp"))
+        try:
+            result = bench_bsq_hover(folder, (400, 400, 100) if args.quick else (1000, 1000, 224),
+                                     args.repeats or 20)
+        finally:
+            if not args.keep:
+                shutil.rmtree(folder, ignore_errors=True)
+        print(json.dumps(result))
+        if args.out:
+            Path(args.out).write_text(json.dumps(result, indent=1))
+        return 0
     if args.quick:
         big, side, base, n = (2000, 640, 100), 4000, (1100, 1000, 60), args.repeats or 5
     else:

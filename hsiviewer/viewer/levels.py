@@ -140,9 +140,55 @@ class LevelReader:
         return block[:, :, 0]
 
     def pixel(self, row: int, col: int, bands: list[int]) -> np.ndarray:
-        """The values of (row, col) in ``bands`` at full resolution."""
+        """The values of (row, col) in ``bands`` at full resolution.
+
+        The whole spectrum of the pixel is announced to the kernel first (see
+        :func:`prefetch_pixel`), so the spectrum read that follows a hover does not wait page
+        by page.
+        """
         check_backing_files(self._files)
+        prefetch_pixel(self.scene, self._files, row, col)
         return self.scene.read_subregion(slice(row, row + 1), slice(col, col + 1), bands)[0, 0, :]
+
+
+def pixel_byte_ranges(shape: tuple[int, int, int], interleave: str, itemsize: int,
+                      row: int, col: int) -> list[tuple[int, int]]:
+    """(offset, length) in the data of a pixel's whole spectrum, merged per contiguous run."""
+    rows, cols, bands = shape
+    if interleave == "bip":
+        return [((row * cols + col) * bands * itemsize, bands * itemsize)]
+    if interleave == "bil":  # the pixel's bands lie within its line: one run of the line
+        start = (row * bands * cols + col) * itemsize
+        return [(start, ((bands - 1) * cols + 1) * itemsize)]
+    if interleave == "bsq":  # one value per band plane: as many runs as bands
+        return [(((b * rows + row) * cols + col) * itemsize, itemsize) for b in range(bands)]
+    return []
+
+
+def prefetch_pixel(scene: Scene, files: list[tuple[Path, int]], row: int, col: int) -> None:
+    """Ask the kernel to read a pixel's spectrum from a memory-mapped file now, all pages at once.
+
+    On a BSQ file the spectrum is one value in each band plane, hundreds of megabytes apart;
+    read through the memory map, each is a separate page fault waiting for the disk in turn.
+    ``posix_fadvise(WILLNEED)`` queues every page at once, so a cold read costs about one disk
+    round trip instead of one per band.
+    """
+    if not files or scene.interleave != "bsq" or not hasattr(os, "posix_fadvise"):
+        return  # BIL and BIP spectra are one run of bytes: the kernel's readahead covers them
+    path, _ = files[0]
+    offset = int(scene.metadata.get("header_offset", 0))
+    ranges = pixel_byte_ranges(scene.shape, scene.interleave, scene.dtype.itemsize, row, col)
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        for start, length in ranges:
+            os.posix_fadvise(fd, offset + start, length, os.POSIX_FADV_WILLNEED)
+    except OSError:
+        pass  # advice only: the read that follows works without it
+    finally:
+        os.close(fd)
 
 
 # --- GeoTIFF overviews ----------------------------------------------------------------------------

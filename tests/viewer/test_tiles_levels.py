@@ -172,3 +172,20 @@ def test_display_ready_rgba_applies_levels_table_and_nodata():
     assert to_rgba([band], [(0.0, 100.0)], lut)[0, :3, 1].tolist() == [255, 127, 0]
     rgb = to_rgba([band, band * 2, band], [(0.0, 100.0), (0.0, 100.0), (50.0, 50.0)])
     assert rgb[0, 1, :3].tolist() == [128, 255, 0]  # a flat span maps to 0, as apply_stretch does
+
+
+@pytest.mark.parametrize("interleave", ["bsq", "bil", "bip"])
+def test_pixel_byte_ranges_hold_the_spectrum(tmp_path, interleave):
+    from hsiviewer.viewer.levels import pixel_byte_ranges
+    data = cube(5, 7, 4)
+    _, data_file = write_envi(tmp_path, data, interleave=interleave)
+    raw = data_file.read_bytes()
+    ranges = pixel_byte_ranges((5, 7, 4), interleave, 2, 3, 2)
+    covered = b"".join(raw[start:start + length] for start, length in ranges)
+    values = np.frombuffer(covered, "<i2")
+    for value in data[3, 2]:
+        assert value in values
+    if interleave != "bil":
+        np.testing.assert_array_equal(values, data[3, 2])
+    scene = open_scene(tmp_path / "scene.hdr")
+    np.testing.assert_array_equal(LevelReader(scene).pixel(3, 2, [0, 1, 2, 3]), data[3, 2])
