@@ -15,6 +15,7 @@ and a dialog; the window stays up.
 """
 from __future__ import annotations
 
+import os
 import time
 from typing import Optional
 
@@ -30,6 +31,10 @@ from hsiviewer.viewer.tiles import TileCache, ViewImage, ViewRenderer, ViewReque
 
 #: Scenes with at most this many pixels are rendered whole and synchronously.
 SYNC_PIXELS = 1_000_000
+
+# The viewer keeps its own tile cache, so GDAL's block cache (5 % of the RAM by default) would only
+# hold the same pixels twice: cap it unless the user chose a size.
+os.environ.setdefault("GDAL_CACHEMAX", "128")
 
 
 class ViewportController(QObject):
@@ -63,6 +68,7 @@ class ViewportController(QObject):
         self._error_shown = False
         self._pending_request: Optional[ViewRequest] = None
         self._state_ready = False
+        self._build_after_first_image: Optional[PyramidCache] = None
         window.view.view_changed.connect(self._on_view_changed)
         window.installEventFilter(self)
 
@@ -83,18 +89,23 @@ class ViewportController(QObject):
         self._pending_request = None
         self._state_ready = False  # the display state still holds the previous scene's bands
         self._sync = scene.n_rows * scene.n_cols <= SYNC_PIXELS
+        self._build_after_first_image = None
         pyramid = None
         if not self._sync and needs_pyramid(scene):
             cache = self.cache if self.cache is not None else PyramidCache()
             try:
                 pyramid = cache.lookup(scene)
-                if pyramid is None:
-                    self.pyramid_job = PyramidJob(cache, scene, self)
-                    self.pyramid_job.done.connect(self._on_pyramid)
-                    self.pyramid_job.failed.connect(lambda msg: self._status(f"No pyramid: {msg}"))
             except OSError as exc:  # an unwritable cache: read from the file at every level
                 self._status(f"No pyramid cache: {exc}")
+            else:
+                if pyramid is None:  # built once the first image is up: that comes first
+                    self._build_after_first_image = cache
         self.renderer = ViewRenderer(LevelReader(scene, pyramid), self.tiles)
+
+    def _start_pyramid(self, cache: PyramidCache) -> None:
+        self.pyramid_job = PyramidJob(cache, self.renderer.scene, self)
+        self.pyramid_job.done.connect(self._on_pyramid)
+        self.pyramid_job.failed.connect(lambda msg: self._status(f"No pyramid: {msg}"))
 
     def refresh(self) -> None:
         """Ask for the image of the current display state and view."""
@@ -149,6 +160,9 @@ class ViewportController(QObject):
         self.shown_request = request
         self.shown_at = time.perf_counter()
         window.image_shown.emit()
+        if self._build_after_first_image is not None:
+            cache, self._build_after_first_image = self._build_after_first_image, None
+            self._start_pyramid(cache)
 
     def _on_failed(self, request_id: int, message: str) -> None:
         if request_id == self.worker.latest:

@@ -80,7 +80,8 @@ class SceneView(pg.GraphicsLayoutWidget):
         self._hovered = None
         self._request = ViewRequest.whole(rows, cols)
         self.image_item.clear()
-        self.view.setLimits(xMin=-cols, xMax=2 * cols, yMin=-rows, yMax=2 * rows)
+        span = max(rows, cols)  # room to see all of a long, narrow flight line
+        self.view.setLimits(xMin=-span, xMax=cols + span, yMin=-span, yMax=rows + span)
         self.reset_zoom()
 
     def reset_zoom(self) -> None:
