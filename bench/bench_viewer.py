@@ -227,12 +227,13 @@ def pan(app, win, n: int, step: int = 300) -> dict:
     return stats([wait_shown(app, win, move) for _ in range(n)])
 
 
-def hover(app, win, data_file: Path, scene, rng, n: int) -> dict:
+def hover(app, win, probe, data_file: Path, scene, rng, n: int) -> dict:
     """Hover handler time (status bar + live spectrum), cold (pages evicted) and warm."""
     cold, warm = [], []
     for _ in range(n):
         row, col = int(rng.integers(0, scene.n_rows)), int(rng.integers(0, scene.n_cols))
-        evict(data_file)
+        evict(data_file)  # the harness's own work on the event loop: not counted as a gap
+        probe.last = time.perf_counter()
         t0 = time.perf_counter()
         win.inspect_pixel(row, col)
         cold.append(time.perf_counter() - t0)
@@ -268,7 +269,7 @@ def bench_scene(app, win, probe, header: Path, data_file: Path, rng, n: int, wai
     result["one_to_one"] = interaction(app, win, scene, rng, n)
     result["one_to_one"]["level"] = win.viewport.last_view.level
     result["pan_1to1"] = pan(app, win, n)
-    result.update(hover(app, win, data_file, scene, rng, n))
+    result.update(hover(app, win, probe, data_file, scene, rng, n))
     result["longest_gap_ms"] = round(probe.longest * 1000, 1)
     gaps = np.array(probe.gaps) * 1000
     result["gap_p99_ms"] = round(float(np.percentile(gaps, 99)), 1) if gaps.size else None

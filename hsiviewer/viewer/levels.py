@@ -135,6 +135,10 @@ class LevelReader:
         check_backing_files(self._files)
         f = 1 << level
         r_last, c_last = (rows.stop - 1) * f, (cols.stop - 1) * f
+        if self._files and scene_interleave_known(self.scene):
+            prefetch(self.scene, self._files, window_byte_ranges(
+                self.scene.shape, self.scene.interleave, self.scene.dtype.itemsize,
+                range(rows.start * f, r_last + 1, f), range(cols.start * f, c_last + 1), band))
         block = self.scene.read_subregion(slice(rows.start * f, r_last + 1, f),
                                           slice(cols.start * f, c_last + 1, f), [band])
         return block[:, :, 0]
@@ -165,19 +169,47 @@ def pixel_byte_ranges(shape: tuple[int, int, int], interleave: str, itemsize: in
     return []
 
 
-def prefetch_pixel(scene: Scene, files: list[tuple[Path, int]], row: int, col: int) -> None:
-    """Ask the kernel to read a pixel's spectrum from a memory-mapped file now, all pages at once.
+def window_byte_ranges(shape: tuple[int, int, int], interleave: str, itemsize: int, rows: range,
+                       cols: range, band: Optional[int]) -> list[tuple[int, int]]:
+    """(offset, length) runs holding ``[rows, cols]`` of one band (all bands when None), merged."""
+    n_rows, n_cols, n_bands = shape
+    c0, c1 = cols.start, cols[-1] + 1 if len(cols) else cols.start
+    runs = []
+    for row in rows:
+        if interleave == "bip":
+            first = (row * n_cols + c0) * n_bands + (0 if band is None else band)
+            last = (row * n_cols + c1 - 1) * n_bands + (n_bands - 1 if band is None else band)
+            runs.append((first * itemsize, (last - first + 1) * itemsize))
+        elif interleave == "bil":
+            b0, b1 = (0, n_bands - 1) if band is None else (band, band)
+            first, last = (row * n_bands + b0) * n_cols + c0, (row * n_bands + b1) * n_cols + c1 - 1
+            runs.append((first * itemsize, (last - first + 1) * itemsize))
+        elif interleave == "bsq":
+            for b in (range(n_bands) if band is None else [band]):
+                first = (b * n_rows + row) * n_cols + c0
+                runs.append((first * itemsize, (c1 - c0) * itemsize))
+    runs.sort()
+    merged: list[tuple[int, int]] = []
+    for start, length in runs:  # neighbours closer than a page are one read anyway
+        if merged and start <= merged[-1][0] + merged[-1][1] + 4096:
+            end = max(merged[-1][0] + merged[-1][1], start + length)
+            merged[-1] = (merged[-1][0], end - merged[-1][0])
+        else:
+            merged.append((start, length))
+    return merged
 
-    On a BSQ file the spectrum is one value in each band plane, hundreds of megabytes apart;
-    read through the memory map, each is a separate page fault waiting for the disk in turn.
-    ``posix_fadvise(WILLNEED)`` queues every page at once, so a cold read costs about one disk
-    round trip instead of one per band.
+
+def prefetch(scene: Scene, files: list[tuple[Path, int]], ranges: list[tuple[int, int]]) -> None:
+    """Ask the kernel to read the data-file ``ranges`` now, all at once (``posix_fadvise(WILLNEED)``).
+
+    Through a memory map, a cold strided read is one page fault after another, each waiting for
+    the disk (measured here: 9.4 s for every 8th line of one band of a cold 8.7 GB BIL file).
+    Announced first, the reads go to the disk together and the faults that follow find the pages.
     """
-    if not files or scene.interleave != "bsq" or not hasattr(os, "posix_fadvise"):
-        return  # BIL and BIP spectra are one run of bytes: the kernel's readahead covers them
+    if not files or not ranges or not hasattr(os, "posix_fadvise"):
+        return
     path, _ = files[0]
     offset = int(scene.metadata.get("header_offset", 0))
-    ranges = pixel_byte_ranges(scene.shape, scene.interleave, scene.dtype.itemsize, row, col)
     try:
         fd = os.open(path, os.O_RDONLY)
     except OSError:
@@ -189,6 +221,24 @@ def prefetch_pixel(scene: Scene, files: list[tuple[Path, int]], row: int, col: i
         pass  # advice only: the read that follows works without it
     finally:
         os.close(fd)
+
+
+def prefetch_pixel(scene: Scene, files: list[tuple[Path, int]], row: int, col: int) -> None:
+    """Ask the kernel to read a pixel's spectrum from a memory-mapped file now, all pages at once.
+
+    On a BSQ file the spectrum is one value in each band plane, hundreds of megabytes apart;
+    read through the memory map, each is a separate page fault waiting for the disk in turn.
+    ``posix_fadvise(WILLNEED)`` queues every page at once, so a cold read costs about one disk
+    round trip instead of one per band.
+    """
+    if scene.interleave != "bsq":
+        return  # BIL and BIP spectra are one run of bytes: the kernel's readahead covers them
+    prefetch(scene, files, pixel_byte_ranges(scene.shape, scene.interleave, scene.dtype.itemsize, row, col))
+
+
+def scene_interleave_known(scene: Scene) -> bool:
+    """True for a file-backed cube whose byte layout we know (ENVI BSQ, BIL, BIP)."""
+    return scene.interleave in ("bsq", "bil", "bip") and "data_file" in scene.metadata
 
 
 # --- GeoTIFF overviews ----------------------------------------------------------------------------

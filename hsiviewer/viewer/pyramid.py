@@ -31,7 +31,8 @@ import numpy as np
 
 from hsiviewer.data.scene import Scene
 from hsiviewer.progress import CancelToken, ProgressCallback, ProgressEvent, check, report
-from hsiviewer.viewer.levels import level_shape, top_level
+from hsiviewer.viewer.levels import (backing_files, level_shape, prefetch, scene_interleave_known, top_level,
+                                     window_byte_ranges)
 
 #: The finest stored level.
 FIRST_STORED = 2
@@ -161,9 +162,13 @@ def _build_first(scene: Scene, folder: Path, progress, cancel, chunk_bytes: int)
     # a level row costs one source row of every band
     step = max(1, chunk_bytes // max(1, cols * bands * scene.dtype.itemsize))
     total = shape[1]
+    files = backing_files(scene) if scene_interleave_known(scene) else []
     for r0 in range(0, total, step):
         check(cancel)
         r1 = min(total, r0 + step)
+        if files:  # announce the block's lines so the disk reads them together, not fault by fault
+            prefetch(scene, files, window_byte_ranges(scene.shape, scene.interleave, scene.dtype.itemsize,
+                                                      range(r0 * f, (r1 - 1) * f + 1, f), range(0, cols), None))
         block = scene.read_subregion(slice(r0 * f, (r1 - 1) * f + 1, f), slice(0, cols, f))
         out[:, r0:r1, :] = np.moveaxis(block, 2, 0)
         report(progress, ProgressEvent("pyramid", r1, total, f"pyramid: {r1} of {total} rows"))

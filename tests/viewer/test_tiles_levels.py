@@ -189,3 +189,24 @@ def test_pixel_byte_ranges_hold_the_spectrum(tmp_path, interleave):
         np.testing.assert_array_equal(values, data[3, 2])
     scene = open_scene(tmp_path / "scene.hdr")
     np.testing.assert_array_equal(LevelReader(scene).pixel(3, 2, [0, 1, 2, 3]), data[3, 2])
+
+
+@pytest.mark.parametrize("interleave", ["bsq", "bil", "bip"])
+@pytest.mark.parametrize("band", [2, None])
+def test_window_byte_ranges_cover_the_window(tmp_path, interleave, band):
+    from hsiviewer.viewer.levels import window_byte_ranges
+    rows, cols, bands = 40, 30, 4
+    data = cube(rows, cols, bands)
+    _, data_file = write_envi(tmp_path, data, interleave=interleave)
+    size = data_file.stat().st_size
+    covered = np.zeros(size, bool)
+    for start, length in window_byte_ranges((rows, cols, bands), interleave, 2, range(3, 37, 8), range(5, 21),
+                                            band):
+        covered[start:start + length] = True
+    # every byte of the window is announced
+    index = np.arange(rows * cols * bands).reshape(
+        {"bsq": (bands, rows, cols), "bil": (rows, bands, cols), "bip": (rows, cols, bands)}[interleave])
+    index = np.moveaxis(index, {"bsq": (0, 1, 2), "bil": (1, 0, 2), "bip": (2, 0, 1)}[interleave], (2, 0, 1))
+    wanted = index[3:37:8, 5:21, :] if band is None else index[3:37:8, 5:21, band]
+    assert covered[wanted.ravel() * 2].all() and covered[wanted.ravel() * 2 + 1].all()
+    assert covered.sum() < size  # and not the whole file
