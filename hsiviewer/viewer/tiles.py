@@ -26,7 +26,7 @@ from hsiviewer.processing.stretch import apply_stretch, compute_levels
 from hsiviewer.viewer.levels import LevelReader, level_shape, stats_level
 
 TILE = 256
-DEFAULT_BUDGET = 256 * 2**20
+DEFAULT_BUDGET = 192 * 2**20
 
 
 @dataclass(frozen=True)

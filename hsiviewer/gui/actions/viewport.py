@@ -34,7 +34,7 @@ SYNC_PIXELS = 1_000_000
 
 # The viewer keeps its own tile cache, so GDAL's block cache (5 % of the RAM by default) would only
 # hold the same pixels twice: cap it unless the user chose a size.
-os.environ.setdefault("GDAL_CACHEMAX", "128")
+os.environ.setdefault("GDAL_CACHEMAX", "64")
 
 
 class ViewportController(QObject):

@@ -8,6 +8,7 @@ widget). :class:`PyramidJob` builds a scene's pyramid on its own thread.
 """
 from __future__ import annotations
 
+import os
 import threading
 import traceback
 from typing import Optional
@@ -16,6 +17,10 @@ from PySide6.QtCore import QObject, Signal
 
 from hsiviewer.errors import Cancelled, HsiError
 from hsiviewer.progress import CancelToken
+
+
+#: Niceness of the pyramid thread (Linux sets it per thread).
+PYRAMID_NICE = 10
 
 
 class RenderWorker(QObject):
@@ -113,6 +118,10 @@ class PyramidJob(QObject):
         self._thread.start()
 
     def _run(self, cache, scene) -> None:
+        try:  # a background chore: on a busy machine the window's thread and the renderer go first
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), PYRAMID_NICE)
+        except (AttributeError, OSError):
+            pass
         try:
             pyramid = cache.build(scene, cancel=self.token)
         except Cancelled:
