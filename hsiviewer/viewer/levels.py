@@ -125,20 +125,34 @@ class LevelReader:
             return "pyramid"
         return "strided"
 
-    def read(self, level: int, band: int, rows: slice, cols: slice) -> np.ndarray:
-        """Band ``band`` of ``level`` at ``[rows, cols]`` (level pixels, step 1), as (r, c)."""
+    def prefetch_window(self, level: int, band: int, rows: slice, cols: slice) -> None:
+        """Announce to the kernel the bytes of ``[rows, cols]`` of ``level`` read from the file (see
+        :func:`prefetch`); a no-op for levels read elsewhere and for files of unknown layout."""
+        if self.source_of(level) not in ("file", "strided") or not self._files \
+                or not scene_interleave_known(self.scene):
+            return
+        f = 1 << level
+        prefetch(self.scene, self._files, window_byte_ranges(
+            self.scene.shape, self.scene.interleave, self.scene.dtype.itemsize,
+            range(rows.start * f, (rows.stop - 1) * f + 1, f), range(cols.start * f, (cols.stop - 1) * f + 1),
+            band))
+
+    def read(self, level: int, band: int, rows: slice, cols: slice, prefetched: bool = False) -> np.ndarray:
+        """Band ``band`` of ``level`` at ``[rows, cols]`` (level pixels, step 1), as (r, c).
+
+        Unless ``prefetched`` (the caller announced a larger window already), the window's bytes
+        are announced to the kernel first.
+        """
         where = self.source_of(level)
         if where == "pyramid":
             return self.pyramid.read(level, band, rows, cols)
         if where == "overview":
             return read_overview(self.scene, level, band, rows, cols)
         check_backing_files(self._files)
+        if not prefetched:
+            self.prefetch_window(level, band, rows, cols)
         f = 1 << level
         r_last, c_last = (rows.stop - 1) * f, (cols.stop - 1) * f
-        if self._files and scene_interleave_known(self.scene):
-            prefetch(self.scene, self._files, window_byte_ranges(
-                self.scene.shape, self.scene.interleave, self.scene.dtype.itemsize,
-                range(rows.start * f, r_last + 1, f), range(cols.start * f, c_last + 1), band))
         block = self.scene.read_subregion(slice(rows.start * f, r_last + 1, f),
                                           slice(cols.start * f, c_last + 1, f), [band])
         return block[:, :, 0]
@@ -173,30 +187,29 @@ def window_byte_ranges(shape: tuple[int, int, int], interleave: str, itemsize: i
                        cols: range, band: Optional[int]) -> list[tuple[int, int]]:
     """(offset, length) runs holding ``[rows, cols]`` of one band (all bands when None), merged."""
     n_rows, n_cols, n_bands = shape
-    c0, c1 = cols.start, cols[-1] + 1 if len(cols) else cols.start
-    runs = []
-    for row in rows:
-        if interleave == "bip":
-            first = (row * n_cols + c0) * n_bands + (0 if band is None else band)
-            last = (row * n_cols + c1 - 1) * n_bands + (n_bands - 1 if band is None else band)
-            runs.append((first * itemsize, (last - first + 1) * itemsize))
-        elif interleave == "bil":
-            b0, b1 = (0, n_bands - 1) if band is None else (band, band)
-            first, last = (row * n_bands + b0) * n_cols + c0, (row * n_bands + b1) * n_cols + c1 - 1
-            runs.append((first * itemsize, (last - first + 1) * itemsize))
-        elif interleave == "bsq":
-            for b in (range(n_bands) if band is None else [band]):
-                first = (b * n_rows + row) * n_cols + c0
-                runs.append((first * itemsize, (c1 - c0) * itemsize))
-    runs.sort()
-    merged: list[tuple[int, int]] = []
-    for start, length in runs:  # neighbours closer than a page are one read anyway
-        if merged and start <= merged[-1][0] + merged[-1][1] + 4096:
-            end = max(merged[-1][0] + merged[-1][1], start + length)
-            merged[-1] = (merged[-1][0], end - merged[-1][0])
-        else:
-            merged.append((start, length))
-    return merged
+    if not len(rows) or not len(cols) or interleave not in ("bsq", "bil", "bip"):
+        return []
+    c0, c1 = cols.start, cols[-1] + 1
+    r = np.asarray(rows, np.int64)
+    b0, b1 = (0, n_bands - 1) if band is None else (band, band)
+    if interleave == "bip":
+        first = (r * n_cols + c0) * n_bands + b0
+        length = np.full(r.shape, ((c1 - 1 - c0) * n_bands + b1 - b0 + 1))
+    elif interleave == "bil":
+        first = (r * n_bands + b0) * n_cols + c0
+        length = np.full(r.shape, (b1 - b0) * n_cols + c1 - c0)
+    else:
+        bands = np.arange(b0, b1 + 1, dtype=np.int64)
+        first = ((bands[:, None] * n_rows + r[None, :]) * n_cols + c0).ravel()
+        length = np.full(first.shape, c1 - c0)
+    order = np.argsort(first, kind="stable")
+    start, stop = first[order] * itemsize, (first[order] + length[order]) * itemsize
+    # neighbours closer than a page are one read anyway
+    reach = np.maximum.accumulate(stop)
+    breaks = np.nonzero(start[1:] > reach[:-1] + 4096)[0] + 1
+    heads = np.concatenate(([0], breaks))
+    tails = np.concatenate((breaks - 1, [len(start) - 1]))
+    return [(int(start[h]), int(reach[t] - start[h])) for h, t in zip(heads, tails)]
 
 
 def prefetch(scene: Scene, files: list[tuple[Path, int]], ranges: list[tuple[int, int]]) -> None:

@@ -167,7 +167,7 @@ class ViewRenderer:
         self._lock = threading.Lock()
 
     # --- tiles -----------------------------------------------------------------------------------
-    def tile(self, level: int, band: int, tr: int, tc: int) -> np.ndarray:
+    def tile(self, level: int, band: int, tr: int, tc: int, prefetched: bool = False) -> np.ndarray:
         """Tile (tr, tc) of band ``band`` at ``level``: float32, NaN where nodata."""
         key = (level, band, tr, tc)
         tile = self.cache.get(key)
@@ -175,7 +175,7 @@ class ViewRenderer:
             lr, lc = self.reader.shape(level)
             rows = slice(tr * TILE, min(lr, (tr + 1) * TILE))
             cols = slice(tc * TILE, min(lc, (tc + 1) * TILE))
-            tile = self.reader.read(level, band, rows, cols).astype(np.float32)
+            tile = self.reader.read(level, band, rows, cols, prefetched).astype(np.float32)
             if self.scene.nodata is not None:
                 tile[tile == np.float32(self.scene.nodata)] = np.nan
             tile.setflags(write=False)
@@ -184,13 +184,23 @@ class ViewRenderer:
 
     def band_image(self, level: int, band: int, tile_rows: range, tile_cols: range,
                    cancel: Optional[Callable[[], bool]] = None) -> np.ndarray:
-        """The tiles ``tile_rows`` x ``tile_cols`` of a band put together (level pixels)."""
+        """The tiles ``tile_rows`` x ``tile_cols`` of a band put together (level pixels).
+
+        The file bytes of the tiles not cached yet are announced to the kernel in one go first.
+        """
+        missing = [(tr, tc) for tr in tile_rows for tc in tile_cols
+                   if self.cache.get((level, band, tr, tc)) is None]
+        if missing:
+            lr, lc = self.reader.shape(level)
+            rows_of, cols_of = [tr for tr, _ in missing], [tc for _, tc in missing]
+            self.reader.prefetch_window(level, band, slice(min(rows_of) * TILE, min(lr, (max(rows_of) + 1) * TILE)),
+                                        slice(min(cols_of) * TILE, min(lc, (max(cols_of) + 1) * TILE)))
         rows = [[None] * len(tile_cols) for _ in tile_rows]
         for i, tr in enumerate(tile_rows):
             for j, tc in enumerate(tile_cols):
                 if cancel is not None and cancel():
                     raise Cancelled("a newer view was asked for")
-                rows[i][j] = self.tile(level, band, tr, tc)
+                rows[i][j] = self.tile(level, band, tr, tc, prefetched=bool(missing))
         return np.block(rows) if len(rows) * len(rows[0]) > 1 else np.array(rows[0][0])
 
     def sample(self, band: int) -> np.ndarray:
