@@ -177,3 +177,30 @@ def test_click_and_key_still_work_on_a_big_scene(qtbot, window, big):
     row, col = clicked.args
     assert abs(row - 700) <= 3 and abs(col - 400) <= 3
     np.testing.assert_array_equal(window.spectrum_panel.pinned_curves[(row, col)].yData, data[row, col])
+
+
+def test_a_large_class_layer_is_drawn_at_the_views_level_nearest(qtbot, window, tmp_path, monkeypatch):
+    monkeypatch.setenv("HSIVIEWER_CACHE_DIR", str(tmp_path / "cache"))
+    rows, cols = 2100, 2000  # 4.2 M pixels: above the whole-layer limit
+    data = np.random.default_rng(5).integers(0, 999, (rows, cols, 2)).astype(np.int16)
+    header, _ = write_envi(tmp_path, data, interleave="bsq")
+    open_big(qtbot, window, header)
+    labels = (np.arange(rows)[:, None] // 7 + np.arange(cols)[None, :] // 5) % 6
+    layer = window.add_class_layer("classes", labels)
+    item = window.view.layer_items[layer]
+    request = window.view._request
+    assert request.level >= 1
+    f = 2 ** request.level
+    image = item.image
+    rect = item.mapRectToParent(item.boundingRect())
+    y0, x0 = int(rect.top()), int(rect.left())
+    expected = layer.rgba(labels[y0:y0 + image.shape[0] * f:f, x0:x0 + image.shape[1] * f:f])
+    np.testing.assert_array_equal(image, expected)  # every 2**level-th id, coloured by its class
+    with qtbot.waitSignal(window.image_shown, timeout=10000):
+        window.view.view.setRange(xRange=(1000, 1200), yRange=(1000, 1150), padding=0)
+    settle(qtbot, window)
+    image = item.image
+    rect = item.mapRectToParent(item.boundingRect())
+    y0, x0 = int(rect.top()), int(rect.left())
+    assert window.view._request.level == 0 and image.shape[0] * image.shape[1] < rows * cols
+    np.testing.assert_array_equal(image, layer.rgba(labels[y0:y0 + image.shape[0], x0:x0 + image.shape[1]]))
