@@ -33,9 +33,9 @@ from hsiviewer.gui.actions.menus import build_menus
 from hsiviewer.gui.actions.model_menu import install as install_model_tools
 from hsiviewer.gui.actions.region_actions import install as install_region_tools
 from hsiviewer.gui.actions.spectral_tools import install as install_spectral_tools
+from hsiviewer.gui.actions.viewport import ViewportController
 from hsiviewer.viewer.pins import PinnedPixels
 from hsiviewer.viewer.pixel_info import describe_pixel
-from hsiviewer.viewer.rendering import DisplayRenderer
 from hsiviewer.gui.widgets.spectrum_panel import SpectrumPanel
 
 GROUND_TRUTH = "Ground truth"
@@ -52,6 +52,8 @@ class MainWindow(QMainWindow):
         The user clicked pixel (row, col) (its spectrum is pinned).
     scene_changed(scene)
         A scene was opened (after the layers of the previous one were removed).
+    image_shown()
+        The image asked for last (display settings, zoom, pan) is on the canvas.
 
     Attributes
     ----------
@@ -67,6 +69,7 @@ class MainWindow(QMainWindow):
     pixel_hovered = Signal(int, int)
     pixel_clicked = Signal(int, int)
     scene_changed = Signal(object)
+    image_shown = Signal()
 
     def __init__(self, parent: Optional[QWidget] = None) -> None:
         super().__init__(parent)
@@ -77,7 +80,6 @@ class MainWindow(QMainWindow):
                     min(900, int(room.height() * 0.95)) if room else 900)
         self.setAcceptDrops(True)
         self._scene: Optional[Scene] = None
-        self._renderer: Optional[DisplayRenderer] = None
         self._inspector_extra: Optional[Callable[[int, int], Optional[str]]] = None
         self.error_dialog: Callable[[str, str], None] = self._critical_box
         #: Each returns False to keep the current scene (unsaved work the user wants to keep).
@@ -107,6 +109,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.warnings_label)
         self._view_error_shown = False
         self.menus = build_menus(self)
+        self.viewport = ViewportController(self)  # reads and stretches off this thread
         self._connect()
         self.model_tools = install_model_tools(self)  # training, results and the Model menu
         self.region_tools = install_region_tools(self)  # drawing training regions, File ▸ Open/Save regions
@@ -152,7 +155,7 @@ class MainWindow(QMainWindow):
         """
         self._scene = scene
         self._view_error_shown = False
-        self._renderer = DisplayRenderer(scene)
+        self.viewport.set_scene(scene)
         self.pins.clear()
         self.layers.clear()
         self.setWindowTitle(f"{scene.name} — hsiviewer")
@@ -241,10 +244,10 @@ class MainWindow(QMainWindow):
     def _critical_box(self, title: str, message: str) -> None:
         QMessageBox.critical(self, title, message)
 
-    def _view_error(self, what: str, exc: Exception) -> None:
-        """An error while hovering, clicking or drawing: in the status bar each time, in a dialog once
-        per scene (it would otherwise pop up on every mouse move), and the window stays usable."""
-        text = str(exc) if isinstance(exc, HsiError) else f"{type(exc).__name__}: {exc}"
+    def _view_error(self, what: str, exc: Exception | str) -> None:
+        """An error while displaying, hovering, clicking or drawing: in the status bar each time, in a
+        dialog once per scene (it would otherwise pop up on every mouse move), and the window stays usable."""
+        text = exc if isinstance(exc, str) else str(exc) if isinstance(exc, HsiError) else f"{type(exc).__name__}: {exc}"
         self.pixel_label.setText(f"Cannot {what}: {text}")
         if not self._view_error_shown:
             self._view_error_shown = True
@@ -253,26 +256,18 @@ class MainWindow(QMainWindow):
 
     # --- reactions --------------------------------------------------------------------
     def _refresh_image(self, _field: str = "") -> None:
-        if self._renderer is None:
-            return
-        try:
-            rendering = self._renderer.render(self.display_state)
-            self.view.show_rendering(rendering)
-            if self.display_state.mode == "band":
-                self.display_panel.show_histogram(rendering.image, rendering.levels)
-        except Exception as exc:  # a file that fails to read must not take the window with it
-            self._view_error("display the scene", exc)
-        self.menus.sync_mode(self.display_state.mode)
+        self.viewport.refresh()
 
     def inspect_pixel(self, row: int, col: int) -> None:
         """Describe (row, col) in the status bar and draw its live spectrum, as hovering does."""
         if self._scene is None:
             return
-        try:
-            self.pixel_label.setText(describe_pixel(self._scene, row, col, self.display_state,
-                                                    self._renderer, self.layers.layers))
+        try:  # called on every mouse move: report, never raise (the file is checked before it is read)
+            text = describe_pixel(self._scene, row, col, self.display_state, self.viewport.renderer,
+                                  self.layers.layers)
+            self.pixel_label.setText(text)
             self.spectrum_panel.show_live(row, col)
-        except Exception as exc:  # called on every mouse move: report, never raise
+        except Exception as exc:
             self.spectrum_panel.hide_live()
             self._view_error(f"read pixel ({row}, {col})", exc)
             return

@@ -8,6 +8,8 @@ No Qt here: the colour maps are small tables interpolated with NumPy.
 """
 from __future__ import annotations
 
+from typing import Optional
+
 import numpy as np
 from psygnal import Signal
 
@@ -112,14 +114,21 @@ class ContinuousLayer:
             self.opacity = opacity
             self.changed.emit("opacity")
 
-    def rgba(self) -> np.ndarray:
-        """(rows, cols, 4) uint8: the colour map over :attr:`levels`, NaN transparent."""
+    @property
+    def raster(self) -> np.ndarray:
+        """The (rows, cols) array the layer draws (its values), as :attr:`ClassLayer.raster`."""
+        return self.values
+
+    def rgba(self, values: Optional[np.ndarray] = None) -> np.ndarray:
+        """(rows, cols, 4) uint8 of the layer (or ``values``, a part of it): the colour map over
+        :attr:`levels`, NaN transparent."""
+        values = self.values if values is None else values
         table = colormap_table(self.colormap)
         low, high = self.levels
-        finite = np.isfinite(self.values)
+        finite = np.isfinite(values)
         with np.errstate(invalid="ignore"):
-            t = np.clip((np.where(finite, self.values, low) - low) / (high - low), 0, 1)
-        out = np.zeros(self.values.shape + (4,), np.uint8)
+            t = np.clip((np.where(finite, values, low) - low) / (high - low), 0, 1)
+        out = np.zeros(values.shape + (4,), np.uint8)
         out[..., :3] = table[(t * (len(table) - 1)).round().astype(int)]
         out[..., 3] = np.where(finite, 255, 0)
         return out

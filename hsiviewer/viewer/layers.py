@@ -76,11 +76,17 @@ class ClassLayer:
         class_id = int(self.labels[row, col])
         return class_id, self.classes.name(class_id)
 
-    def rgba(self) -> np.ndarray:
-        """The layer as a (rows, cols, 4) uint8 image; unclassified pixels are transparent."""
-        size = int(max(self.labels.max(initial=0), max(self.classes.ids, default=0))) + 1
+    @property
+    def raster(self) -> np.ndarray:
+        """The (rows, cols) array the layer draws (its class ids)."""
+        return self.labels
+
+    def rgba(self, labels: Optional[np.ndarray] = None) -> np.ndarray:
+        """The layer (or ``labels``, a part of it) as a (rows, cols, 4) uint8 image; 0 is transparent."""
+        labels = self.labels if labels is None else labels
+        size = int(max(max(self._counts, default=0), max(self.classes.ids, default=0))) + 1
         lut = self.classes.lut(size)
-        return lut[np.clip(self.labels, 0, size - 1)]
+        return lut[np.clip(labels, 0, size - 1)]
 
 
 class LayerStack:

@@ -202,6 +202,7 @@ def test_training_and_prediction_in_the_gui_honour_the_mask(qtbot, window, error
     mask[:, :18] = True
     tools.masks.set(mask)
     models.actions["train"].trigger()
+    qtbot.waitUntil(lambda: models.ready, timeout=120_000)  # the engine loads in the background
     panel = models.panel
     panel.architecture.setCurrentIndex(panel.architecture.findData("svm_rbf"))
     panel.train_fraction.setValue(0.3)

@@ -1,0 +1,326 @@
+"""What the canvas shows: the visible extent at screen resolution, assembled from cached tiles.
+
+The canvas asks for a :class:`ViewRequest` (the scene's visible rows and columns and the
+level that matches the screen, see :func:`hsiviewer.viewer.levels.level_for_scale`). A
+:class:`ViewRenderer` answers with a :class:`ViewImage`: the tiles of each band on screen at
+that level, put together and stretched, and where they go in scene pixels. Tiles are
+``TILE`` x ``TILE`` level pixels, float32 with NaN for nodata, kept in a :class:`TileCache`
+with a byte budget (least recently used go first).
+
+Stretch levels come from one fixed level of the whole band (:func:`stats_level`), so they
+are the same at every zoom; the histogram shows the same values. No Qt: the GUI runs
+:meth:`ViewRenderer.render` on a worker thread and passes a ``cancel`` callable that says when a
+newer request has made this one stale.
+"""
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+import numpy as np
+
+from hsiviewer.errors import Cancelled
+from hsiviewer.processing.stretch import apply_stretch, compute_levels
+from hsiviewer.viewer.levels import LevelReader, level_shape, stats_level
+
+TILE = 256
+DEFAULT_BUDGET = 192 * 2**20
+
+
+@dataclass(frozen=True)
+class ViewRequest:
+    """The part of the scene on screen: rows ``[r0, r1)``, cols ``[c0, c1)`` at ``level``."""
+
+    r0: int
+    r1: int
+    c0: int
+    c1: int
+    level: int
+
+    @classmethod
+    def whole(cls, rows: int, cols: int, level: int = 0) -> "ViewRequest":
+        """All of a ``rows`` x ``cols`` scene."""
+        return cls(0, rows, 0, cols, level)
+
+    def tiles(self, rows: int, cols: int) -> tuple[range, range]:
+        """The tile rows and tile columns of the level that cover the request."""
+        f = 1 << self.level
+        r0 = min(max(0, self.r0), rows - 1)
+        c0 = min(max(0, self.c0), cols - 1)
+        r1 = max(min(rows, self.r1), r0 + 1)
+        c1 = max(min(cols, self.c1), c0 + 1)
+        last_row, last_col = -(-r1 // f) - 1, -(-c1 // f) - 1
+        return (range(r0 // f // TILE, last_row // TILE + 1),
+                range(c0 // f // TILE, last_col // TILE + 1))
+
+
+@dataclass
+class ViewSettings:
+    """The display settings a rendering depends on (a snapshot of a ``DisplayState``)."""
+
+    mode: str
+    band: int
+    rgb: tuple[int, int, int]
+    colormap: Optional[str]
+    params: dict
+    #: When set, the image is made display-ready on the worker: uint8 RGBA, levels and colours applied
+    #: (band mode through this (256, 3|4) uint8 table; an array of zeros' shape (0,) means grey).
+    lut: Optional[np.ndarray] = None
+
+    @classmethod
+    def of(cls, state) -> "ViewSettings":
+        """Snapshot ``state`` (a :class:`~hsiviewer.viewer.display.DisplayState`)."""
+        return cls(state.mode, state.band, tuple(state.rgb), state.colormap, dict(state.stretch_params()))
+
+    @property
+    def bands(self) -> list[int]:
+        """The bands on screen."""
+        return [self.band] if self.mode == "band" else list(self.rgb)
+
+
+@dataclass
+class ViewImage:
+    """What the canvas draws for one request.
+
+    Attributes
+    ----------
+    image : ndarray
+        Band mode: float32 (r, c) raw values, NaN where nodata; RGB: float32 (r, c, 3) in [0, 1].
+    levels : (float, float)
+        Display levels of ``image``.
+    colormap : str or None
+    band_levels : list of (float, float)
+        The stretch levels of each band shown.
+    rect : (x, y, width, height)
+        Where ``image`` goes, in scene pixels (column, row of the upper-left corner).
+    level : int
+    sample : ndarray
+        The values the stretch levels come from (band mode: the band at the stats level), for
+        the histogram.
+    """
+
+    image: np.ndarray
+    levels: tuple[float, float]
+    colormap: Optional[str]
+    band_levels: list[tuple[float, float]]
+    rect: tuple[float, float, float, float]
+    level: int
+    sample: Optional[np.ndarray] = None
+
+
+class TileCache:
+    """Tiles by key, kept under a byte budget; the least recently used are dropped. Thread-safe."""
+
+    def __init__(self, budget_bytes: int = DEFAULT_BUDGET) -> None:
+        self.budget = int(budget_bytes)
+        self.nbytes = 0
+        self._tiles: OrderedDict[tuple, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> Optional[np.ndarray]:
+        """The tile stored under ``key`` (now the most recently used), or None."""
+        with self._lock:
+            tile = self._tiles.get(key)
+            if tile is not None:
+                self._tiles.move_to_end(key)
+            return tile
+
+    def put(self, key: tuple, tile: np.ndarray) -> None:
+        """Store ``tile``; older tiles go until the cache fits its budget."""
+        with self._lock:
+            old = self._tiles.pop(key, None)
+            if old is not None:
+                self.nbytes -= old.nbytes
+            self._tiles[key] = tile
+            self.nbytes += tile.nbytes
+            while self.nbytes > self.budget and len(self._tiles) > 1:
+                _, dropped = self._tiles.popitem(last=False)
+                self.nbytes -= dropped.nbytes
+
+    def clear(self) -> None:
+        """Drop every tile."""
+        with self._lock:
+            self._tiles.clear()
+            self.nbytes = 0
+
+    def __len__(self) -> int:
+        return len(self._tiles)
+
+
+class ViewRenderer:
+    """Renders requests for one scene from its levels, through a tile cache.
+
+    Parameters
+    ----------
+    reader : LevelReader
+    cache : TileCache, optional
+    """
+
+    def __init__(self, reader: LevelReader, cache: Optional[TileCache] = None) -> None:
+        self.reader = reader
+        self.scene = reader.scene
+        self.cache = cache if cache is not None else TileCache()
+        self.stats_level = stats_level(self.scene.n_rows, self.scene.n_cols)
+        self._levels: dict[tuple, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    # --- tiles -----------------------------------------------------------------------------------
+    def tile(self, level: int, band: int, tr: int, tc: int, prefetched: bool = False) -> np.ndarray:
+        """Tile (tr, tc) of band ``band`` at ``level``: float32, NaN where nodata."""
+        key = (level, band, tr, tc)
+        tile = self.cache.get(key)
+        if tile is None:
+            lr, lc = self.reader.shape(level)
+            rows = slice(tr * TILE, min(lr, (tr + 1) * TILE))
+            cols = slice(tc * TILE, min(lc, (tc + 1) * TILE))
+            tile = self.reader.read(level, band, rows, cols, prefetched).astype(np.float32)
+            if self.scene.nodata is not None:
+                tile[tile == np.float32(self.scene.nodata)] = np.nan
+            tile.setflags(write=False)
+            self.cache.put(key, tile)
+        return tile
+
+    def band_image(self, level: int, band: int, tile_rows: range, tile_cols: range,
+                   cancel: Optional[Callable[[], bool]] = None) -> np.ndarray:
+        """The tiles ``tile_rows`` x ``tile_cols`` of a band put together (level pixels).
+
+        The file bytes of the tiles not cached yet are announced to the kernel in one go first.
+        """
+        missing = [(tr, tc) for tr in tile_rows for tc in tile_cols
+                   if self.cache.get((level, band, tr, tc)) is None]
+        if missing:
+            lr, lc = self.reader.shape(level)
+            rows_of, cols_of = [tr for tr, _ in missing], [tc for _, tc in missing]
+            self.reader.prefetch_window(level, band, slice(min(rows_of) * TILE, min(lr, (max(rows_of) + 1) * TILE)),
+                                        slice(min(cols_of) * TILE, min(lc, (max(cols_of) + 1) * TILE)))
+        rows = [[None] * len(tile_cols) for _ in tile_rows]
+        for i, tr in enumerate(tile_rows):
+            for j, tc in enumerate(tile_cols):
+                if cancel is not None and cancel():
+                    raise Cancelled("a newer view was asked for")
+                rows[i][j] = self.tile(level, band, tr, tc, prefetched=bool(missing))
+        return np.block(rows) if len(rows) * len(rows[0]) > 1 else np.array(rows[0][0])
+
+    def sample(self, band: int) -> np.ndarray:
+        """The whole band at the stats level: what stretch levels and the histogram use."""
+        level = self.stats_level
+        tr, tc = ViewRequest.whole(self.scene.n_rows, self.scene.n_cols, level).tiles(
+            self.scene.n_rows, self.scene.n_cols)
+        return self.band_image(level, band, tr, tc)
+
+    def band_levels(self, band: int, params: dict) -> tuple[float, float]:
+        """The stretch levels of ``band`` for ``params`` (``DisplayState.stretch_params``)."""
+        if params["kind"] == "manual":
+            low, high = params["levels"]
+            return float(low), float(high)
+        key = (band, params["kind"], params["low"], params["high"], params["k"])
+        with self._lock:
+            found = self._levels.get(key)
+        if found is None:
+            low, high = compute_levels(self.sample(band), params["kind"], low=params["low"],
+                                       high=params["high"], k=params["k"])
+            found = (float(low), float(high))
+            with self._lock:
+                self._levels[key] = found
+        return found
+
+    # --- views -----------------------------------------------------------------------------------
+    def render(self, settings: ViewSettings, request: ViewRequest,
+               cancel: Optional[Callable[[], bool]] = None) -> ViewImage:
+        """The image of ``request`` with ``settings``.
+
+        Raises
+        ------
+        Cancelled
+            When ``cancel()`` turns true between two tiles (a newer request came).
+        """
+        rows, cols = self.scene.n_rows, self.scene.n_cols
+        tile_rows, tile_cols = request.tiles(rows, cols)
+        level = request.level
+        f = 1 << level
+        lr, lc = level_shape(rows, cols, level)
+        y0, x0 = tile_rows[0] * TILE, tile_cols[0] * TILE
+        height = min(lr, (tile_rows[-1] + 1) * TILE) - y0
+        width = min(lc, (tile_cols[-1] + 1) * TILE) - x0
+        rect = (float(x0 * f), float(y0 * f), float(width * f), float(height * f))
+        params = settings.params
+        if settings.mode == "band":
+            levels = self.band_levels(settings.band, params)
+            image = self.band_image(level, settings.band, tile_rows, tile_cols, cancel)
+            sample = self.sample(settings.band)
+            if settings.lut is not None:
+                rgba = to_rgba([image], [levels], settings.lut)
+                return ViewImage(rgba, (0.0, 255.0), None, [levels], rect, level, sample)
+            return ViewImage(image, levels, settings.colormap, [levels], rect, level, sample)
+        if params["kind"] == "manual":
+            params = dict(params, kind="percentile")  # manual levels belong to one band
+        channels, band_levels = [], []
+        for band in settings.rgb:
+            low, high = self.band_levels(band, params)
+            channels.append(self.band_image(level, band, tile_rows, tile_cols, cancel))
+            band_levels.append((low, high))
+        if settings.lut is not None:
+            return ViewImage(to_rgba(channels, band_levels), (0.0, 255.0), None, band_levels, rect, level)
+        stretched = [apply_stretch(data, low, high) for data, (low, high) in zip(channels, band_levels)]
+        return ViewImage(np.dstack(stretched), (0.0, 1.0), None, band_levels, rect, level)
+
+    def values_at(self, state, row: int, col: int) -> list[float]:
+        """The raw values at (row, col), full resolution: one in band mode, three in RGB mode."""
+        bands = ViewSettings.of(state).bands
+        values = self.reader.pixel(row, col, bands).astype(np.float64)
+        if self.scene.nodata is not None:
+            values[values == self.scene.nodata] = np.nan
+        return [float(v) for v in values]
+
+
+def to_rgba(channels: list[np.ndarray], levels: list[tuple[float, float]],
+            lut: Optional[np.ndarray] = None) -> np.ndarray:
+    """Stretch one channel (through ``lut``) or three to a display-ready (r, c, 4) uint8 image.
+
+    The same linear map as :func:`hsiviewer.processing.stretch.apply_stretch` (``low`` -> 0,
+    ``high`` -> 255, clipped), in float32 and in place, so a big view costs a few passes;
+    nodata (NaN in any channel) is transparent.
+    """
+    rows, cols = channels[0].shape
+    out = np.empty((rows, cols, 4), np.uint8)
+    valid = np.ones((rows, cols), bool)
+    scaled = []
+    for data, (low, high) in zip(channels, levels):
+        span = high - low
+        x = np.subtract(data, np.float32(low), dtype=np.float32)
+        x *= np.float32(255.0 / span) if span > 0 else np.float32(0.0)
+        valid &= ~np.isnan(x)
+        np.clip(x, 0.0, 255.0, out=x)
+        np.nan_to_num(x, copy=False, nan=0.0)
+        x += np.float32(0.5)
+        scaled.append(x.astype(np.uint8))
+    if len(scaled) == 1:
+        grey = scaled[0]
+        if lut is not None and len(lut):
+            colours = lut[grey]
+            out[:, :, :3] = colours[:, :, :3]
+        else:
+            out[:, :, 0] = out[:, :, 1] = out[:, :, 2] = grey
+    else:
+        for c in range(3):
+            out[:, :, c] = scaled[c]
+    out[:, :, 3] = np.where(valid, np.uint8(255), np.uint8(0))
+    return out
+
+
+def label_window(labels: np.ndarray, request: ViewRequest) -> tuple[np.ndarray, tuple[float, float, float, float]]:
+    """The class ids of ``request`` at its level (every 2**level-th id: nearest) and their rect.
+
+    Class layers live in memory, so their level is a strided view taken when drawn: the same
+    pixels a stored overview would hold, without storing one.
+    """
+    rows, cols = labels.shape
+    tile_rows, tile_cols = request.tiles(rows, cols)
+    f = 1 << request.level
+    y0, x0 = tile_rows[0] * TILE * f, tile_cols[0] * TILE * f
+    y1 = min(rows, (tile_rows[-1] + 1) * TILE * f)
+    x1 = min(cols, (tile_cols[-1] + 1) * TILE * f)
+    window = labels[y0:y1:f, x0:x1:f]
+    return window, (float(x0), float(y0), float(window.shape[1] * f), float(window.shape[0] * f))

@@ -1,0 +1,206 @@
+"""Large scenes in the window: the visible extent at screen resolution, rendered off the GUI thread."""
+import os
+
+import numpy as np
+import pytest
+
+pytest.importorskip("pytestqt")
+from PySide6.QtCore import Qt  # noqa: E402
+
+from _synth_files import write_envi  # noqa: E402
+from hsiviewer.gui import MainWindow  # noqa: E402
+from hsiviewer.processing.stretch import percentile_levels  # noqa: E402
+from hsiviewer.viewer import pyramid as pyramid_module  # noqa: E402
+
+ROWS, COLS = 1500, 1000  # 1.5 M pixels: above the synchronous limit
+
+
+@pytest.fixture
+def big(tmp_path, monkeypatch):
+    monkeypatch.setenv("HSIVIEWER_CACHE_DIR", str(tmp_path / "cache"))
+    data = np.random.default_rng(3).integers(0, 4000, (ROWS, COLS, 4)).astype(np.int16)
+    header, data_file = write_envi(tmp_path, data, interleave="bil", data_suffix=".bil")
+    return header, data_file, data
+
+
+@pytest.fixture
+def errors():
+    return []
+
+
+@pytest.fixture
+def window(qtbot, errors):
+    win = MainWindow()
+    win.error_dialog = lambda title, text: errors.append((title, text))
+    qtbot.addWidget(win)
+    win.resize(1400, 900)  # room for the canvas beside the docks (regions, library, spectra)
+    win.show()
+    qtbot.waitExposed(win)
+    return win
+
+
+def grey(data, levels):
+    """What the canvas shows for raw ``data`` stretched to ``levels`` (uint8, as the worker makes it)."""
+    low, high = levels
+    return (np.clip((data.astype(np.float32) - np.float32(low)) * np.float32(255.0 / (high - low)), 0, 255)
+            + np.float32(0.5)).astype(np.uint8)
+
+
+def open_big(qtbot, win, header):
+    with qtbot.waitSignal(win.image_shown, timeout=10000):
+        assert win.open_scene(header) is not None
+    assert not win.viewport.synchronous
+    settle(qtbot, win)
+
+
+def settle(qtbot, win):
+    """Wait until the canvas shows the view as it is now (the layout may move it after opening)."""
+    qtbot.wait(50)
+    qtbot.waitUntil(win.viewport.is_current, timeout=10000)
+
+
+def test_whole_view_is_a_decimated_level_then_one_to_one_equals_the_file(qtbot, window, big):
+    header, _, data = big
+    open_big(qtbot, window, header)
+    view = window.viewport.last_view
+    assert view.level >= 1  # 1500 rows on a canvas of a few hundred pixels
+    f = 2 ** view.level
+    red = window.display_state.rgb[0]
+    low, high = view.band_levels[0]
+    image = window.view.image_item.image
+    assert image.dtype == np.uint8 and image.shape[2] == 4 and (image[:, :, 3] == 255).all()
+    np.testing.assert_array_equal(image[:, :, 0], grey(data[::f, ::f, red], (low, high)))
+    # stretch levels come from the stats level (every 4th pixel of 1500 x 1000): the same at every zoom
+    assert (low, high) == pytest.approx(percentile_levels(data[::4, ::4, red]))
+    window.display_panel.band_radio.click()
+    with qtbot.waitSignal(window.image_shown, timeout=10000):
+        window.view.view.setRange(xRange=(500, 700), yRange=(800, 950), padding=0)
+    settle(qtbot, window)
+    view = window.viewport.last_view
+    assert view.level == 0
+    x, y, w, h = (int(v) for v in view.rect)
+    np.testing.assert_array_equal(window.view.image_item.image[:, :, 1],
+                                  grey(data[y:y + h, x:x + w, window.display_state.band], view.band_levels[0]))
+    assert y <= 800 and y + h >= 950 and x <= 500 and x + w >= 700 and w * h < ROWS * COLS
+    assert view.band_levels[0] == pytest.approx((low, high)) or window.display_state.band != red
+    # the histogram shows the values the levels come from
+    counts = window.display_panel.histogram.item.plot.yData
+    assert counts.sum() == view.sample.size
+
+
+def test_stale_requests_are_dropped_and_the_newest_is_shown(qtbot, window, big):
+    header, _, data = big
+    open_big(qtbot, window, header)
+    window.display_state.set_mode("band")
+    shown = []
+    window.image_shown.connect(lambda: shown.append(window.display_state.band))
+    for band in (0, 1, 2, 3, 2, 1):  # a quick sweep of the slider
+        window.display_state.set_band(band)
+    qtbot.waitUntil(lambda: bool(shown) and shown[-1] == 1, timeout=10000)
+    qtbot.wait(200)
+    assert shown == [1]  # only the newest request reached the screen
+    assert window.viewport.worker.dropped >= 1
+    f = 2 ** window.viewport.last_view.level
+    np.testing.assert_array_equal(window.view.image_item.image[:, :, 2],
+                                  grey(data[::f, ::f, 1], window.viewport.last_view.band_levels[0]))
+
+
+def test_hover_reads_one_pixel_and_the_pyramid_is_built_in_the_background(qtbot, window, big, monkeypatch):
+    monkeypatch.setattr(pyramid_module, "MIN_BYTES", 1)
+    header, _, data = big
+    open_big(qtbot, window, header)
+    assert window.viewport.renderer.reader.pyramid is None or window.viewport.pyramid_job is None
+    qtbot.waitUntil(lambda: window.viewport.renderer.reader.pyramid is not None, timeout=60000)
+    assert window.viewport.renderer.reader.source_of(2) == "pyramid"
+    assert len(os.listdir(os.environ["HSIVIEWER_CACHE_DIR"])) == 1
+    window.display_state.set_mode("band")
+    with qtbot.waitSignal(window.pixel_hovered):
+        qtbot.mouseMove(window.view.viewport(), window.view.viewport_pos(1200, 900))
+    row, col = window.view._hovered
+    assert f"row {row}, col {col}" in window.status_text()
+    assert f": {data[row, col, window.display_state.band]}" in window.status_text()
+    np.testing.assert_array_equal(window.spectrum_panel.live_curve.yData, data[row, col])
+
+
+def test_a_file_truncated_while_open_is_reported_once_and_the_window_stays(qtbot, window, big, errors):
+    header, data_file, _ = big
+    open_big(qtbot, window, header)
+    with open(data_file, "r+b") as f:
+        f.truncate(4096)
+    window.display_state.set_mode("band")
+    window.display_state.set_band(0)  # not read yet (RGB showed bands 3, 2, 1)
+    qtbot.waitUntil(lambda: len(errors) == 1, timeout=10000)
+    assert "truncated while open" in errors[0][1]
+    window.display_state.set_band(1)
+    qtbot.mouseMove(window.view.viewport(), window.view.viewport_pos(10, 10))
+    qtbot.wait(300)
+    assert len(errors) == 1 and "truncated" in window.status_text()
+    assert window.isVisible()
+
+
+def test_geotiff_overviews_are_read_through(qtbot, window, tmp_path):
+    rasterio = pytest.importorskip("rasterio")
+    from rasterio.enums import Resampling
+    data = (np.arange(2400 * 2200, dtype=np.uint32).reshape(2400, 2200) % 5000).astype(np.uint16)
+    path = tmp_path / "mosaic.tif"
+    with rasterio.open(path, "w", driver="GTiff", width=2200, height=2400, count=1, dtype="uint16",
+                       tiled=True, blockxsize=256, blockysize=256) as dst:
+        dst.write(data, 1)
+        dst.build_overviews([2, 4, 8], Resampling.nearest)
+    with qtbot.waitSignal(window.image_shown, timeout=10000):
+        window.open_scene(path)
+    settle(qtbot, window)
+    view = window.viewport.last_view
+    reader = window.viewport.renderer.reader
+    assert view.level >= 1 and reader.source_of(view.level) == "overview"
+    with rasterio.open(path) as src:
+        h, w = reader.shape(view.level)
+        expected = src.read(1, out_shape=(h, w)).astype(np.float32)
+    f = 2 ** view.level
+    x, y, w, h = (int(v) // f for v in view.rect)  # the part on screen, in level pixels
+    levels = view.band_levels[0]
+    np.testing.assert_array_equal(window.view.image_item.image[:, :, 0], grey(expected[y:y + h, x:x + w], levels))
+    np.testing.assert_array_equal(expected, data[::f, ::f])  # nearest overviews are the same decimation
+    with qtbot.waitSignal(window.image_shown, timeout=10000):
+        window.view.view.setRange(xRange=(0, 300), yRange=(0, 200), padding=0)
+    settle(qtbot, window)
+    x, y, w, h = (int(v) for v in window.viewport.last_view.rect)
+    np.testing.assert_array_equal(window.view.image_item.image[:, :, 0], grey(data[y:y + h, x:x + w], levels))
+
+
+def test_click_and_key_still_work_on_a_big_scene(qtbot, window, big):
+    header, _, data = big
+    open_big(qtbot, window, header)
+    pos = window.view.viewport_pos(700, 400)
+    with qtbot.waitSignal(window.pixel_clicked) as clicked:
+        qtbot.mouseClick(window.view.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+    row, col = clicked.args
+    assert abs(row - 700) <= 3 and abs(col - 400) <= 3
+    np.testing.assert_array_equal(window.spectrum_panel.pinned_curves[(row, col)].yData, data[row, col])
+
+
+def test_a_large_class_layer_is_drawn_at_the_views_level_nearest(qtbot, window, tmp_path, monkeypatch):
+    monkeypatch.setenv("HSIVIEWER_CACHE_DIR", str(tmp_path / "cache"))
+    rows, cols = 2100, 2000  # 4.2 M pixels: above the whole-layer limit
+    data = np.random.default_rng(5).integers(0, 999, (rows, cols, 2)).astype(np.int16)
+    header, _ = write_envi(tmp_path, data, interleave="bsq")
+    open_big(qtbot, window, header)
+    labels = (np.arange(rows)[:, None] // 7 + np.arange(cols)[None, :] // 5) % 6
+    layer = window.add_class_layer("classes", labels)
+    item = window.view.layer_items[layer]
+    request = window.view._request
+    assert request.level >= 1
+    f = 2 ** request.level
+    image = item.image
+    rect = item.mapRectToParent(item.boundingRect())
+    y0, x0 = int(rect.top()), int(rect.left())
+    expected = layer.rgba(labels[y0:y0 + image.shape[0] * f:f, x0:x0 + image.shape[1] * f:f])
+    np.testing.assert_array_equal(image, expected)  # every 2**level-th id, coloured by its class
+    with qtbot.waitSignal(window.image_shown, timeout=10000):
+        window.view.view.setRange(xRange=(1000, 1200), yRange=(1000, 1150), padding=0)
+    settle(qtbot, window)
+    image = item.image
+    rect = item.mapRectToParent(item.boundingRect())
+    y0, x0 = int(rect.top()), int(rect.left())
+    assert window.view._request.level == 0 and image.shape[0] * image.shape[1] < rows * cols
+    np.testing.assert_array_equal(image, layer.rgba(labels[y0:y0 + image.shape[0], x0:x0 + image.shape[1]]))

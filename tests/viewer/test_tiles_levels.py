@@ -1,0 +1,212 @@
+"""Levels, the pyramid cache and tiles: what the canvas draws equals the file's pixels."""
+import os
+import time
+
+import numpy as np
+import pytest
+
+from _synth_files import write_envi
+from hsiviewer import open_scene
+from hsiviewer.data.scene import ArraySource, Scene
+from hsiviewer.errors import Cancelled, SceneReadError
+from hsiviewer.progress import CancelToken
+from hsiviewer.viewer.levels import (LevelReader, level_for_scale, level_shape, stats_level,
+                                     top_level)
+from hsiviewer.viewer.pyramid import CachedPyramid, PyramidCache, build_pyramid, scene_key
+from hsiviewer.viewer.tiles import TILE, TileCache, ViewRenderer, ViewRequest, ViewSettings
+
+
+def cube(rows=600, cols=1100, bands=3, seed=0):
+    return np.random.default_rng(seed).integers(-500, 3000, (rows, cols, bands)).astype(np.int16)
+
+
+@pytest.fixture
+def bil_scene(tmp_path):
+    data = cube()
+    header, _ = write_envi(tmp_path, data, interleave="bil", data_suffix=".bil")
+    return open_scene(header), data
+
+
+def test_level_arithmetic():
+    assert level_shape(600, 1100, 0) == (600, 1100)
+    assert level_shape(600, 1100, 3) == (75, 138)  # ceil
+    assert top_level(600, 1100) == 3  # 1100 / 8 = 137.5 -> 138 <= 256
+    assert level_for_scale(0.5, 5) == 0 and level_for_scale(1.9, 5) == 0
+    assert level_for_scale(2.0, 5) == 1 and level_for_scale(37.0, 5) == 5 and level_for_scale(999, 5) == 5
+    assert stats_level(145, 145) == 0 and stats_level(2000, 2000) == 2
+
+
+def settings(mode="band", band=1, rgb=(0, 1, 2), kind="percentile"):
+    return ViewSettings(mode, band, rgb, None, {"kind": kind, "low": 2.0, "high": 98.0, "k": 2.0,
+                                                 "levels": None})
+
+
+def test_tiles_at_one_to_one_equal_the_file(bil_scene):
+    scene, data = bil_scene
+    renderer = ViewRenderer(LevelReader(scene))
+    view = renderer.render(settings(band=2), ViewRequest(300, 590, 200, 900, 0))
+    # the tile-aligned block that covers rows 300..590, cols 200..900 at level 0
+    assert view.rect == (0.0, 256.0, 1024.0, 344.0)
+    np.testing.assert_array_equal(view.image, data[256:600, 0:1024, 2].astype(np.float32))
+    whole = renderer.render(settings(band=0), ViewRequest.whole(600, 1100))
+    np.testing.assert_array_equal(whole.image, data[:, :, 0])
+
+
+@pytest.mark.parametrize("level", [1, 2, 3])
+def test_levels_are_decimations_from_file_and_from_pyramid(bil_scene, tmp_path, level):
+    scene, data = bil_scene
+    pyramid = build_pyramid(scene, tmp_path / "pyr")
+    assert pyramid.levels == [2, 3]
+    expected = data[::2 ** level, ::2 ** level]
+    for reader in (LevelReader(scene), LevelReader(scene, pyramid)):
+        view = ViewRenderer(reader).render(settings(mode="band", band=1), ViewRequest.whole(600, 1100, level))
+        np.testing.assert_array_equal(view.image, expected[:, :, 1])
+        assert view.rect == (0.0, 0.0, expected.shape[1] * 2.0 ** level, expected.shape[0] * 2.0 ** level)
+    assert LevelReader(scene, pyramid).source_of(level) == ("strided" if level == 1 else "pyramid")
+    stored = np.load(tmp_path / "pyr" / f"level{max(level, 2)}.npy", mmap_mode="r")
+    assert stored.shape == (3,) + level_shape(600, 1100, max(level, 2))  # band-sequential
+
+
+def test_stretch_levels_are_the_same_at_every_zoom(bil_scene):
+    scene, data = bil_scene
+    renderer = ViewRenderer(LevelReader(scene))
+    rgb = settings(mode="rgb")
+    near = renderer.render(rgb, ViewRequest(0, 100, 0, 100, 0))
+    far = renderer.render(rgb, ViewRequest.whole(600, 1100, 3))
+    assert near.band_levels == far.band_levels
+    # the stats level of a 600 x 1100 scene is 1: percentiles of every second pixel
+    low, high = np.percentile(data[::2, ::2, 0].astype(float), [2, 98])
+    assert near.band_levels[0] == pytest.approx((low, high))
+    band = renderer.render(settings(band=1), ViewRequest(0, 10, 0, 10, 0))
+    np.testing.assert_array_equal(band.sample, data[::2, ::2, 1])
+
+
+def test_nodata_becomes_nan():
+    data = cube(40, 50, 2)
+    data[3, 4, 1] = -9999
+    scene = Scene(path=None, source=ArraySource(data), nodata=-9999.0)
+    view = ViewRenderer(LevelReader(scene)).render(settings(band=1), ViewRequest.whole(40, 50))
+    assert np.isnan(view.image[3, 4]) and np.isfinite(view.image).sum() == 40 * 50 - 1
+
+
+def test_a_newer_request_cancels_between_tiles(bil_scene):
+    scene, _ = bil_scene
+    renderer = ViewRenderer(LevelReader(scene))
+    calls = []
+
+    def stale():
+        calls.append(1)
+        return len(calls) > 2  # a newer request arrives after two tiles
+    with pytest.raises(Cancelled):
+        renderer.render(settings(band=0), ViewRequest.whole(600, 1100), cancel=stale)
+    assert len(renderer.cache) >= 2  # the tiles read before are kept for the next request
+
+
+def test_tile_cache_keeps_its_byte_budget_least_recently_used_first():
+    tile = np.zeros((TILE, TILE), np.float32)  # 256 KiB
+    cache = TileCache(budget_bytes=3 * tile.nbytes)
+    for key in "abc":
+        cache.put((key,), tile.copy())
+    assert cache.get(("a",)) is not None  # a is now the most recent
+    cache.put(("d",), tile.copy())
+    assert cache.get(("b",)) is None and cache.get(("a",)) is not None
+    assert cache.nbytes == 3 * tile.nbytes and len(cache) == 3
+
+
+def test_pyramid_cache_keys_by_path_size_and_mtime_and_evicts_lru(tmp_path):
+    scenes = []
+    for i in range(3):
+        folder = tmp_path / f"s{i}"
+        folder.mkdir()
+        header, data_file = write_envi(folder, cube(300, 300, 2, seed=i), interleave="bsq")
+        scenes.append((open_scene(header), data_file))
+    one_size = 2 * 75 * 75 * 2 + 2 * 38 * 38 * 2 + 128 * 2  # levels 2 and 3 with their .npy headers
+    cache = PyramidCache(tmp_path / "cache", limit_bytes=2 * one_size + 1000)
+    first = cache.build(scenes[0][0])
+    assert isinstance(first, CachedPyramid) and cache.lookup(scenes[0][0]) is not None
+    time.sleep(0.02)
+    cache.build(scenes[1][0])
+    time.sleep(0.02)
+    assert cache.lookup(scenes[0][0]) is not None  # used again: now scene 1 is the oldest
+    time.sleep(0.02)
+    cache.build(scenes[2][0])
+    assert cache.lookup(scenes[1][0]) is None
+    assert cache.lookup(scenes[0][0]) is not None and cache.lookup(scenes[2][0]) is not None
+    key = scene_key(scenes[0][0])
+    os.utime(scenes[0][1], ns=(0, 10**9))  # the file changed on disk: another key
+    assert scene_key(scenes[0][0]) != key and cache.lookup(scenes[0][0]) is None
+    assert cache.clear() > 0 and cache.entries() == []
+
+
+def test_cancelled_build_leaves_nothing(bil_scene, tmp_path):
+    scene, _ = bil_scene
+    token = CancelToken()
+    token.cancel()
+    cache = PyramidCache(tmp_path / "cache")
+    with pytest.raises(Cancelled):
+        cache.build(scene, cancel=token)
+    assert list((tmp_path / "cache").iterdir()) == []
+
+
+def test_truncated_file_is_a_clear_error_not_a_crash(bil_scene):
+    scene, _ = bil_scene
+    renderer = ViewRenderer(LevelReader(scene))
+    data_file = scene.metadata["data_file"]
+    with open(data_file, "r+b") as f:
+        f.truncate(1000)
+    with pytest.raises(SceneReadError, match="truncated while open"):
+        renderer.render(settings(band=0), ViewRequest(0, 10, 0, 10, 0))
+    os.remove(data_file)
+    with pytest.raises(SceneReadError, match="vanished"):
+        renderer.values_at(type("S", (), {"mode": "band", "band": 0, "rgb": (0, 0, 0), "colormap": None,
+                                          "stretch_params": lambda self: {}})(), 1, 1)
+
+
+def test_display_ready_rgba_applies_levels_table_and_nodata():
+    from hsiviewer.viewer.tiles import to_rgba
+    band = np.array([[0.0, 50.0, 100.0, np.nan]], np.float32)
+    rgba = to_rgba([band], [(0.0, 100.0)])
+    assert rgba[0, :, 0].tolist() == [0, 128, 255, 0] and rgba[0, :, 3].tolist() == [255, 255, 255, 0]
+    lut = np.zeros((256, 3), np.uint8)
+    lut[:, 1] = 255 - np.arange(256)
+    assert to_rgba([band], [(0.0, 100.0)], lut)[0, :3, 1].tolist() == [255, 127, 0]
+    rgb = to_rgba([band, band * 2, band], [(0.0, 100.0), (0.0, 100.0), (50.0, 50.0)])
+    assert rgb[0, 1, :3].tolist() == [128, 255, 0]  # a flat span maps to 0, as apply_stretch does
+
+
+@pytest.mark.parametrize("interleave", ["bsq", "bil", "bip"])
+def test_pixel_byte_ranges_hold_the_spectrum(tmp_path, interleave):
+    from hsiviewer.viewer.levels import pixel_byte_ranges
+    data = cube(5, 7, 4)
+    _, data_file = write_envi(tmp_path, data, interleave=interleave)
+    raw = data_file.read_bytes()
+    ranges = pixel_byte_ranges((5, 7, 4), interleave, 2, 3, 2)
+    covered = b"".join(raw[start:start + length] for start, length in ranges)
+    values = np.frombuffer(covered, "<i2")
+    for value in data[3, 2]:
+        assert value in values
+    if interleave != "bil":
+        np.testing.assert_array_equal(values, data[3, 2])
+    scene = open_scene(tmp_path / "scene.hdr")
+    np.testing.assert_array_equal(LevelReader(scene).pixel(3, 2, [0, 1, 2, 3]), data[3, 2])
+
+
+@pytest.mark.parametrize("interleave", ["bsq", "bil", "bip"])
+@pytest.mark.parametrize("band", [2, None])
+def test_window_byte_ranges_cover_the_window(tmp_path, interleave, band):
+    from hsiviewer.viewer.levels import window_byte_ranges
+    rows, cols, bands = 40, 30, 4
+    data = cube(rows, cols, bands)
+    _, data_file = write_envi(tmp_path, data, interleave=interleave)
+    size = data_file.stat().st_size
+    covered = np.zeros(size, bool)
+    for start, length in window_byte_ranges((rows, cols, bands), interleave, 2, range(3, 37, 8), range(5, 21),
+                                            band):
+        covered[start:start + length] = True
+    # every byte of the window is announced
+    index = np.arange(rows * cols * bands).reshape(
+        {"bsq": (bands, rows, cols), "bil": (rows, bands, cols), "bip": (rows, cols, bands)}[interleave])
+    index = np.moveaxis(index, {"bsq": (0, 1, 2), "bil": (1, 0, 2), "bip": (2, 0, 1)}[interleave], (2, 0, 1))
+    wanted = index[3:37:8, 5:21, :] if band is None else index[3:37:8, 5:21, band]
+    assert covered[wanted.ravel() * 2].all() and covered[wanted.ravel() * 2 + 1].all()
+    assert covered.sum() < size  # and not the whole file
