@@ -24,32 +24,13 @@ import numpy as np
 
 from hsiviewer.data.scene import Scene
 from hsiviewer.engine.bundle import TrainedModel, check_scene
-from hsiviewer.engine.inference import METHODS, _choose_method, _make_predictor, _tiles
+from hsiviewer.engine.inference import METHODS, PredictedRows, _choose_method, _make_predictor, _tiles
 from hsiviewer.io.tiled_export import ClassMapWriter
 from hsiviewer.progress import CancelToken, EtaClock, ProgressCallback, ProgressEvent, report
 
 #: Pixels per block of rows read and written at once (a multiple of the predictor's tiles): large
 #: enough that the halo rows read twice cost little, small enough to keep memory flat.
 BLOCK_PIXELS = 131_072
-
-
-@dataclass
-class PredictedRows:
-    """Rows ``[start, stop)`` of a prediction, as carried by a ``"predict"`` progress event.
-
-    Attributes
-    ----------
-    start, stop : int
-    class_map : ndarray (stop - start, cols)
-        Label ids, 0 on nodata pixels.
-    confidence : ndarray (stop - start, cols) of float32 or None
-        NaN on nodata pixels.
-    """
-
-    start: int
-    stop: int
-    class_map: np.ndarray
-    confidence: Optional[np.ndarray]
 
 
 @dataclass
