@@ -28,6 +28,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     scene_commands.add_parsers(sub)
     model_commands.add_parsers(sub)
+    from hsiviewer.cli import batch_commands  # noqa: E402 (one line per command group; merges stay small)
+    batch_commands.add_parsers(sub)
     return parser
 
 
