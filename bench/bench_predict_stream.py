@@ -112,12 +112,12 @@ def child(args: argparse.Namespace) -> None:
 
 
 # --- the parent ------------------------------------------------------------------------------
-def make_scene(folder: Path, cube: np.ndarray, size_gb: float) -> tuple[Path, int]:
+def make_scene(folder: Path, cube: np.ndarray, size_gb: float, name: str | None = None) -> tuple[Path, int]:
     """An ENVI BIL int16 scene of about ``size_gb`` GB: ``cube`` stacked down, written in chunks."""
     rows, cols, bands = cube.shape
     n_rows = max(rows, int(size_gb * 1e9 / (cols * bands * 2)))
     bil = np.ascontiguousarray(cube.astype(np.int16).transpose(0, 2, 1))  # (rows, bands, cols)
-    data = folder / f"scene_{size_gb:g}gb.bil"
+    data = folder / f"{name or f'scene_{size_gb:g}gb'}.bil"
     with open(data, "wb") as f:
         for a in range(0, n_rows, rows):
             f.write(bil[:min(rows, n_rows - a)].tobytes())
