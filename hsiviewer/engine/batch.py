@@ -279,9 +279,10 @@ def _local_client(n_workers: Optional[int]):
     # Each worker process gets its share of the cores for torch and BLAS, so that N workers do
     # not start N times the machine's threads.
     env = {name: str(threads) for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
-    # Logs at ERROR only: the nanny's notes on stopping workers are noise on a terminal.
-    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, env=env,
-                           dashboard_address=":0" if _has_bokeh() else None, silence_logs=logging.ERROR)
+    # Quiet logs: the nanny's and scheduler's notes on stopping are noise on a terminal; what went
+    # wrong with a scene is in its manifest record. A free port for the scheduler's web server.
+    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, env=env, dashboard_address=":0",
+                           silence_logs=logging.CRITICAL)
     return Client(cluster), cluster
 
 
