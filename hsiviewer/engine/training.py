@@ -25,6 +25,7 @@ from hsiviewer.processing.evaluation import evaluate_test_pixels
 from hsiviewer.engine.batches import PatchDataset
 from hsiviewer.processing.patches import pad_cube
 from hsiviewer.processing.preprocess import Preprocessor
+from hsiviewer.processing.scene_sample import fit_on_scene, transform_scene
 from hsiviewer.progress import CancelToken, ProgressCallback, ProgressEvent, report
 from hsiviewer.processing.splits import Split, disjoint_split, leakage, random_split
 
@@ -221,16 +222,16 @@ def prepare_data(scene, config: TrainConfig, hyper: dict) -> PreparedData:
     n_comp = hyper["pca_components"]
     if n_comp is not None and n_comp > scene.n_bands:
         raise TrainingError(f"pca_components is {n_comp} but the scene has only {scene.n_bands} bands")
-    raw = scene.to_array()
     valid = scene.valid_mask()
     fit_mask = valid
     if config.pca_fit == "train":
         fit_mask = np.zeros(labels.shape, bool)
         fit_mask.ravel()[split.train] = True
-    pre = Preprocessor().fit(raw, fit_mask, n_components=n_comp, seed=config.seed)
-    cube = pre.transform(raw)
-    del raw
-    cube[~valid] = 0.0  # as in inference: nodata looks like the zero padding outside the scene
+    # The raw cube is never held whole: the fit reads its sample of pixels from the file, the
+    # transform a block of rows at a time.
+    pre = fit_on_scene(scene, fit_mask, n_components=n_comp, seed=config.seed)
+    # Nodata pixels set to 0, as in inference: they look like the zero padding outside the scene.
+    cube = transform_scene(scene, pre, valid)
     padded = pad_cube(cube, int(hyper["patch_size"]) // 2)
     return PreparedData(split, pre, cube, padded, class_ids, labels, int(hyper["patch_size"]))
 
