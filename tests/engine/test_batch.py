@@ -207,3 +207,24 @@ def test_scene_list_globs_and_duplicate_names(tmp_path):
     (tmp_path / "sub" / "a.npz").write_bytes(b"")
     with pytest.raises(HsiError, match="would both write a.tif"):
         expand_scenes([str(tmp_path / "a.npz"), str(tmp_path / "sub" / "a.npz")], None)
+
+
+def test_a_scene_that_vanishes_mid_run_fails_and_the_others_are_written(cluster, files, tmp_path):
+    folder, scenes = files
+    doomed = tmp_path / "doomed.npz"
+    doomed.write_bytes(scenes[1].read_bytes())
+    out = tmp_path / "out"
+    out.mkdir()
+    cluster.run(lambda: os.environ.__setitem__(TEST_DELAY_ENV, "0.3"))
+    try:
+        # The first block finished: the file goes before the workers reach it (it is planned last).
+        manifest = predict_many(folder / "svm.pt", [scenes[0], doomed], out, client=cluster, device="cpu",
+                                tile_rows=5, block_rows=5, retries=1,
+                                progress=lambda event: doomed.unlink(missing_ok=True))
+    finally:
+        cluster.run(lambda: os.environ.pop(TEST_DELAY_ENV, None))
+    record = manifest["scenes"][str(doomed)]
+    assert record["status"] == "failed" and "doomed.npz" in record["reason"]
+    assert len(record["reason"].splitlines()) == 1
+    assert manifest["scenes"][str(scenes[0])]["status"] == "done"
+    assert sorted(p.name for p in out.iterdir()) == ["crop0.qml", "crop0.tif", "crop0.tif.aux.xml", "manifest.json"]
