@@ -23,9 +23,8 @@ from hsiviewer.engine.inference import dense_available, predict_scene
 from hsiviewer.models.discovery import default_registry
 from hsiviewer.processing.evaluation import evaluate_test_pixels
 from hsiviewer.engine.batches import PatchDataset
-from hsiviewer.processing.patches import pad_cube
 from hsiviewer.processing.preprocess import Preprocessor
-from hsiviewer.processing.scene_sample import fit_on_scene, transform_scene
+from hsiviewer.processing.scene_sample import fit_on_scene, transform_scene_padded
 from hsiviewer.progress import CancelToken, ProgressCallback, ProgressEvent, report
 from hsiviewer.processing.splits import Split, disjoint_split, leakage, random_split
 
@@ -108,7 +107,9 @@ class PreparedData:
 
     def spectra(self, pixels: np.ndarray) -> np.ndarray:
         """The preprocessed spectra (N, k) of flat pixel indices ``pixels``."""
-        return self.cube.reshape(-1, self.cube.shape[2])[pixels]
+        # Indexed by (row, col): ``cube`` is a view into the padded cube, and reshaping it would copy it.
+        rows, cols = np.divmod(np.asarray(pixels, np.int64), self.labels.shape[1])
+        return np.asarray(self.cube[rows, cols])
 
 
 def train_model(scene, config: TrainConfig, registry=None, progress: Optional[ProgressCallback] = None,
@@ -231,8 +232,11 @@ def prepare_data(scene, config: TrainConfig, hyper: dict) -> PreparedData:
     # transform a block of rows at a time.
     pre = fit_on_scene(scene, fit_mask, n_components=n_comp, seed=config.seed)
     # Nodata pixels set to 0, as in inference: they look like the zero padding outside the scene.
-    cube = transform_scene(scene, pre, valid)
-    padded = pad_cube(cube, int(hyper["patch_size"]) // 2)
+    # Preprocessed straight into the padded cube (held once); a large one is a file (patches read
+    # through the page cache) rather than the process's memory.
+    r = int(hyper["patch_size"]) // 2
+    padded = transform_scene_padded(scene, pre, valid, r, memmap_bytes=MEMMAP_CUBE_BYTES)
+    cube = padded[r:r + scene.n_rows, r:r + scene.n_cols]
     return PreparedData(split, pre, cube, padded, class_ids, labels, int(hyper["patch_size"]))
 
 
@@ -293,3 +297,5 @@ def predict_test_pixels(model: TrainedModel, scene, device: str, progress: Optio
 #: The dense path classifies every pixel of the scene; per patch only the test pixels. Per pixel the
 #: dense path is 20-50x cheaper (bench/bench_predict.py), so it pays once 1 pixel in this many is tested.
 DENSE_WORTH_IT = 20
+#: A padded preprocessed cube larger than this (bytes) is kept in a temporary file, not in memory.
+MEMMAP_CUBE_BYTES = 2 << 30

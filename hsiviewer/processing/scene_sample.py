@@ -68,5 +68,32 @@ def transform_scene(scene, pre: Preprocessor, valid: Optional[np.ndarray] = None
     return cube
 
 
+def transform_scene_padded(scene, pre: Preprocessor, valid: Optional[np.ndarray], radius: int,
+                           memmap_bytes: Optional[int] = None) -> np.ndarray:
+    """``pre`` applied to the scene and zero-padded by ``radius``, as ``pad_cube(transform_scene(...))``.
+
+    The preprocessed values are written straight into the padded array, so the cube is held once.
+    When the padded array would exceed ``memmap_bytes`` it lives in an unlinked temporary file
+    (``numpy.memmap``): patches are then read from the file through the page cache, which the
+    system bounds and reclaims, instead of the process's own memory.
+    """
+    rows, cols, k = scene.n_rows, scene.n_cols, pre.n_outputs
+    shape = (rows + 2 * radius, cols + 2 * radius, k)
+    nbytes = int(np.prod(shape)) * 4
+    if memmap_bytes is not None and nbytes > memmap_bytes:
+        import tempfile
+        with tempfile.TemporaryFile(prefix="hsiviewer-cube-") as f:  # gone when the array is
+            padded = np.memmap(f, np.float32, "w+", shape=shape)  # zero-filled, as a new file reads
+    else:
+        padded = np.zeros(shape, np.float32)
+    step = _block_rows(scene)
+    for a in range(0, rows, step):
+        block = pre.transform(scene.read_subregion(slice(a, a + step), slice(None)))
+        if valid is not None:
+            block[~valid[a:a + step]] = 0.0
+        padded[radius + a:radius + a + block.shape[0], radius:radius + cols] = block
+    return padded
+
+
 def _block_rows(scene) -> int:
     return max(1, READ_BLOCK_VALUES // max(1, scene.n_cols * scene.n_bands))

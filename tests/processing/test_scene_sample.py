@@ -56,3 +56,17 @@ def test_read_pixels_skips_rows_without_samples(cube, monkeypatch):
     where = sample_indices(mask)
     np.testing.assert_array_equal(scene_sample.read_pixels(scene, where), cube.reshape(-1, 200)[where])
     assert source.reads == [10]  # one block of rows read, the other 14 skipped
+
+
+@pytest.mark.parametrize("memmap_bytes", [None, 0])
+def test_padded_transform_equals_pad_cube(cube, memmap_bytes):
+    from hsiviewer.processing.patches import pad_cube
+    scene = scene_from_array(None, cube, None, {})
+    pre = Preprocessor().fit(cube, n_components=10)
+    valid = np.ones(cube.shape[:2], bool)
+    valid[5, 5:9] = False
+    padded = scene_sample.transform_scene_padded(scene, pre, valid, 4, memmap_bytes=memmap_bytes)
+    assert isinstance(padded, np.memmap) == (memmap_bytes == 0)
+    expected = pre.transform(cube)
+    expected[~valid] = 0.0
+    np.testing.assert_array_equal(padded, pad_cube(expected, 4))
