@@ -18,8 +18,8 @@ EXIT_BAD_INPUT = 2
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser, with every command group."""
     from hsiviewer import __version__
-    from hsiviewer.cli import (desktop_commands, model_commands, overview_commands, region_commands, scene_commands,
-                               spectral_commands)
+    from hsiviewer.cli import (batch_commands, desktop_commands, model_commands, overview_commands, region_commands,
+                               scene_commands, spectral_commands)
 
     parser = argparse.ArgumentParser(
         prog="hsiviewer",
@@ -33,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     region_commands.add_parsers(sub)
     spectral_commands.add_parsers(sub)
     overview_commands.add_parsers(sub)
+    batch_commands.add_parsers(sub)
     return parser
 
 

@@ -89,6 +89,9 @@ def _add_predict(sub) -> None:
     p.add_argument("--device", choices=DEVICES, default="auto")
     p.add_argument("--batch-size", type=int, default=256)
     add_mask_options(p)
+    add_tile_rows(p)
+    p.add_argument("--keep-partial", action="store_true",
+                   help="on Ctrl-C, keep the files with the rows finished so far (the rest nodata)")
     p.set_defaults(handler=run_predict)
 
 
@@ -99,6 +102,13 @@ def _add_evaluate(sub) -> None:
     p.add_argument("--model", help="score only the test pixels of this model's split (the pixels it never saw)")
     p.add_argument("--json", action="store_true", help="print the full report as JSON")
     p.set_defaults(handler=run_evaluate)
+
+
+def add_tile_rows(p) -> None:
+    """``--tile-rows``: the predictor's tile height (its default gives the classes of the GUI's prediction)."""
+    p.add_argument("--tile-rows", type=int, default=None, metavar="N",
+                   help="rows per prediction tile (default: sized to the scene's width); the scene is read, "
+                        "predicted and written a few tiles at a time, so memory does not grow with its height")
 
 
 def _add_variable(p) -> None:
@@ -196,18 +206,17 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def run_predict(args: argparse.Namespace) -> int:
-    """Classify a scene and write the class map (and the confidence)."""
+    """Classify a scene block by block, writing the class map (and the confidence) as it goes."""
     from hsiviewer import open_scene
     from hsiviewer.engine.bundle import load_model
-    from hsiviewer.io.export import write_class_map, write_confidence_map
-    from hsiviewer.engine.inference import predict_scene
+    from hsiviewer.engine.streaming import predict_to_file
     from hsiviewer.progress import CancelToken
     from hsiviewer.cli.progress_bar import ProgressBar
 
     check_outputs([args.out, args.confidence], [args.scene, args.model])
     if args.batch_size < 1:
         raise HsiError(f"--batch-size must be at least 1, got {args.batch_size}")
-    from hsiviewer.engine.training import resolve_device
+    from hsiviewer.engine.device import resolve_device
     resolve_device(args.device)
     model = load_model(args.model)
     scene = open_scene(args.scene, variable=args.variable)
@@ -216,21 +225,20 @@ def run_predict(args: argparse.Namespace) -> int:
     bar = ProgressBar()
     try:
         with cancel_on_sigint(token):
-            pred = predict_scene(model, scene, method=args.method, device=args.device,
-                                 batch_size=args.batch_size, progress=bar, cancel=token,
-                                 confidence=args.confidence is not None, mask=mask)
+            result = predict_to_file(model, scene, args.out, args.confidence, method=args.method,
+                                     device=args.device, batch_size=args.batch_size, tile_rows=args.tile_rows,
+                                     progress=bar, cancel=token, keep_partial=args.keep_partial,
+                                     mask=mask)
     finally:
         bar.close()
-    if pred.cancelled:
-        print("prediction stopped by Ctrl-C; nothing was written", file=sys.stderr)
+    if result.cancelled:
+        kept = f"the {result.rows_done} rows finished were written" if result.path else "nothing was written"
+        print(f"prediction stopped by Ctrl-C; {kept}", file=sys.stderr)
         return 130
-    write_class_map(args.out, pred.class_map, model.classes, like=scene)
-    if args.confidence:
-        write_confidence_map(args.confidence, pred.confidence, like=scene)
     n_pixels = scene.n_rows * scene.n_cols
-    rate = n_pixels / pred.seconds if pred.seconds > 0 else float("inf")
+    rate = n_pixels / result.seconds if result.seconds > 0 else float("inf")
     print(f"class map written to {args.out}" + (f", confidence to {args.confidence}" if args.confidence else ""))
-    print(f"method {pred.method}: {n_pixels} pixels in {pred.seconds:.2f} s ({rate:,.0f} pixels/s)")
+    print(f"method {result.method}: {n_pixels} pixels in {result.seconds:.2f} s ({rate:,.0f} pixels/s)")
     return 0
 
 

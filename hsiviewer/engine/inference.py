@@ -36,6 +36,30 @@ READ_BLOCK_PIXELS = 262_144
 
 
 @dataclass
+class PredictedRows:
+    """Rows ``[start, stop)`` of a prediction, as carried by a ``"predict"`` progress event.
+
+    :func:`predict_scene` sends the rows finished so far (``start`` 0; views into the maps being
+    filled, final once sent) as ``metrics["finished"]``, so a viewer can show the map filling in
+    even when it sees only some of the events; :func:`~hsiviewer.engine.streaming.predict_to_file`
+    sends each block as ``metrics["rows"]``.
+
+    Attributes
+    ----------
+    start, stop : int
+    class_map : ndarray (stop - start, cols)
+        Label ids, 0 on nodata pixels.
+    confidence : ndarray (stop - start, cols) of float32 or None
+        NaN on nodata pixels.
+    """
+
+    start: int
+    stop: int
+    class_map: np.ndarray
+    confidence: Optional[np.ndarray]
+
+
+@dataclass
 class Prediction:
     """The result of :func:`predict_scene`.
 
@@ -126,8 +150,9 @@ def predict_scene(model: TrainedModel, scene: Scene, method: str = "auto", devic
             cancelled = True
             break
         out.store(a, b, *predictor.predict_rows(a, b, valid[a:b]), valid[a:b])
+        finished = PredictedRows(0, b, out.class_map[:b], None if out.confidence is None else out.confidence[:b])
         report(progress, ProgressEvent("predict", done + 1, len(tiles), f"rows {a}-{b - 1} of {scene.n_rows}",
-                                       clock.eta(done + 1), {"method": method}))
+                                       clock.eta(done + 1), {"method": method, "finished": finished}))
     return Prediction(out.class_map, out.confidence, out.completed, method,
                       time.perf_counter() - start, cancelled, predictor.device_name)
 

@@ -23,9 +23,9 @@ from hsiviewer.engine.inference import dense_available, predict_scene
 from hsiviewer.models.discovery import default_registry
 from hsiviewer.processing.evaluation import evaluate_test_pixels
 from hsiviewer.engine.batches import PatchDataset
-from hsiviewer.processing.patches import pad_cube
 from hsiviewer.processing.preprocess import Preprocessor
 from hsiviewer.regions.rasterize import label_scene
+from hsiviewer.processing.scene_sample import fit_on_scene, transform_scene_padded
 from hsiviewer.progress import CancelToken, ProgressCallback, ProgressEvent, report
 from hsiviewer.processing.splits import Split, disjoint_split, leakage, random_split, region_split
 from hsiviewer.data.validity import finite_pixels, valid_pixels
@@ -111,7 +111,9 @@ class PreparedData:
 
     def spectra(self, pixels: np.ndarray) -> np.ndarray:
         """The preprocessed spectra (N, k) of flat pixel indices ``pixels``."""
-        return self.cube.reshape(-1, self.cube.shape[2])[pixels]
+        # Indexed by (row, col): ``cube`` is a view into the padded cube, and reshaping it would copy it.
+        rows, cols = np.divmod(np.asarray(pixels, np.int64), self.labels.shape[1])
+        return np.asarray(self.cube[rows, cols])
 
 
 def train_model(scene, config: TrainConfig, registry=None, progress: Optional[ProgressCallback] = None,
@@ -307,9 +309,7 @@ def prepare_data(scene, config: TrainConfig, hyper: dict, region_ids: Optional[n
     n_comp = hyper["pca_components"]
     if n_comp is not None and n_comp > scene.n_bands:
         raise TrainingError(f"pca_components is {n_comp} but the scene has only {scene.n_bands} bands")
-    raw = scene.to_array()
-    finite = finite_pixels(raw)
-    valid = valid_pixels(raw, scene.nodata)
+    finite, valid = _pixel_masks(scene)
     nonfinite = {"pixels": int(np.count_nonzero(~finite)),
                  "labelled": int(np.count_nonzero(~finite & (labels > 0)))}
     if nonfinite["labelled"]:
@@ -328,12 +328,33 @@ def prepare_data(scene, config: TrainConfig, hyper: dict, region_ids: Optional[n
     if config.pca_fit == "train":
         fit_mask = np.zeros(labels.shape, bool)
         fit_mask.ravel()[split.train] = True
-    pre = Preprocessor().fit(raw, fit_mask, n_components=n_comp, seed=config.seed)
-    cube = pre.transform(raw)
-    del raw
-    cube[~valid] = 0.0  # as in inference: nodata looks like the zero padding outside the scene
-    padded = pad_cube(cube, int(hyper["patch_size"]) // 2)
+    # The raw cube is never held whole: the fit reads its sample of pixels from the file, the
+    # transform a block of rows at a time.
+    pre = fit_on_scene(scene, fit_mask, n_components=n_comp, seed=config.seed)
+    # Nodata pixels set to 0, as in inference: they look like the zero padding outside the scene.
+    # Preprocessed straight into the padded cube (held once); a large one is a file (patches read
+    # through the page cache) rather than the process's memory.
+    r = int(hyper["patch_size"]) // 2
+    padded = transform_scene_padded(scene, pre, valid, r, memmap_bytes=MEMMAP_CUBE_BYTES)
+    cube = padded[r:r + scene.n_rows, r:r + scene.n_cols]
     return PreparedData(split, pre, cube, padded, class_ids, labels, int(hyper["patch_size"]), nonfinite)
+
+
+def _pixel_masks(scene) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, cols) bool masks of the pixels finite in every band, and of the valid ones (finite and not
+    nodata), read a block of rows at a time so that the raw cube is never held whole."""
+    finite = np.ones(scene.shape[:2], bool)
+    valid = np.ones(scene.shape[:2], bool)
+    step = max(1, READ_BLOCK_VALUES // max(1, scene.n_cols * scene.n_bands))
+    for a in range(0, scene.n_rows, step):
+        block = scene.read_subregion(slice(a, a + step), slice(None))
+        finite[a:a + step] = finite_pixels(block)
+        valid[a:a + step] = valid_pixels(block, scene.nodata)
+    return finite, valid
+
+
+#: Values read at once when the pixel masks are computed (about 16 MB of float64).
+READ_BLOCK_VALUES = 2_000_000
 
 
 def _fit(spec, hyper, config, data, device, progress, cancel):
@@ -393,3 +414,5 @@ def predict_test_pixels(model: TrainedModel, scene, device: str, progress: Optio
 #: The dense path classifies every pixel of the scene; per patch only the test pixels. Per pixel the
 #: dense path is 20-50x cheaper (bench/bench_predict.py), so it pays once 1 pixel in this many is tested.
 DENSE_WORTH_IT = 20
+#: A padded preprocessed cube larger than this (bytes) is kept in a temporary file, not in memory.
+MEMMAP_CUBE_BYTES = 2 << 30

@@ -58,7 +58,16 @@ class Preprocessor:
         -------
         self
         """
-        x = self._sample(cube, mask, seed, max_pixels)
+        return self.fit_spectra(self._sample(cube, mask, seed, max_pixels), n_components, whiten, seed)
+
+    def fit_spectra(self, x: np.ndarray, n_components: Optional[int] = None, whiten: bool = True,
+                    seed: int = 0) -> "Preprocessor":
+        """Fit on spectra already picked: ``x`` (pixels, bands), e.g. a sample read from a file.
+
+        :meth:`fit` is this on the pixels :func:`sample_indices` picks from a cube in memory; giving
+        the same pixels from the scene's file gives the same preprocessor.
+        """
+        x = np.asarray(x, np.float64)
         self.n_bands = int(x.shape[1])
         if n_components is None:
             self.kind, self.whiten = "standard", False
@@ -83,11 +92,7 @@ class Preprocessor:
         cube = np.asarray(cube)
         if cube.ndim != 3:
             raise ValueError(f"expected a (rows, cols, bands) cube, got shape {cube.shape}")
-        where = np.flatnonzero(np.ones(cube.shape[:2], bool) if mask is None else np.asarray(mask).ravel())
-        if len(where) == 0:
-            raise ValueError("no pixels to fit the preprocessing on")
-        if len(where) > max_pixels:
-            where = np.sort(np.random.default_rng(seed).choice(where, max_pixels, replace=False))
+        where = sample_indices(np.ones(cube.shape[:2], bool) if mask is None else mask, seed, max_pixels)
         x = cube.reshape(-1, cube.shape[2])[where].astype(np.float64)
         finite = np.isfinite(x).all(axis=1)  # NaN/inf pixels are nodata (hsiviewer.data.validity)
         if not finite.all():
@@ -173,6 +178,16 @@ class Preprocessor:
         kept = float(np.sum(self.explained_variance_ratio))
         return (f"Preprocessor(PCA {self.n_bands} -> {self.n_outputs}, whiten={self.whiten}, "
                 f"{kept:.1%} of the variance)")
+
+
+def sample_indices(mask: np.ndarray, seed: int = 0, max_pixels: int = MAX_FIT_PIXELS) -> np.ndarray:
+    """Sorted flat indices of the pixels a fit looks at: those of ``mask``, at most ``max_pixels`` (seeded)."""
+    where = np.flatnonzero(np.asarray(mask).ravel())
+    if len(where) == 0:
+        raise ValueError("no pixels to fit the preprocessing on")
+    if len(where) > max_pixels:
+        where = np.sort(np.random.default_rng(seed).choice(where, max_pixels, replace=False))
+    return where
 
 
 def _array(value) -> np.ndarray:

@@ -159,3 +159,15 @@ def test_train_refuses_an_output_folder_that_does_not_exist_before_training(tmp_
     err = capsys.readouterr().err
     assert code == 2 and "does not exist" in err and "Traceback" not in err
     assert not (tmp_path / "no").exists()
+
+
+def test_predict_streams_with_tile_rows(work, capsys):
+    folder, scene, model, _ = work
+    out, conf = folder / "tiles.tif", folder / "tiles_conf.tif"
+    assert main(["predict", str(scene), "--model", str(model), "--out", str(out), "--confidence", str(conf),
+                 "--device", "cpu", "--tile-rows", "5"]) == 0
+    expected = predict_scene(load_model(model), open_scene(scene), device="cpu", tile_rows=5)
+    with rasterio.open(out) as src, rasterio.open(conf) as c:
+        np.testing.assert_array_equal(src.read(1), expected.class_map)
+        np.testing.assert_array_equal(c.read(1), expected.confidence)
+    assert not [p for p in folder.iterdir() if p.name.startswith(".")]  # no temporary files left

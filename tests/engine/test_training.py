@@ -205,3 +205,24 @@ def test_cosine_schedule_decays_the_learning_rate_to_zero(registry):
     assert per_epoch == pytest.approx([1e-3 * (1 + np.cos(np.pi * e / 4)) / 2 for e in range(4)])
     with pytest.raises(TrainingError, match="schedule"):
         train_model(synthetic_scene(), TrainConfig("tiny_patch", lr_schedule="step"), registry=registry)
+
+
+@pytest.mark.parametrize("model_name", ["hybridsn", "svm_rbf"])
+def test_training_from_a_file_backed_cube_gives_the_same_model(monkeypatch, model_name):
+    from hsiviewer import demo_scene_path, open_scene
+    from hsiviewer.engine import training
+    from hsiviewer.io.numpy_io import scene_from_array
+    full = open_scene(demo_scene_path())
+    cube = np.ascontiguousarray(full.read_subregion(slice(30, 60), slice(0, 40)))
+    scene = scene_from_array(None, cube, full.labels[30:60, 0:40].copy(), {})
+    hyper = {"pca_components": 16, "patch_size": 9} if model_name == "hybridsn" else {}
+    config = TrainConfig(model=model_name, epochs=1, batch_size=32, train_fraction=0.3, seed=0, device="cpu",
+                         hyper=hyper)
+    in_memory = train_model(scene, config)
+    monkeypatch.setattr(training, "MEMMAP_CUBE_BYTES", 0)  # every cube goes to a temporary file
+    from_file = train_model(scene, config)
+    assert from_file.metrics["oa"] == in_memory.metrics["oa"]
+    np.testing.assert_array_equal(from_file.test_predictions, in_memory.test_predictions)
+    if model_name == "hybridsn":
+        for key, value in in_memory.net.state_dict().items():
+            assert torch.equal(from_file.net.state_dict()[key], value), key

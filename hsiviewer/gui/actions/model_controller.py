@@ -343,7 +343,17 @@ class ModelController(QObject):
         mask = getattr(self.window, "analysis_mask", None)  # pixels outside get class 0
         job = QtJob(after_engine(partial(predict_scene, model, scene, device=device, mask=mask)),
                     f"Predicting with {model.spec_name}", parent=self)
+        job.progress.connect(partial(self._show_finished_rows, model, scene))
         self._start(job, partial(self._on_predicted, model, scene))
+
+    def _show_finished_rows(self, model: TrainedModel, scene, event) -> None:
+        """Fill the prediction layer with the rows finished so far, while the prediction runs."""
+        rows = event.metrics.get("finished") if event.stage == "predict" else None
+        if rows is None or scene is not self.window.scene:
+            return
+        partial_map = np.zeros(scene.shape[:2], rows.class_map.dtype)
+        partial_map[:rows.stop] = rows.class_map  # rows already finished never change again
+        self.window.add_class_layer(layers.prediction_layer_name(model.spec_name), partial_map, model.classes)
 
     def _on_predicted(self, model: TrainedModel, scene, prediction) -> None:
         if prediction is None or scene is not self.window.scene or model is not self.session.model:
