@@ -13,21 +13,21 @@ the plugin has one), so evaluation costs one pass over the scene per run.
     python bench/bench_accuracy.py --device cuda --epochs 100 --seeds 0 1 2 --json results/accuracy.json
     python bench/bench_accuracy.py --quick     # 1 epoch, one seed, a crop: checks that it runs
 """
+
 from __future__ import annotations
 
 import argparse
 import time
 
 import numpy as np
-
 from common import STUDY, crop, indian_pines, machine, markdown_table, write_json
 
-from hsiviewer.engine.inference import predict_scene
-from hsiviewer.processing.metrics import classification_report
-from hsiviewer.models.plugins import InputKind, default_registry
-from hsiviewer.processing.splits import leakage
 from hsiviewer.engine.device import resolve_device
+from hsiviewer.engine.inference import predict_scene
 from hsiviewer.engine.training import TrainConfig, train_model
+from hsiviewer.models.plugins import InputKind, default_registry
+from hsiviewer.processing.metrics import classification_report
+from hsiviewer.processing.splits import leakage
 
 
 def parse_args() -> argparse.Namespace:
@@ -39,10 +39,17 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--splits", nargs="+", choices=("random", "disjoint"), default=["random", "disjoint"])
     p.add_argument("--epochs", type=int, default=100)
     p.add_argument("--device", default="auto")
-    p.add_argument("--lr-schedule", choices=("constant", "cosine"), default="constant",
-                   help="the study keeps the rate constant; cosine decays it to 0 over the epochs")
-    p.add_argument("--plugin-defaults", action="store_true",
-                   help="train with each plugin's own defaults instead of the study's PCA 30 / patch 25")
+    p.add_argument(
+        "--lr-schedule",
+        choices=("constant", "cosine"),
+        default="constant",
+        help="the study keeps the rate constant; cosine decays it to 0 over the epochs",
+    )
+    p.add_argument(
+        "--plugin-defaults",
+        action="store_true",
+        help="train with each plugin's own defaults instead of the study's PCA 30 / patch 25",
+    )
     p.add_argument("--json", help="write every run and the summary here")
     return p.parse_args()
 
@@ -56,26 +63,47 @@ def study_hyper(spec, plugin_defaults: bool) -> dict:
 
 def run_one(scene, spec, split: str, seed: int, args) -> dict:
     """Train one model, classify its test pixels, and return the figures."""
-    config = TrainConfig(model=spec.name, epochs=args.epochs, batch_size=STUDY["batch_size"], lr=STUDY["lr"],
-                         train_fraction=STUDY["train_fraction"], split=split, seed=seed, device=args.device,
-                         lr_schedule=args.lr_schedule,
-                         hyper=study_hyper(spec, args.plugin_defaults))
+    config = TrainConfig(
+        model=spec.name,
+        epochs=args.epochs,
+        batch_size=STUDY["batch_size"],
+        lr=STUDY["lr"],
+        train_fraction=STUDY["train_fraction"],
+        split=split,
+        seed=seed,
+        device=args.device,
+        lr_schedule=args.lr_schedule,
+        hyper=study_hyper(spec, args.plugin_defaults),
+    )
     start = time.perf_counter()
     model = train_model(scene, config)
     train_s = time.perf_counter() - start
     test = np.asarray(model.split.test)
     mask = np.zeros(scene.n_rows * scene.n_cols, bool)
     mask[test] = True
-    pred = predict_scene(model, scene, device=args.device, batch_size=512,
-                         mask=mask.reshape(scene.shape[:2]), confidence=False)
+    pred = predict_scene(
+        model, scene, device=args.device, batch_size=512, mask=mask.reshape(scene.shape[:2]), confidence=False
+    )
     report = classification_report(scene.labels.ravel()[test], pred.class_map.ravel()[test], scene.classes)
-    return {"model": spec.name, "split": split, "seed": seed, "epochs": len(model.history or []),
-            "lr_schedule": args.lr_schedule,
-            "oa": report["oa"], "aa": report["aa"], "kappa": report["kappa"],
-            "engine_oa": (model.metrics or {}).get("oa"), "train_s": train_s, "predict_s": pred.seconds,
-            "predict_method": pred.method, "n_train": int(len(model.split.train)), "n_test": int(len(test)),
-            "leakage": int(leakage(model.split, scene.shape[:2], int(model.hyper["patch_size"]))),
-            "hyper": model.hyper, "per_class": report["per_class"]}
+    return {
+        "model": spec.name,
+        "split": split,
+        "seed": seed,
+        "epochs": len(model.history or []),
+        "lr_schedule": args.lr_schedule,
+        "oa": report["oa"],
+        "aa": report["aa"],
+        "kappa": report["kappa"],
+        "engine_oa": (model.metrics or {}).get("oa"),
+        "train_s": train_s,
+        "predict_s": pred.seconds,
+        "predict_method": pred.method,
+        "n_train": int(len(model.split.train)),
+        "n_test": int(len(test)),
+        "leakage": int(leakage(model.split, scene.shape[:2], int(model.hyper["patch_size"]))),
+        "hyper": model.hyper,
+        "per_class": report["per_class"],
+    }
 
 
 def summarise(runs: list[dict]) -> list[list]:
@@ -84,13 +112,22 @@ def summarise(runs: list[dict]) -> list[list]:
     for key in dict.fromkeys((r["model"], r["split"]) for r in runs):
         group = [r for r in runs if (r["model"], r["split"]) == key]
 
-        def stat(name: str, scale: float = 100.0, digits: int = 2) -> str:
+        def stat(name: str, scale: float = 100.0, digits: int = 2, group: list = group) -> str:
             values = np.array([r[name] for r in group], float) * scale
             return f"{values.mean():.{digits}f} ± {values.std():.{digits}f}"
 
-        rows.append([*key, len(group), stat("oa"), stat("aa"), stat("kappa"),
-                     group[0]["epochs"], f"{np.mean([r['train_s'] for r in group]):.1f}",
-                     f"{np.mean([r['leakage'] / max(1, r['n_test']) for r in group]):.1%}"])
+        rows.append(
+            [
+                *key,
+                len(group),
+                stat("oa"),
+                stat("aa"),
+                stat("kappa"),
+                group[0]["epochs"],
+                f"{np.mean([r['train_s'] for r in group]):.1f}",
+                f"{np.mean([r['leakage'] / max(1, r['n_test']) for r in group]):.1%}",
+            ]
+        )
     return rows
 
 
@@ -110,9 +147,12 @@ def main() -> None:
             for seed in args.seeds:
                 run = run_one(scene, spec, split, seed, args)
                 runs.append(run)
-                print(f"{spec.name:<14} {split:<8} seed {seed}: OA {run['oa']:.2%} AA {run['aa']:.2%} "
-                      f"kappa {run['kappa']:.4f}  train {run['train_s']:.1f} s, test {run['predict_s']:.2f} s "
-                      f"({run['predict_method']})", flush=True)
+                print(
+                    f"{spec.name:<14} {split:<8} seed {seed}: OA {run['oa']:.2%} AA {run['aa']:.2%} "
+                    f"kappa {run['kappa']:.4f}  train {run['train_s']:.1f} s, test {run['predict_s']:.2f} s "
+                    f"({run['predict_method']})",
+                    flush=True,
+                )
     header = ["model", "split", "runs", "OA %", "AA %", "kappa x100", "epochs", "train s", "leakage"]
     print(markdown_table(header, summarise(runs)))
     write_json(args.json, {"machine": machine(), "device": device, "study": STUDY, "runs": runs})

@@ -17,6 +17,7 @@ worker processes can use both).
     python bench/bench_batch.py            # 8 x 2,000 rows, one scene of 8,000 rows
     python bench/bench_batch.py --quick    # 8 x 300 rows, one scene of 1,200 rows
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,8 +29,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import REPO, indian_pines, machine, markdown_table, write_json
 from bench_predict_stream import make_scene, train_small_svm
+from common import REPO, indian_pines, machine, markdown_table, write_json
 
 
 def parse_args() -> argparse.Namespace:
@@ -79,9 +80,10 @@ def batch_seconds(model, scenes, out: Path, n_workers: int, figures: dict | None
 
 
 def _import_engine() -> None:
+    import sklearn.svm  # noqa: F401
+
     import hsiviewer.engine.batch_worker  # noqa: F401
     import hsiviewer.engine.streaming  # noqa: F401
-    import sklearn.svm  # noqa: F401
 
 
 def stream_seconds(model_path, scene_path, out: Path) -> float:
@@ -121,34 +123,84 @@ def main() -> None:
         for n in (1, 2):
             figures: dict = {}
             started, seconds = batch_seconds(model, scenes, folder / f"out{n}", n, figures)
-            results[f"workers_{n}"] = {"cluster_start_s": started, "seconds": seconds,
-                                       "pixels_per_s": n_pixels / seconds, **figures}
-            table.append([f"8 scenes, {n} worker process(es)", f"{seconds:.1f}", f"{n_pixels / seconds:,.0f}",
-                          f"{started:.1f}", f"{figures['worker_cpu_s']:.1f}", f"{figures['load_average_1min']:.1f}"])
+            results[f"workers_{n}"] = {
+                "cluster_start_s": started,
+                "seconds": seconds,
+                "pixels_per_s": n_pixels / seconds,
+                **figures,
+            }
+            table.append(
+                [
+                    f"8 scenes, {n} worker process(es)",
+                    f"{seconds:.1f}",
+                    f"{n_pixels / seconds:,.0f}",
+                    f"{started:.1f}",
+                    f"{figures['worker_cpu_s']:.1f}",
+                    f"{figures['load_average_1min']:.1f}",
+                ]
+            )
             print(table[-1], flush=True)
         speedup = results["workers_1"]["seconds"] / results["workers_2"]["seconds"]
         results["speedup_2_over_1"] = speedup
         big_pixels = big_rows * cube.shape[1]
         plain = min(stream_seconds(model, big, folder / "plain.tif") for _ in range(args.repeats))
         dask = min(batch_seconds(model, [big], folder / "dask", 1)[1] for _ in range(args.repeats))
-        cli_plain = min(command_seconds(["predict", str(big), "--model", str(model), "--out",
-                                         str(folder / "cli.tif"), "--device", "cpu"]) for _ in range(args.repeats))
-        cli_dask = min(command_seconds(["predict-batch", str(big), "--model", str(model), "--out-dir",
-                                        str(folder / "cli_dask"), "--workers", "1", "--device", "cpu",
-                                        "--overwrite"]) for _ in range(args.repeats))
-        results["overhead"] = {"plain_s": plain, "dask_1_worker_s": dask, "ratio": dask / plain,
-                               "cli_plain_s": cli_plain, "cli_dask_s": cli_dask, "cli_ratio": cli_dask / cli_plain}
-        table += [[f"1 scene {big_rows} rows: predict_to_file (hsiviewer predict)", f"{plain:.1f}",
-                   f"{big_pixels / plain:,.0f}", "", "", ""],
-                  ["1 scene: predict_many, 1 worker process", f"{dask:.1f}", f"{big_pixels / dask:,.0f}", "", "", ""],
-                  ["1 scene: `hsiviewer predict` end to end", f"{cli_plain:.1f}", "", "", "", ""],
-                  ["1 scene: `hsiviewer predict-batch --workers 1` end to end", f"{cli_dask:.1f}", "", "", "", ""]]
+        cli_plain = min(
+            command_seconds(
+                ["predict", str(big), "--model", str(model), "--out", str(folder / "cli.tif"), "--device", "cpu"]
+            )
+            for _ in range(args.repeats)
+        )
+        cli_dask = min(
+            command_seconds(
+                [
+                    "predict-batch",
+                    str(big),
+                    "--model",
+                    str(model),
+                    "--out-dir",
+                    str(folder / "cli_dask"),
+                    "--workers",
+                    "1",
+                    "--device",
+                    "cpu",
+                    "--overwrite",
+                ]
+            )
+            for _ in range(args.repeats)
+        )
+        results["overhead"] = {
+            "plain_s": plain,
+            "dask_1_worker_s": dask,
+            "ratio": dask / plain,
+            "cli_plain_s": cli_plain,
+            "cli_dask_s": cli_dask,
+            "cli_ratio": cli_dask / cli_plain,
+        }
+        table += [
+            [
+                f"1 scene {big_rows} rows: predict_to_file (hsiviewer predict)",
+                f"{plain:.1f}",
+                f"{big_pixels / plain:,.0f}",
+                "",
+                "",
+                "",
+            ],
+            ["1 scene: predict_many, 1 worker process", f"{dask:.1f}", f"{big_pixels / dask:,.0f}", "", "", ""],
+            ["1 scene: `hsiviewer predict` end to end", f"{cli_plain:.1f}", "", "", "", ""],
+            ["1 scene: `hsiviewer predict-batch --workers 1` end to end", f"{cli_dask:.1f}", "", "", "", ""],
+        ]
         print()
-        print(markdown_table(["run", "seconds", "pixels/s", "cluster start + imports s",
-                                "worker CPU s", "load avg"], table))
+        print(
+            markdown_table(
+                ["run", "seconds", "pixels/s", "cluster start + imports s", "worker CPU s", "load avg"], table
+            )
+        )
         print(f"speed-up, 2 worker processes over 1: {speedup:.2f}x")
-        print(f"Dask path / plain streaming on one scene: {dask / plain:.3f} (goal <= 1.10); "
-              f"commands end to end: {cli_dask / cli_plain:.3f}")
+        print(
+            f"Dask path / plain streaming on one scene: {dask / plain:.3f} (goal <= 1.10); "
+            f"commands end to end: {cli_dask / cli_plain:.3f}"
+        )
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     write_json(args.json, results)

@@ -12,6 +12,7 @@ batch 128, Adam) on the CPU, and their ratios.
     python bench/bench_gather.py                 # Indian Pines, 10 % training pixels, 6 steps each
     python bench/bench_gather.py --steps 3 --threads 2
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,8 +22,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from hsiviewer.models.plugins import default_registry
 from hsiviewer.engine.batches import PatchDataset, patch_loader, to_model_input
+from hsiviewer.models.plugins import default_registry
 from hsiviewer.processing.patches import pad_cube
 from hsiviewer.processing.preprocess import Preprocessor
 from hsiviewer.processing.splits import random_split
@@ -46,8 +47,7 @@ def dataset(model: str) -> tuple[PatchDataset, int, object]:
 def data_rate(ds: PatchDataset, batched: bool, batch_size: int, repeats: int = 3) -> float:
     start, seen = time.perf_counter(), 0
     for _ in range(repeats):
-        loader = patch_loader(ds, batch_size, shuffle=True, generator=torch.Generator().manual_seed(0),
-                              batched=batched)
+        loader = patch_loader(ds, batch_size, shuffle=True, generator=torch.Generator().manual_seed(0), batched=batched)
         for patches, _ in loader:
             seen += len(patches)
     return seen / (time.perf_counter() - start)
@@ -57,8 +57,7 @@ def train_rate(ds: PatchDataset, n_classes: int, spec, batched: bool, batch_size
     torch.manual_seed(0)
     net = spec.build(ds.padded.shape[2], n_classes).train()
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)
-    loader = patch_loader(ds, batch_size, shuffle=True, generator=torch.Generator().manual_seed(0),
-                          batched=batched)
+    loader = patch_loader(ds, batch_size, shuffle=True, generator=torch.Generator().manual_seed(0), batched=batched)
     it = iter(loader)
     patches, targets = next(it)  # warm-up step, not timed
     for step in range(steps + 1):
@@ -82,15 +81,21 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     ds, n_classes, spec = dataset(args.model)
-    print(f"{args.model} defaults, {len(ds)} training patches of {ds.patch_size}x{ds.patch_size}x"
-          f"{ds.padded.shape[2]}, batch {args.batch_size}, CPU threads {torch.get_num_threads()}")
+    print(
+        f"{args.model} defaults, {len(ds)} training patches of {ds.patch_size}x{ds.patch_size}x"
+        f"{ds.padded.shape[2]}, batch {args.batch_size}, CPU threads {torch.get_num_threads()}"
+    )
     d_item, d_batch = data_rate(ds, False, args.batch_size), data_rate(ds, True, args.batch_size)
-    print(f"loader only : per-item {d_item:10,.0f} patches/s   batched {d_batch:10,.0f} patches/s   "
-          f"ratio {d_batch / d_item:.2f}")
+    print(
+        f"loader only : per-item {d_item:10,.0f} patches/s   batched {d_batch:10,.0f} patches/s   "
+        f"ratio {d_batch / d_item:.2f}"
+    )
     t_item = train_rate(ds, n_classes, spec, False, args.batch_size, args.steps)
     t_batch = train_rate(ds, n_classes, spec, True, args.batch_size, args.steps)
-    print(f"training    : per-item {t_item:10,.1f} patches/s   batched {t_batch:10,.1f} patches/s   "
-          f"ratio {t_batch / t_item:.2f}")
+    print(
+        f"training    : per-item {t_item:10,.1f} patches/s   batched {t_batch:10,.1f} patches/s   "
+        f"ratio {t_batch / t_item:.2f}"
+    )
 
 
 if __name__ == "__main__":

@@ -11,13 +11,13 @@ all alike), or read from ``--model``.
     python bench/bench_predict.py            # full scene, 2 training epochs
     python bench/bench_predict.py --quick    # 24-row crop, 1 epoch on a few pixels per class
 """
+
 from __future__ import annotations
 
 import argparse
 import time
 
 import numpy as np
-
 from common import STUDY, crop, indian_pines, machine, markdown_table, write_json
 
 from hsiviewer.engine.bundle import load_model
@@ -44,10 +44,16 @@ def get_model(args, scene):
     crop, with only 5 pixels per class, to keep that short."""
     if args.model:
         return load_model(args.model)
-    config = TrainConfig(model="hybridsn", epochs=1 if args.quick else args.epochs,
-                         batch_size=STUDY["batch_size"], lr=STUDY["lr"],
-                         train_fraction=STUDY["train_fraction"], seed=0, device=args.device,
-                         hyper={"pca_components": STUDY["pca_components"], "patch_size": STUDY["patch_size"]})
+    config = TrainConfig(
+        model="hybridsn",
+        epochs=1 if args.quick else args.epochs,
+        batch_size=STUDY["batch_size"],
+        lr=STUDY["lr"],
+        train_fraction=STUDY["train_fraction"],
+        seed=0,
+        device=args.device,
+        hyper={"pca_components": STUDY["pca_components"], "patch_size": STUDY["patch_size"]},
+    )
     if args.quick:
         config.train_per_class = 5
     start = time.perf_counter()
@@ -62,8 +68,10 @@ def main() -> None:
     scene = crop(full, 24, full.n_cols) if args.quick else full
     model = get_model(args, scene)  # the test evaluation of training runs over the same pixels
     n_pixels = scene.n_rows * scene.n_cols
-    print(f"scene {scene.n_rows} x {scene.n_cols} x {scene.n_bands}; model {model.spec_name} "
-          f"{model.hyper}; device {args.device}; {machine()}")
+    print(
+        f"scene {scene.n_rows} x {scene.n_cols} x {scene.n_bands}; model {model.spec_name} "
+        f"{model.hyper}; device {args.device}; {machine()}"
+    )
 
     warm = crop(scene, 4, scene.n_cols)  # first calls pay for kernel selection and allocations
     for method in ("dense", "patch"):
@@ -73,14 +81,26 @@ def main() -> None:
     same = float(np.mean(dense.class_map == patch.class_map))
     diff = float(np.nanmax(np.abs(dense.confidence - patch.confidence)))
     speedup = patch.seconds / dense.seconds
-    rows = [["per patch (baseline)", f"{patch.seconds:.2f}", f"{n_pixels / patch.seconds:,.0f}", "1.0"],
-            ["dense", f"{dense.seconds:.2f}", f"{n_pixels / dense.seconds:,.0f}", f"{speedup:.1f}"]]
+    rows = [
+        ["per patch (baseline)", f"{patch.seconds:.2f}", f"{n_pixels / patch.seconds:,.0f}", "1.0"],
+        ["dense", f"{dense.seconds:.2f}", f"{n_pixels / dense.seconds:,.0f}", f"{speedup:.1f}"],
+    ]
     print(markdown_table(["method", "seconds", "pixels/s", "speed-up"], rows))
     print(f"identical classes: {same:.4%} of {n_pixels} pixels; max |confidence difference| {diff:.2e}")
-    write_json(args.json, {"scene": list(scene.shape), "hyper": model.hyper, "device": args.device,
-                           "machine": machine(), "patch_seconds": patch.seconds,
-                           "dense_seconds": dense.seconds, "speedup": speedup,
-                           "identical_classes": same, "max_confidence_diff": diff})
+    write_json(
+        args.json,
+        {
+            "scene": list(scene.shape),
+            "hyper": model.hyper,
+            "device": args.device,
+            "machine": machine(),
+            "patch_seconds": patch.seconds,
+            "dense_seconds": dense.seconds,
+            "speedup": speedup,
+            "identical_classes": same,
+            "max_confidence_diff": diff,
+        },
+    )
 
 
 if __name__ == "__main__":

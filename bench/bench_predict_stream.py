@@ -20,6 +20,7 @@ skipped on a scene whose estimated footprint exceeds ``--max-memory-gb``.
     python bench/bench_predict_stream.py              # 1 GB and 4 GB
     python bench/bench_predict_stream.py --quick      # 0.05 GB and 0.2 GB
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,7 +35,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 from common import indian_pines, machine, markdown_table, write_json
 
 HERE = Path(__file__).resolve().parent
@@ -45,8 +45,12 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--quick", action="store_true", help="0.05 GB and 0.2 GB scenes")
     p.add_argument("--sizes-gb", type=float, nargs="+", help="scene sizes (default 1 4)")
     p.add_argument("--tmp", default=tempfile.gettempdir(), help="where the scenes are generated")
-    p.add_argument("--max-memory-gb", type=float, default=16.0,
-                   help="skip the in-memory path when its estimated footprint is larger")
+    p.add_argument(
+        "--max-memory-gb",
+        type=float,
+        default=16.0,
+        help="skip the in-memory path when its estimated footprint is larger",
+    )
     p.add_argument("--confidence", action="store_true", help="also write the confidence maps")
     p.add_argument("--json", help="also write the figures here")
     p.add_argument("--child", choices=("stream", "memory"), help=argparse.SUPPRESS)
@@ -120,16 +124,28 @@ def make_scene(folder: Path, cube: np.ndarray, size_gb: float, name: str | None 
     data = folder / f"{name or f'scene_{size_gb:g}gb'}.bil"
     with open(data, "wb") as f:
         for a in range(0, n_rows, rows):
-            f.write(bil[:min(rows, n_rows - a)].tobytes())
-    header = (f"ENVI\nsamples = {cols}\nlines = {n_rows}\nbands = {bands}\nheader offset = 0\n"
-              "file type = ENVI Standard\ndata type = 2\ninterleave = bil\nbyte order = 0\n")
+            f.write(bil[: min(rows, n_rows - a)].tobytes())
+    header = (
+        f"ENVI\nsamples = {cols}\nlines = {n_rows}\nbands = {bands}\nheader offset = 0\n"
+        "file type = ENVI Standard\ndata type = 2\ninterleave = bil\nbyte order = 0\n"
+    )
     data.with_suffix(".hdr").write_text(header)
     return data, n_rows
 
 
 def run_child(kind: str, scene: Path, model: Path, out: Path, confidence: bool) -> dict:
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", kind, "--scene", str(scene), "--model",
-           str(model), "--out", str(out)] + (["--confidence"] if confidence else [])
+    cmd = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--child",
+        kind,
+        "--scene",
+        str(scene),
+        "--model",
+        str(model),
+        "--out",
+        str(out),
+    ] + (["--confidence"] if confidence else [])
     run = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "PYTHONWARNINGS": "ignore"})
     if run.returncode != 0:
         raise SystemExit(f"{kind} on {scene.name} failed:\n{run.stderr}")
@@ -144,8 +160,8 @@ def in_memory_estimate_gb(n_pixels: int, k: int, confidence: bool) -> float:
 def train_small_svm(scene, folder: Path) -> Path:
     from hsiviewer.engine.bundle import save_model
     from hsiviewer.engine.training import TrainConfig, train_model
-    model = train_model(scene, TrainConfig(model="svm_rbf", train_fraction=0.01, seed=0,
-                                           hyper={"pca_components": 8}))
+
+    model = train_model(scene, TrainConfig(model="svm_rbf", train_fraction=0.01, seed=0, hyper={"pca_components": 8}))
     path = folder / "svm.pt"
     save_model(model, path)
     return path
@@ -154,25 +170,41 @@ def train_small_svm(scene, folder: Path) -> Path:
 def identical_on_indian_pines(scene, folder: Path) -> list[list]:
     """Streamed files against predict_scene + write_class_map on Indian Pines: share of equal pixels."""
     import rasterio
+
     from hsiviewer.engine.inference import predict_scene
     from hsiviewer.engine.streaming import predict_to_file
     from hsiviewer.engine.training import TrainConfig, train_model
     from hsiviewer.io.export import write_class_map, write_confidence_map
 
     svm = train_model(scene, TrainConfig(model="svm_rbf", train_fraction=0.05, seed=0))
-    hybridsn = train_model(scene, TrainConfig(model="hybridsn", epochs=1, batch_size=64, train_fraction=0.05,
-                                              seed=0, device="cpu",
-                                              hyper={"pca_components": 16, "patch_size": 9}))
+    hybridsn = train_model(
+        scene,
+        TrainConfig(
+            model="hybridsn",
+            epochs=1,
+            batch_size=64,
+            train_fraction=0.05,
+            seed=0,
+            device="cpu",
+            hyper={"pca_components": 16, "patch_size": 9},
+        ),
+    )
     rows = []
-    for name, model, method in (("svm_rbf", svm, "auto"), ("hybridsn", hybridsn, "dense"),
-                                ("hybridsn", hybridsn, "patch")):
+    for name, model, method in (
+        ("svm_rbf", svm, "auto"),
+        ("hybridsn", hybridsn, "dense"),
+        ("hybridsn", hybridsn, "patch"),
+    ):
         pred = predict_scene(model, scene, method=method, device="cpu")
         write_class_map(folder / "ref.tif", pred.class_map, model.classes, like=scene)
         write_confidence_map(folder / "ref_c.tif", pred.confidence, like=scene)
-        predict_to_file(model, scene, folder / "s.tif", folder / "s_c.tif", method=method, device="cpu",
-                        block_rows=60)
-        with rasterio.open(folder / "ref.tif") as a, rasterio.open(folder / "s.tif") as b, \
-                rasterio.open(folder / "ref_c.tif") as ac, rasterio.open(folder / "s_c.tif") as bc:
+        predict_to_file(model, scene, folder / "s.tif", folder / "s_c.tif", method=method, device="cpu", block_rows=60)
+        with (
+            rasterio.open(folder / "ref.tif") as a,
+            rasterio.open(folder / "s.tif") as b,
+            rasterio.open(folder / "ref_c.tif") as ac,
+            rasterio.open(folder / "s_c.tif") as bc,
+        ):
             same = float(np.mean(a.read(1) == b.read(1)))
             conf = bool(np.array_equal(ac.read(1), bc.read(1), equal_nan=True))
             meta = a.colormap(1) == b.colormap(1) and a.tags() == b.tags()
@@ -199,8 +231,11 @@ def main() -> None:
         for size in sizes:
             path, n_rows = make_scene(folder, cube, size)
             n_pixels = n_rows * cube.shape[1]
-            print(f"scene {path.name}: {n_rows} x {cube.shape[1]} x {cube.shape[2]} int16, "
-                  f"{path.stat().st_size / 1e9:.2f} GB", flush=True)
+            print(
+                f"scene {path.name}: {n_rows} x {cube.shape[1]} x {cube.shape[2]} int16, "
+                f"{path.stat().st_size / 1e9:.2f} GB",
+                flush=True,
+            )
             for kind in ("stream", "memory"):
                 estimate = in_memory_estimate_gb(n_pixels, 8, args.confidence)
                 if kind == "memory" and estimate > args.max_memory_gb:
@@ -209,11 +244,21 @@ def main() -> None:
                 r = run_child(kind, path, model, folder / f"{kind}.tif", args.confidence)
                 r.update(kind=kind, size_gb=size, n_pixels=n_pixels, pixels_per_s=n_pixels / r["seconds"])
                 results["runs"].append(r)
-                print(f"  {kind}: peak RssAnon {r['peak_kib'] / 1024:.0f} MiB (start {r['baseline_kib'] / 1024:.0f}"
-                      f" MiB), {r['seconds']:.1f} s, {r['pixels_per_s']:,.0f} pixels/s", flush=True)
-                table.append([f"{size:g} GB", kind, f"{r['peak_kib'] / 1024:.0f}",
-                              f"{(r['peak_kib'] - r['baseline_kib']) / 1024:.0f}", f"{r['seconds']:.1f}",
-                              f"{r['pixels_per_s']:,.0f}"])
+                print(
+                    f"  {kind}: peak RssAnon {r['peak_kib'] / 1024:.0f} MiB (start {r['baseline_kib'] / 1024:.0f}"
+                    f" MiB), {r['seconds']:.1f} s, {r['pixels_per_s']:,.0f} pixels/s",
+                    flush=True,
+                )
+                table.append(
+                    [
+                        f"{size:g} GB",
+                        kind,
+                        f"{r['peak_kib'] / 1024:.0f}",
+                        f"{(r['peak_kib'] - r['baseline_kib']) / 1024:.0f}",
+                        f"{r['seconds']:.1f}",
+                        f"{r['pixels_per_s']:,.0f}",
+                    ]
+                )
             path.unlink()
             path.with_suffix(".hdr").unlink()
         print()
@@ -223,14 +268,17 @@ def main() -> None:
             if len(peaks) == len(sizes) and len(sizes) >= 2:
                 ratio = peaks[sizes[-1]] / peaks[sizes[0]]
                 results[f"{kind}_ratio"] = ratio
-                print(f"{kind}: peak at {sizes[-1]:g} GB / peak at {sizes[0]:g} GB = {ratio:.2f}"
-                      + ("  (goal <= 1.2)" if kind == "stream" else ""))
+                print(
+                    f"{kind}: peak at {sizes[-1]:g} GB / peak at {sizes[0]:g} GB = {ratio:.2f}"
+                    + ("  (goal <= 1.2)" if kind == "stream" else "")
+                )
         print()
         same = identical_on_indian_pines(scene, folder)
         results["indian_pines"] = same
         print("Indian Pines, streamed files against predict_scene + write_class_map:")
-        print(markdown_table(["model", "method", "identical classes", "identical confidence", "same colours/tags"],
-                             same))
+        print(
+            markdown_table(["model", "method", "identical classes", "identical confidence", "same colours/tags"], same)
+        )
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     write_json(args.json, results)

@@ -11,6 +11,7 @@
 
     QT_QPA_PLATFORM=offscreen python bench/bench_regions.py
 """
+
 from __future__ import annotations
 
 import argparse
@@ -18,9 +19,8 @@ import os
 import statistics
 import time
 
-import numpy as np
-
 import common  # noqa: F401  (puts the checkout first on sys.path)
+import numpy as np
 import shapely
 from shapely.geometry import Point
 
@@ -74,10 +74,13 @@ def bench_rasterize(n: int, rng) -> None:
     base = baseline_rasterize(polygons)
     old = time.perf_counter() - start
     same = np.count_nonzero(base != raster.labels)
-    print(f"rasterise {n} polygons on {SIZE} x {SIZE}: rasterize_regions {new * 1000:.0f} ms "
-          f"(labels, region ids, {raster.overlap_pixels} overlap pixels, {len(raster.hidden)} hidden, "
-          f"{len(raster.empty)} empty; the region-id pass alone {burn * 1000:.0f} ms); baseline shapely per polygon {old * 1000:.0f} ms; ratio {old / new:.1f}x; "
-          f"pixels that differ: {same} (pixel centres on an edge)")
+    print(
+        f"rasterise {n} polygons on {SIZE} x {SIZE}: rasterize_regions {new * 1000:.0f} ms "
+        f"(labels, region ids, {raster.overlap_pixels} overlap pixels, {len(raster.hidden)} hidden, "
+        f"{len(raster.empty)} empty; the region-id pass alone {burn * 1000:.0f} ms); "
+        f"baseline shapely per polygon {old * 1000:.0f} ms; ratio {old / new:.1f}x; "
+        f"pixels that differ: {same} (pixel centres on an edge)"
+    )
 
 
 def bench_stroke(n_regions: int, strokes: int, rng) -> None:
@@ -91,8 +94,7 @@ def bench_stroke(n_regions: int, strokes: int, rng) -> None:
     view.resize(1000, 1000)
     view.show()
     view.set_shape(SIZE, SIZE)
-    view.image_item.setImage(rng.integers(0, 255, (SIZE, SIZE, 3), dtype=np.uint8), autoLevels=False,
-                             levels=(0, 255))
+    view.image_item.setImage(rng.integers(0, 255, (SIZE, SIZE, 3), dtype=np.uint8), autoLevels=False, levels=(0, 255))
     regions = regions_of(random_polygons(n_regions, rng))
     overlay = RegionOverlay(view, regions)
     overlay.set_shape(SIZE, SIZE)
@@ -108,16 +110,27 @@ def bench_stroke(n_regions: int, strokes: int, rng) -> None:
         update_full.append(_timed(overlay.redraw_all))
         paint_full.append(_timed(view.viewport().repaint))
         paint_only.append(_timed(view.viewport().repaint))
-    med = {k: statistics.median(v) * 1000 for k, v in (("box", update_box), ("full", update_full),
-                                                       ("pbox", paint_box), ("pfull", paint_full),
-                                                       ("paint", paint_only))}
+    med = {
+        k: statistics.median(v) * 1000
+        for k, v in (
+            ("box", update_box),
+            ("full", update_full),
+            ("pbox", paint_box),
+            ("pfull", paint_full),
+            ("paint", paint_only),
+        )
+    }
     print(f"one brush stroke on a {SIZE} x {SIZE} scene with {n_regions} regions, median of {strokes}:")
-    print(f"  overlay update, stroke's box only: {med['box']:.1f} ms (max {max(update_box) * 1000:.1f}); "
-          f"baseline full redraw: {med['full']:.1f} ms; ratio {med['full'] / med['box']:.1f}x; "
-          f"goal < 16 ms: {'met' if med['box'] < 16 else 'missed'}")
-    print(f"  repaint of the 1000 x 1000 map afterwards: {med['pbox']:.1f} ms after the box update, "
-          f"{med['pfull']:.1f} ms after the full one, {med['paint']:.1f} ms with nothing changed "
-          f"(the scene image and the tiles are painted whole each frame, with or without an edit)")
+    print(
+        f"  overlay update, stroke's box only: {med['box']:.1f} ms (max {max(update_box) * 1000:.1f}); "
+        f"baseline full redraw: {med['full']:.1f} ms; ratio {med['full'] / med['box']:.1f}x; "
+        f"goal < 16 ms: {'met' if med['box'] < 16 else 'missed'}"
+    )
+    print(
+        f"  repaint of the 1000 x 1000 map afterwards: {med['pbox']:.1f} ms after the box update, "
+        f"{med['pfull']:.1f} ms after the full one, {med['paint']:.1f} ms with nothing changed "
+        f"(the scene image and the tiles are painted whole each frame, with or without an edit)"
+    )
 
 
 def _timed(func) -> float:

@@ -18,6 +18,7 @@ deleted at the end unless ``--keep``.
     python bench/bench_spectral.py                   # the full 2,000 x 2,000 x 224 scene
     python bench/bench_spectral.py --rows 300 --cols 300   # a quick check
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,7 +28,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 from common import machine, markdown_table, write_json
 
 from hsiviewer import demo_scene_path, open_scene
@@ -72,7 +72,8 @@ def build_scene(folder: Path, rows: int, cols: int, bands: int) -> tuple[Path, n
         f"samples = {cols}\nlines = {rows}\nbands = {bands}\nheader offset = 0\nfile type = ENVI Standard\n"
         "data type = 2\ninterleave = bil\nbyte order = 0\nwavelength units = Nanometers\n"
         "wavelength = {" + ", ".join(f"{w:.2f}" for w in wl) + "}\n"
-        "fwhm = {" + ", ".join("10.0" for _ in wl) + "}\n")
+        "fwhm = {" + ", ".join("10.0" for _ in wl) + "}\n"
+    )
     return header, resampled
 
 
@@ -99,7 +100,7 @@ def rss_anon_mb() -> float:
 class PeakRss:
     """The largest RssAnon seen while the ``with`` block runs, sampled every 20 ms."""
 
-    def __enter__(self) -> "PeakRss":
+    def __enter__(self) -> PeakRss:
         self.base = rss_anon_mb()
         self.peak = self.base
         self._stop = threading.Event()
@@ -131,8 +132,13 @@ def timed(label: str, fn, data: Path, cold: bool) -> dict:
         start = time.perf_counter()
         fn()
         seconds = time.perf_counter() - start
-    return {"step": label, "cache": "cold" if cold else "warm", "seconds": round(seconds, 2),
-            "peak_rss_anon_mb": round(mem.peak, 0), "rss_anon_before_mb": round(mem.base, 0)}
+    return {
+        "step": label,
+        "cache": "cold" if cold else "warm",
+        "seconds": round(seconds, 2),
+        "peak_rss_anon_mb": round(mem.peak, 0),
+        "rss_anon_before_mb": round(mem.base, 0),
+    }
 
 
 def main() -> None:
@@ -141,8 +147,10 @@ def main() -> None:
     start = time.perf_counter()
     header, spectra = build_scene(folder, args.rows, args.cols, args.bands)
     data = header.with_suffix(".bil")
-    print(f"wrote {args.rows} x {args.cols} x {args.bands} int16 ({data.stat().st_size / 1e9:.2f} GB) in "
-          f"{time.perf_counter() - start:.0f} s")
+    print(
+        f"wrote {args.rows} x {args.cols} x {args.bands} int16 ({data.stat().st_size / 1e9:.2f} GB) in "
+        f"{time.perf_counter() - start:.0f} s"
+    )
     try:
         scene = open_scene(header)
         rng = np.random.default_rng(0)
@@ -156,8 +164,12 @@ def main() -> None:
         for run in runs:
             base = next(r for r in runs if r["step"] == "read once" and r["cache"] == run["cache"])
             run["x_read"] = round(run["seconds"] / base["seconds"], 2)
-        print(markdown_table(["step", "cache", "seconds", "x read (same cache)", "peak RssAnon MB"],
-                             [[r["step"], r["cache"], r["seconds"], r["x_read"], r["peak_rss_anon_mb"]] for r in runs]))
+        print(
+            markdown_table(
+                ["step", "cache", "seconds", "x read (same cache)", "peak RssAnon MB"],
+                [[r["step"], r["cache"], r["seconds"], r["x_read"], r["peak_rss_anon_mb"]] for r in runs],
+            )
+        )
         print(f"expression: {EXPRESSION} ({expr.describe(scene)})")
         write_json(args.json, {"machine": machine(), "shape": [args.rows, args.cols, args.bands], "runs": runs})
     finally:

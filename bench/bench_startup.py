@@ -20,6 +20,7 @@ reported. Variants, all measured in the same run:
 Run: ``python bench/bench_startup.py [--repeat 5] [--json bench/results/startup.json]`` (Linux: RssAnon is
 read from ``/proc/self/status``).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -62,14 +63,18 @@ pg.ImageItem.paint = _first_paint
 """
 
 CHILDREN = {
-    "bare import": HELPERS + r"""
+    "bare import": HELPERS
+    + r"""
 import PySide6.QtWidgets, pyqtgraph
 report()
 """,
-    "bare window": HELPERS + r"""
+    "bare window": HELPERS
+    + r"""
 from PySide6.QtWidgets import QApplication, QMainWindow
 app = QApplication(["bench"])
-""" + FIRST_PAINT + r"""
+"""
+    + FIRST_PAINT
+    + r"""
 import numpy as np
 pg.setConfigOptions(imageAxisOrder="row-major")
 window = QMainWindow()
@@ -81,11 +86,14 @@ window.resize(1400, 900)
 window.show()
 app.exec()
 """,
-    "hsiviewer": HELPERS + r"""
+    "hsiviewer": HELPERS
+    + r"""
 from PySide6.QtWidgets import QApplication
 from hsiviewer.gui.app import _application
 app = _application(screenshot=True)
-""" + FIRST_PAINT + r"""
+"""
+    + FIRST_PAINT
+    + r"""
 from hsiviewer import demo_scene_path
 from hsiviewer.gui.main_window import MainWindow
 window = MainWindow()
@@ -94,13 +102,16 @@ window.resize(1400, 900)
 window.show()
 app.exec()
 """,
-    "hsiviewer, engine first": HELPERS + r"""
+    "hsiviewer, engine first": HELPERS
+    + r"""
 from hsiviewer.engine.preload import load_engine
 load_engine()
 from PySide6.QtWidgets import QApplication
 from hsiviewer.gui.app import _application
 app = _application(screenshot=True)
-""" + FIRST_PAINT + r"""
+"""
+    + FIRST_PAINT
+    + r"""
 from hsiviewer import demo_scene_path
 from hsiviewer.gui.main_window import MainWindow
 window = MainWindow()
@@ -115,12 +126,13 @@ app.exec()
 def run_child(code: str, env: dict) -> dict:
     """One fresh process: seconds from spawn to its report, and what it reported."""
     start = time.time()
-    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, check=False, capture_output=True, text=True,
-                            timeout=600)
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, env=env, check=False, capture_output=True, text=True, timeout=600
+    )
     lines = [line for line in result.stdout.splitlines() if line.startswith("RESULT ")]
     if result.returncode != 0 or not lines:
         raise RuntimeError(f"child failed ({result.returncode}): {result.stderr[-2000:]}")
-    seen = json.loads(lines[-1][len("RESULT "):])
+    seen = json.loads(lines[-1][len("RESULT ") :])
     seen["seconds"] = seen.pop("t") - start
     return seen
 
@@ -128,8 +140,15 @@ def run_child(code: str, env: dict) -> dict:
 def run_command(args: list[str], env: dict) -> dict:
     """Seconds from spawn to exit of ``python -m hsiviewer ARGS``."""
     start = time.time()
-    result = subprocess.run([sys.executable, "-m", "hsiviewer", *args], cwd=REPO, env=env, check=False, capture_output=True,
-                            text=True, timeout=600)
+    result = subprocess.run(
+        [sys.executable, "-m", "hsiviewer", *args],
+        cwd=REPO,
+        env=env,
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     if result.returncode != 0:
         raise RuntimeError(f"hsiviewer {' '.join(args)} failed: {result.stderr[-2000:]}")
     return {"seconds": time.time() - start, "rss_mb": None, "heavy": None}
@@ -139,8 +158,12 @@ def measure(repeat: int, variants: list[str]) -> dict[str, list[dict]]:
     """Interleaved repetitions (one of each variant per round), so that a burst of load on a shared
     machine hits every variant alike."""
     folder = tempfile.mkdtemp(prefix="hsiviewer-bench-startup-")
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(REPO),
-           "HSIVIEWER_SETTINGS": os.path.join(folder, "settings.ini")}  # no saved layout showing the panel
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "PYTHONPATH": str(REPO),
+        "HSIVIEWER_SETTINGS": os.path.join(folder, "settings.ini"),
+    }  # no saved layout showing the panel
     runs: dict[str, list[dict]] = {name: [] for name in variants}
     for _ in range(repeat):
         for name in variants:
@@ -157,8 +180,14 @@ def summarise(runs: dict[str, list[dict]]) -> dict[str, dict]:
     for name, seen in runs.items():
         secs = [s["seconds"] for s in seen]
         rss = [s["rss_mb"] for s in seen if s["rss_mb"] is not None]
-        table[name] = {"seconds": statistics.median(secs), "min_s": min(secs), "max_s": max(secs),
-                       "rss_mb": statistics.median(rss) if rss else None, "heavy": seen[0]["heavy"], "runs": len(seen)}
+        table[name] = {
+            "seconds": statistics.median(secs),
+            "min_s": min(secs),
+            "max_s": max(secs),
+            "rss_mb": statistics.median(rss) if rss else None,
+            "heavy": seen[0]["heavy"],
+            "runs": len(seen),
+        }
     return table
 
 
@@ -174,22 +203,39 @@ def main() -> None:
     repeat = 2 if args.quick else args.repeat
     table = summarise(measure(repeat, variants))
     bare = table["bare import"]["seconds"]
-    print(f"start-up, median of {repeat} fresh processes (offscreen Qt), {os.cpu_count()} CPUs, "
-          f"load average {os.getloadavg()[0]:.1f} at the end\n")
+    print(
+        f"start-up, median of {repeat} fresh processes (offscreen Qt), {os.cpu_count()} CPUs, "
+        f"load average {os.getloadavg()[0]:.1f} at the end\n"
+    )
     print(f"{'variant':<26}{'first image':>12}{'range':>16}{'RssAnon':>10}{'x bare import':>15}  heavy modules")
     for name, row in table.items():
         rss = f"{row['rss_mb']:.0f} MB" if row["rss_mb"] is not None else "–"
-        print(f"{name:<26}{row['seconds']:>10.2f} s{row['min_s']:>7.2f}-{row['max_s']:.2f} s{rss:>10}"
-              f"{row['seconds'] / bare:>14.1f}x  {', '.join(row['heavy'] or []) or '–'}")
+        print(
+            f"{name:<26}{row['seconds']:>10.2f} s{row['min_s']:>7.2f}-{row['max_s']:.2f} s{rss:>10}"
+            f"{row['seconds'] / bare:>14.1f}x  {', '.join(row['heavy'] or []) or '–'}"
+        )
     viewer = table["hsiviewer"]
-    verdict = {"within 3x bare import": viewer["seconds"] <= 3 * bare, "under 2 s": viewer["seconds"] < 2.0,
-               "under 300 MB": viewer["rss_mb"] < 300}
+    verdict = {
+        "within 3x bare import": viewer["seconds"] <= 3 * bare,
+        "under 2 s": viewer["seconds"] < 2.0,
+        "under 300 MB": viewer["rss_mb"] < 300,
+    }
     print("\n" + ", ".join(f"{k}: {'yes' if v else 'NO'}" for k, v in verdict.items()))
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps({"repeat": repeat, "cpus": os.cpu_count(),
-                                               "load_average": os.getloadavg(), "figures": table,
-                                               "verdict": verdict}, indent=2), encoding="utf-8")
+        Path(args.json).write_text(
+            json.dumps(
+                {
+                    "repeat": repeat,
+                    "cpus": os.cpu_count(),
+                    "load_average": os.getloadavg(),
+                    "figures": table,
+                    "verdict": verdict,
+                },
+                indent=2,
+            ),
+            encoding="utf-8",
+        )
         print(f"wrote {args.json}")
 
 

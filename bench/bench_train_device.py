@@ -9,6 +9,7 @@ the first (the first pays for cuDNN autotuning and allocation).
     python bench/bench_train_device.py --epochs 10 --json out.json
     python bench/bench_train_device.py --device cpu --epochs 1 --crop 40   # smoke run
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,11 +22,11 @@ import torch
 
 import hsiviewer.engine.fit as torch_fit
 from hsiviewer import demo_scene_path, open_scene
-from hsiviewer.engine.bundle import load_model, save_model
 from hsiviewer.engine.batches import to_model_input
+from hsiviewer.engine.bundle import load_model, save_model
+from hsiviewer.engine.training import TrainConfig, train_model
 from hsiviewer.processing.patches import pad_cube, patches_for
 from hsiviewer.progress import CancelToken
-from hsiviewer.engine.training import TrainConfig, train_model
 
 
 def rate(model) -> float:
@@ -48,8 +49,15 @@ def run(scene, name: str, config: TrainConfig, **patches) -> dict:
         torch.cuda.is_bf16_supported = bf16
         for k, v in saved.items():
             setattr(torch_fit, k, v)
-    row = {"variant": name, "patches_per_s": rate(model), "oa": model.metrics["oa"], "kappa": model.metrics["kappa"],
-           "wall_s": wall, "final_loss": model.history[-1]["loss"], "device": model.metrics["device"]}
+    row = {
+        "variant": name,
+        "patches_per_s": rate(model),
+        "oa": model.metrics["oa"],
+        "kappa": model.metrics["kappa"],
+        "wall_s": wall,
+        "final_loss": model.history[-1]["loss"],
+        "device": model.metrics["device"],
+    }
     print(json.dumps(row), flush=True)
     return row, model
 
@@ -73,9 +81,14 @@ def check_cancel_and_file(scene, config: TrainConfig, model, out: Path) -> dict:
     with torch.no_grad():
         a = model.net.eval()(to_model_input(patches, model.input_kind))
         b = back.net(to_model_input(patches, back.input_kind))
-    return {"cancel_batches_seen": len(seen), "cancel_flag": cancelled.metrics["cancelled"],
-            "cancel_history": len(cancelled.history), "cancel_net_device": str(next(cancelled.net.parameters()).device),
-            "file_round_trip_equal": bool(torch.equal(a, b)), "file_mb": out.stat().st_size / 2**20}
+    return {
+        "cancel_batches_seen": len(seen),
+        "cancel_flag": cancelled.metrics["cancelled"],
+        "cancel_history": len(cancelled.history),
+        "cancel_net_device": str(next(cancelled.net.parameters()).device),
+        "file_round_trip_equal": bool(torch.equal(a, b)),
+        "file_mb": out.stat().st_size / 2**20,
+    }
 
 
 def main() -> None:
@@ -88,8 +101,9 @@ def main() -> None:
     scene = open_scene(demo_scene_path())
     if args.crop:
         from hsiviewer.io.numpy_io import scene_from_array
-        cube = scene.to_array()[:args.crop, :args.crop]
-        scene = scene_from_array(None, np.ascontiguousarray(cube), scene.labels[:args.crop, :args.crop].copy(), {})
+
+        cube = scene.to_array()[: args.crop, : args.crop]
+        scene = scene_from_array(None, np.ascontiguousarray(cube), scene.labels[: args.crop, : args.crop].copy(), {})
     base = dict(model="hybridsn", epochs=args.epochs, device=args.device, seed=0)
     rows = []
     row, model = run(scene, "device gather, autocast", TrainConfig(**base))
@@ -98,12 +112,22 @@ def main() -> None:
         rows.append(run(scene, "host gather, autocast", TrainConfig(**base), MAX_DEVICE_CUBE=-1)[0])
         rows.append(run(scene, "device gather, float32", TrainConfig(**base, amp=False))[0])
         rows.append(run(scene, "device gather, autocast fp16", TrainConfig(**{**base, "epochs": 3}))[0])
-    checks = check_cancel_and_file(scene, TrainConfig(**{**base, "epochs": 2}), model, Path("/tmp/bench_model.hsimodel"))
+    checks = check_cancel_and_file(
+        scene, TrainConfig(**{**base, "epochs": 2}), model, Path("/tmp/bench_model.hsimodel")
+    )
     print(json.dumps(checks))
     if args.json:
-        Path(args.json).write_text(json.dumps({"rows": rows, "checks": checks,
-                                               "gpu": torch.cuda.get_device_name() if torch.cuda.is_available()
-                                               else None, "torch": torch.__version__}, indent=2))
+        Path(args.json).write_text(
+            json.dumps(
+                {
+                    "rows": rows,
+                    "checks": checks,
+                    "gpu": torch.cuda.get_device_name() if torch.cuda.is_available() else None,
+                    "torch": torch.__version__,
+                },
+                indent=2,
+            )
+        )
 
 
 if __name__ == "__main__":

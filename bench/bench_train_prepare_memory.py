@@ -11,6 +11,7 @@ and prints the peak RssAnon above the start of each (HybridSN settings: PCA 16, 
 
     python bench/bench_train_prepare_memory.py --size-gb 1
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,7 +23,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 from bench_predict_stream import PeakSampler, make_scene, rss_anon_kib
 from common import indian_pines
 
@@ -35,7 +35,7 @@ def child(mode: str, path: str) -> None:
 
     scene = open_scene(path)
     labels = indian_pines().labels
-    scene.labels = np.tile(labels, (-(-scene.n_rows // labels.shape[0]), 1))[:scene.n_rows]
+    scene.labels = np.tile(labels, (-(-scene.n_rows // labels.shape[0]), 1))[: scene.n_rows]
     hyper = {"pca_components": 16, "patch_size": 9}
     config = TrainConfig(model="hybridsn", train_fraction=0.01, seed=0, hyper=hyper)
     base, sampler, start = rss_anon_kib(), PeakSampler(), time.perf_counter()

@@ -12,6 +12,7 @@ Python/numpy heap and ``ru_maxrss`` of the process) is its own.
     python bench/bench_train_throughput.py            # full scene, 20 steps of 128
     python bench/bench_train_throughput.py --quick    # 50-row crop, 2 steps of 32
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,11 +25,10 @@ import tracemalloc
 
 import numpy as np
 import torch
-
 from common import STUDY, crop, indian_pines, machine, markdown_table, write_json
 
-from hsiviewer.models.plugins import InputKind, default_registry
 from hsiviewer.engine.batches import PatchDataset, patch_loader, to_model_input
+from hsiviewer.models.plugins import InputKind, default_registry
 from hsiviewer.processing.patches import pad_cube
 from hsiviewer.processing.preprocess import Preprocessor
 from hsiviewer.processing.splits import random_split
@@ -67,8 +67,9 @@ def build_net(args, in_bands: int, n_classes: int):
     spec = default_registry().get(args.model)
     hyper = {**spec.defaults, "patch_size": STUDY["patch_size"]}
     torch.manual_seed(0)
-    net = spec.builder(in_bands, n_classes, hyper.pop("patch_size"),
-                       **{k: v for k, v in hyper.items() if k != "pca_components"})
+    net = spec.builder(
+        in_bands, n_classes, hyper.pop("patch_size"), **{k: v for k, v in hyper.items() if k != "pca_components"}
+    )
     return net.to(args.device), InputKind(spec.input_kind)
 
 
@@ -89,7 +90,7 @@ def batches(args, data, labels, ids, split):
     rows, cc = np.divmod(labelled, cols)
     everything = np.empty((len(labelled), size, size, data.shape[2]), np.float32)
     for i, (r, c) in enumerate(zip(rows, cc)):
-        everything[i] = padded[r:r + size, c:c + size]
+        everything[i] = padded[r : r + size, c : c + size]
     del padded
     x_train = everything[np.searchsorted(labelled, split.train)]  # a copy, as train_test_split makes
     y_train = np.searchsorted(ids, labels.ravel()[split.train])
@@ -108,7 +109,7 @@ class ArrayBatches:
     def __iter__(self):
         order = torch.randperm(len(self.x), generator=self.generator).numpy()
         for s in range(0, len(order), self.batch_size):
-            idx = order[s:s + self.batch_size]
+            idx = order[s : s + self.batch_size]
             yield torch.from_numpy(self.x[idx]), self.y[idx]
 
 
@@ -117,8 +118,7 @@ def train_steps(net, kind, optimiser, loader, steps: int, device: str) -> None:
     step = 0
     while step < steps:
         for patches, targets in loader:
-            loss = torch.nn.functional.cross_entropy(net(to_model_input(patches, kind).to(device)),
-                                                     targets.to(device))
+            loss = torch.nn.functional.cross_entropy(net(to_model_input(patches, kind).to(device)), targets.to(device))
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
@@ -143,10 +143,15 @@ def child(args) -> dict:
     train_steps(net, kind, optimiser, loader, args.steps, args.device)
     train_seconds = time.perf_counter() - start
     _, peak = tracemalloc.get_traced_memory()
-    return {"variant": args.variant, "setup_s": setup, "data_patches_per_s": data_rate,
-            "train_patches_per_s": args.steps * args.batch_size / train_seconds, "steps": args.steps,
-            "tracemalloc_peak_mb": peak / 2**20,
-            "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    return {
+        "variant": args.variant,
+        "setup_s": setup,
+        "data_patches_per_s": data_rate,
+        "train_patches_per_s": args.steps * args.batch_size / train_seconds,
+        "steps": args.steps,
+        "tracemalloc_peak_mb": peak / 2**20,
+        "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
 
 
 def main() -> None:
@@ -158,24 +163,50 @@ def main() -> None:
         return
     results = {}
     for variant in VARIANTS:
-        cmd = [sys.executable, __file__, "--variant", variant, "--steps", str(args.steps),
-               "--batch-size", str(args.batch_size), "--model", args.model, "--device", args.device]
+        cmd = [
+            sys.executable,
+            __file__,
+            "--variant",
+            variant,
+            "--steps",
+            str(args.steps),
+            "--batch-size",
+            str(args.batch_size),
+            "--model",
+            args.model,
+            "--device",
+            args.device,
+        ]
         cmd += ["--quick"] if args.quick else []
         cmd += ["--data", args.data] if args.data else []
         out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
         results[variant] = json.loads(out.strip().splitlines()[-1])
     base, ours = results["materialised"], results["lazy"]
-    rows = [[name, f"{r['setup_s']:.2f}", f"{r['data_patches_per_s']:,.0f}", f"{r['train_patches_per_s']:,.1f}",
-             f"{r['tracemalloc_peak_mb']:,.0f}", f"{r['maxrss_mb']:,.0f}"]
-            for name, r in (("materialised (baseline)", base), ("lazy (ours)", ours))]
-    rows.append(["ratio lazy / baseline", f"{ours['setup_s'] / base['setup_s']:.2f}",
-                 f"{ours['data_patches_per_s'] / base['data_patches_per_s']:.2f}",
-                 f"{ours['train_patches_per_s'] / base['train_patches_per_s']:.2f}",
-                 f"{ours['tracemalloc_peak_mb'] / base['tracemalloc_peak_mb']:.2f}",
-                 f"{ours['maxrss_mb'] / base['maxrss_mb']:.2f}"])
+    rows = [
+        [
+            name,
+            f"{r['setup_s']:.2f}",
+            f"{r['data_patches_per_s']:,.0f}",
+            f"{r['train_patches_per_s']:,.1f}",
+            f"{r['tracemalloc_peak_mb']:,.0f}",
+            f"{r['maxrss_mb']:,.0f}",
+        ]
+        for name, r in (("materialised (baseline)", base), ("lazy (ours)", ours))
+    ]
+    rows.append(
+        [
+            "ratio lazy / baseline",
+            f"{ours['setup_s'] / base['setup_s']:.2f}",
+            f"{ours['data_patches_per_s'] / base['data_patches_per_s']:.2f}",
+            f"{ours['train_patches_per_s'] / base['train_patches_per_s']:.2f}",
+            f"{ours['tracemalloc_peak_mb'] / base['tracemalloc_peak_mb']:.2f}",
+            f"{ours['maxrss_mb'] / base['maxrss_mb']:.2f}",
+        ]
+    )
     print(f"{args.model}, {args.steps} steps of {args.batch_size} patches, device {args.device}; {machine()}")
-    print(markdown_table(["pipeline", "setup s", "data patches/s", "train patches/s", "peak heap MB",
-                          "max RSS MB"], rows))
+    print(
+        markdown_table(["pipeline", "setup s", "data patches/s", "train patches/s", "peak heap MB", "max RSS MB"], rows)
+    )
     write_json(args.json, {"machine": machine(), "results": results})
 
 

@@ -14,6 +14,7 @@ and 1:1 zoom), panning at 1:1, hover spectrum cold (pages evicted) and warm, the
 
 Run: ``python bench/bench_viewer.py [--quick] [--out bench/results/viewer.json]``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,6 +42,7 @@ BERLIN = REPO.parent / "shared" / "data" / "georef" / "EnMAP_BerlinUrbanGradient
 def source_cube() -> np.ndarray:
     """A small real cube (rows, cols, bands) to tile from: EnMAP Berlin, else the demo scene."""
     from hsiviewer import demo_scene_path, open_scene
+
     scene = open_scene(BERLIN if BERLIN.exists() else demo_scene_path())
     return scene.to_array().astype(np.int16)
 
@@ -72,7 +74,8 @@ def write_bil(folder: Path, name: str, rows: int, cols: int, bands: int, src: np
         "ENVI\ndescription = {bench_viewer synthetic flight line}\n"
         f"samples = {cols}\nlines = {rows}\nbands = {bands}\nheader offset = 0\nfile type = ENVI Standard\n"
         "data type = 2\ninterleave = bil\nbyte order = 0\nwavelength units = Nanometers\n"
-        "wavelength = {" + ", ".join(f"{w:.1f}" for w in wavelengths) + "}\n")
+        "wavelength = {" + ", ".join(f"{w:.1f}" for w in wavelengths) + "}\n"
+    )
     return header
 
 
@@ -82,17 +85,28 @@ def write_mosaic(path: Path, side: int, src: np.ndarray) -> Path:
     from rasterio.enums import Resampling
     from rasterio.transform import from_origin
     from rasterio.windows import Window
+
     band = src[:, :, src.shape[2] // 2].astype(np.int32)
-    profile = dict(driver="GTiff", width=side, height=side, count=1, dtype="uint16", tiled=True,
-                   blockxsize=512, blockysize=512, crs="EPSG:32633",
-                   transform=from_origin(380000, 5830000, 3.0, 3.0), BIGTIFF="YES")
+    profile = dict(
+        driver="GTiff",
+        width=side,
+        height=side,
+        count=1,
+        dtype="uint16",
+        tiled=True,
+        blockxsize=512,
+        blockysize=512,
+        crs="EPSG:32633",
+        transform=from_origin(380000, 5830000, 3.0, 3.0),
+        BIGTIFF="YES",
+    )
     with rasterio.open(path, "w", **profile) as dst:
         step = 1024
         for r0 in range(0, side, step):
             r1 = min(side, r0 + step)
             block = tile_rows(band[:, :, None], r0, r1, side, 1)[:, :, 0]
             dst.write(np.clip(block, 0, 65535).astype(np.uint16), 1, window=Window(0, r0, side, r1 - r0))
-        factors = [2 ** k for k in range(1, 20) if side // 2 ** k >= 256]
+        factors = [2**k for k in range(1, 20) if side // 2**k >= 256]
         dst.build_overviews(factors, Resampling.nearest)
     return path
 
@@ -121,6 +135,7 @@ class Probe:
 
     def __init__(self, app) -> None:
         from PySide6.QtCore import QTimer
+
         self.app = app
         self.timer = QTimer()
         self.timer.setInterval(10)
@@ -184,15 +199,21 @@ def zoom_one_to_one(app, win, row: int, col: int) -> float:
     """Zoom so one scene pixel is one screen pixel around (row, col); returns the time to show it."""
     size = win.view.view.size()
     w, h = size.width(), size.height()
-    return wait_shown(app, win, lambda: win.view.view.setRange(
-        xRange=(col - w / 2, col + w / 2), yRange=(row - h / 2, row + h / 2), padding=0))
+    return wait_shown(
+        app,
+        win,
+        lambda: win.view.view.setRange(xRange=(col - w / 2, col + w / 2), yRange=(row - h / 2, row + h / 2), padding=0),
+    )
 
 
 def interaction(app, win, scene, rng, n: int) -> dict:
     """Band, RGB and stretch changes in the current view."""
     state = win.display_state
-    bands = rng.choice(scene.n_bands, size=4 * n, replace=False) if scene.n_bands >= 4 * n \
+    bands = (
+        rng.choice(scene.n_bands, size=4 * n, replace=False)
+        if scene.n_bands >= 4 * n
         else rng.integers(0, scene.n_bands, 4 * n)
+    )
     out = {}
     if scene.n_bands > 1:
         state.set_mode("band")
@@ -200,11 +221,18 @@ def interaction(app, win, scene, rng, n: int) -> dict:
         out["band_change"] = stats([wait_shown(app, win, lambda b=int(b): state.set_band(b)) for b in bands[:n]])
         state.set_mode("rgb")
         settle(app, 0.2)
-        triples = bands[n:4 * n].reshape(n, 3)
-        out["rgb_change"] = stats([wait_shown(app, win, lambda t=t: state.set_rgb([int(b) for b in t]))
-                                   for t in triples])
-    stretches = [("percentile", (1.0, 99.0)), ("minmax", None), ("stddev", None), ("percentile", (2.0, 98.0)),
-                 ("percentile", (5.0, 95.0)), ("stddev", None)]
+        triples = bands[n : 4 * n].reshape(n, 3)
+        out["rgb_change"] = stats(
+            [wait_shown(app, win, lambda t=t: state.set_rgb([int(b) for b in t])) for t in triples]
+        )
+    stretches = [
+        ("percentile", (1.0, 99.0)),
+        ("minmax", None),
+        ("stddev", None),
+        ("percentile", (2.0, 98.0)),
+        ("percentile", (5.0, 95.0)),
+        ("stddev", None),
+    ]
     times = []
     for i in range(n):
         kind, pct = stretches[i % len(stretches)]
@@ -224,6 +252,7 @@ def pan(app, win, n: int, step: int = 300) -> dict:
             direction[0] = -direction[0]  # bounce at the scene's edge
         d = direction[0] * step
         win.view.view.setRange(xRange=(x0, x1), yRange=(y0 + d, y1 + d), padding=0)
+
     return stats([wait_shown(app, win, move) for _ in range(n)])
 
 
@@ -247,6 +276,7 @@ def hover(app, win, probe, data_file: Path, scene, rng, n: int) -> dict:
 
 def bench_scene(app, win, probe, header: Path, data_file: Path, rng, n: int, wait_pyramid: bool) -> dict:
     from hsiviewer.gui.actions.viewport import ViewportController  # noqa: F401 (the path under test)
+
     evict(data_file)
     probe.reset()
     first = wait_shown(app, win, lambda: win.open_scene(header))
@@ -308,17 +338,27 @@ def bench_baseline(app, win, header: Path, data_file: Path, rng, n: int) -> dict
             change()
             show(renderer)
             return time.perf_counter() - t
+
         state.set_mode("band")
         band = stats([timed(lambda b=int(b): state.set_band(b)) for b in bands[:n]])
         state.set_mode("rgb")
         rgb = stats([timed(lambda t=t: state.set_rgb([int(b) for b in t])) for t in bands[n:].reshape(n, 3)])
-        stretch = stats([timed(lambda i=i: state.set_stretch("percentile", percentiles=(1.0 + i % 3, 99.0 - i % 3)))
-                         for i in range(n)])
+        stretch = stats(
+            [
+                timed(lambda i=i: state.set_stretch("percentile", percentiles=(1.0 + i % 3, 99.0 - i % 3)))
+                for i in range(n)
+            ]
+        )
     finally:
         state.changed.connect(win._refresh_image)
-    return {"first_image_s": round(first, 3), "band_change": band, "rgb_change": rgb, "stretch_change": stretch,
-            "longest_gap_ms": round(max(first, band["worst_ms"] / 1000, rgb["worst_ms"] / 1000) * 1000, 1),
-            "rss_anon_mb": round(rss_anon_mb(), 1)}
+    return {
+        "first_image_s": round(first, 3),
+        "band_change": band,
+        "rgb_change": rgb,
+        "stretch_change": stretch,
+        "longest_gap_ms": round(max(first, band["worst_ms"] / 1000, rgb["worst_ms"] / 1000) * 1000, 1),
+        "rss_anon_mb": round(rss_anon_mb(), 1),
+    }
 
 
 def write_bsq(folder: Path, name: str, rows: int, cols: int, bands: int, src: np.ndarray) -> Path:
@@ -329,8 +369,10 @@ def write_bsq(folder: Path, name: str, rows: int, cols: int, bands: int, src: np
             block = tile_rows(src[:, :, [b * src.shape[2] // bands]], 0, rows, cols, 1)
             f.write(np.ascontiguousarray(block[:, :, 0]).tobytes())
     header = folder / f"{name}.hdr"
-    header.write_text(f"ENVI\nsamples = {cols}\nlines = {rows}\nbands = {bands}\nheader offset = 0\n"
-                      "file type = ENVI Standard\ndata type = 2\ninterleave = bsq\nbyte order = 0\n")
+    header.write_text(
+        f"ENVI\nsamples = {cols}\nlines = {rows}\nbands = {bands}\nheader offset = 0\n"
+        "file type = ENVI Standard\ndata type = 2\ninterleave = bsq\nbyte order = 0\n"
+    )
     return header
 
 
@@ -339,6 +381,7 @@ def bench_bsq_hover(folder: Path, shape, n: int) -> dict:
     new: the viewer's pixel read, which announces all of the spectrum's pages first."""
     from hsiviewer import open_scene
     from hsiviewer.viewer.levels import LevelReader
+
     header = folder / "hover.hdr"
     if not header.exists():
         write_bsq(folder, "hover", *shape, source_cube())
@@ -368,14 +411,16 @@ def main() -> int:
     parser.add_argument("--out", help="write the results as JSON here")
     parser.add_argument("--screenshot", help="save the window zoomed into the big scene as PNG here")
     parser.add_argument("--repeats", type=int, default=None)
-    parser.add_argument("--bsq-hover-only", action="store_true",
-                        help="only the cold hover on a BSQ scene (1000 x 1000 x 224; --quick: 400 x 400 x 100)")
+    parser.add_argument(
+        "--bsq-hover-only",
+        action="store_true",
+        help="only the cold hover on a BSQ scene (1000 x 1000 x 224; --quick: 400 x 400 x 100)",
+    )
     args = parser.parse_args()
     if args.bsq_hover_only:
         folder = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench_viewer_", dir="/tmp"))
         try:
-            result = bench_bsq_hover(folder, (400, 400, 100) if args.quick else (1000, 1000, 224),
-                                     args.repeats or 20)
+            result = bench_bsq_hover(folder, (400, 400, 100) if args.quick else (1000, 1000, 224), args.repeats or 20)
         finally:
             if not args.keep:
                 shutil.rmtree(folder, ignore_errors=True)
@@ -417,6 +462,7 @@ def run(args, folder: Path, big, side: int, base, n: int) -> int:
     # generated in a child process: the writer's memory (GDAL's block cache above all) stays out of
     # the viewer's RssAnon measured here
     import multiprocessing
+
     child = multiprocessing.get_context("spawn").Process(target=generate, args=(folder, big, side, base))
     child.start()
     child.join()
@@ -427,8 +473,10 @@ def run(args, folder: Path, big, side: int, base, n: int) -> int:
     big_header, base_header, mosaic = folder / "flightline.hdr", folder / "baseline.hdr", folder / "mosaic.tif"
 
     from PySide6.QtWidgets import QApplication
+
     app = QApplication.instance() or QApplication([])
     from hsiviewer.gui import MainWindow
+
     win = MainWindow()
     win.error_dialog = lambda title, text: print(f"ERROR {title}: {text}", flush=True)
     win.resize(1400, 900)
@@ -437,16 +485,28 @@ def run(args, folder: Path, big, side: int, base, n: int) -> int:
     probe = Probe(app)
     probe.start()
     rng = np.random.default_rng(0)
-    results = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                           "platform": platform.platform(), "note": "shared 2-core VM, loaded by other agents"},
-               "sizes": {"bil": list(big), "bil_gb": round(np.prod(big) * 2 / 1e9, 2), "mosaic": [side, side],
-                         "baseline": list(base)}, **timings}
+    results = {
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "note": "shared 2-core VM, loaded by other agents",
+        },
+        "sizes": {
+            "bil": list(big),
+            "bil_gb": round(np.prod(big) * 2 / 1e9, 2),
+            "mosaic": [side, side],
+            "baseline": list(base),
+        },
+        **timings,
+    }
     results["rss_anon_mb_at_start"] = round(rss_anon_mb(), 1)
     results["baseline_old_renderer"] = bench_baseline(app, win, base_header, folder / "baseline.bil", rng, n)
     print("baseline", json.dumps(results["baseline_old_renderer"]), flush=True)
     probe.reset_all()
-    results["new_on_baseline_scene"] = bench_scene(app, win, probe, base_header, folder / "baseline.bil", rng, n,
-                                                   wait_pyramid=True)
+    results["new_on_baseline_scene"] = bench_scene(
+        app, win, probe, base_header, folder / "baseline.bil", rng, n, wait_pyramid=True
+    )
     print("new on baseline scene", json.dumps(results["new_on_baseline_scene"]), flush=True)
     results["bil"] = bench_scene(app, win, probe, big_header, folder / "flightline.bil", rng, n, wait_pyramid=True)
     print("bil", json.dumps(results["bil"]), flush=True)

@@ -11,6 +11,7 @@ counts, the pixels left out by the guard band and the classes left untested (a s
     python bench/regions_accuracy.py                       # svm_rbf, seeds 0 1 2
     python bench/regions_accuracy.py --models hybridsn --epochs 5 --seeds 0 --device cpu
 """
+
 from __future__ import annotations
 
 import argparse
@@ -19,7 +20,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 from common import indian_pines, machine, markdown_table, write_json
 
 from hsiviewer.engine.training import TrainConfig, train_model
@@ -43,27 +43,50 @@ def component_regions(labels: np.ndarray, classes) -> RegionSet:
         comp, n = components(labels == cid, structure=np.ones((3, 3)))
         for k in range(1, n + 1):
             # shapes() traces pixel edges, so the polygons hold exactly the component's pixel centres
-            parts = [shapely.geometry.shape(g) for g, v in shapes((comp == k).astype(np.uint8),
-                                                                     mask=comp == k, connectivity=8) if v == 1]
+            parts = [
+                shapely.geometry.shape(g)
+                for g, v in shapes((comp == k).astype(np.uint8), mask=comp == k, connectivity=8)
+                if v == 1
+            ]
             items.append((shapely.union_all(parts), cid, None))
     regions.add_regions(items)
     return regions
 
 
 def run(scene, regions_file, model: str, split: str, seed: int, args) -> dict:
-    config = TrainConfig(model=model, epochs=args.epochs, train_fraction=args.fraction, split=split, seed=seed,
-                         device=args.device, lr_schedule="cosine")
+    config = TrainConfig(
+        model=model,
+        epochs=args.epochs,
+        train_fraction=args.fraction,
+        split=split,
+        seed=seed,
+        device=args.device,
+        lr_schedule="cosine",
+    )
     start = time.perf_counter()
     trained = train_model(scene, config, regions=regions_file if split == "regions" else None)
     m = trained.metrics
     patch = int(trained.hyper.get("patch_size", 1))
-    row = {"model": model, "split": split, "seed": seed, "oa": m["oa"], "aa": m["aa"], "kappa": m["kappa"],
-           "n_train": m["n_train"], "n_test": m["n_test"], "patch_size": patch,
-           "leakage": leakage(trained.split, scene.shape[:2], patch), "seconds": time.perf_counter() - start,
-           "guard_dropped": m.get("regions", {}).get("guard_dropped"),
-           "untested_classes": m.get("regions", {}).get("untested_classes")}
-    print(f"{model:<10} {split:<9} seed {seed}: OA {row['oa']:.2%} AA {row['aa']:.2%} kappa {row['kappa']:.4f}  "
-          f"train {row['n_train']} test {row['n_test']} leak {row['leakage']}  {row['seconds']:.1f} s", flush=True)
+    row = {
+        "model": model,
+        "split": split,
+        "seed": seed,
+        "oa": m["oa"],
+        "aa": m["aa"],
+        "kappa": m["kappa"],
+        "n_train": m["n_train"],
+        "n_test": m["n_test"],
+        "patch_size": patch,
+        "leakage": leakage(trained.split, scene.shape[:2], patch),
+        "seconds": time.perf_counter() - start,
+        "guard_dropped": m.get("regions", {}).get("guard_dropped"),
+        "untested_classes": m.get("regions", {}).get("untested_classes"),
+    }
+    print(
+        f"{model:<10} {split:<9} seed {seed}: OA {row['oa']:.2%} AA {row['aa']:.2%} kappa {row['kappa']:.4f}  "
+        f"train {row['n_train']} test {row['n_test']} leak {row['leakage']}  {row['seconds']:.1f} s",
+        flush=True,
+    )
     return row
 
 
@@ -87,8 +110,12 @@ def main() -> None:
     raster = rasterize_regions(placed.regions, scene.shape[:2])
     same = bool(np.array_equal(raster.labels, scene.labels))
     print(f"{len(placed)} regions from the connected components; rasterised back equal to the ground truth: {same}")
-    rows = [run(scene, placed, model, split, seed, args)
-            for model in args.models for split in args.splits for seed in args.seeds]
+    rows = [
+        run(scene, placed, model, split, seed, args)
+        for model in args.models
+        for split in args.splits
+        for seed in args.seeds
+    ]
     table = []
     for model in args.models:
         for split in args.splits:
@@ -97,13 +124,32 @@ def main() -> None:
             extra = ""
             if split == "regions":
                 extra = f"guard band dropped {runs[0]['guard_dropped']}; untested classes {runs[0]['untested_classes']}"
-            table.append([model, split, len(runs)] + [f"{fig[k].mean():.2f} ± {fig[k].std():.2f}" for k in fig]
-                         + [int(np.mean([r["n_train"] for r in runs])), int(np.mean([r["n_test"] for r in runs])),
-                            int(np.mean([r["leakage"] for r in runs])), extra])
-    print(markdown_table(["model", "split", "runs", "OA %", "AA %", "kappa x100", "train px", "test px",
-                          "leakage", "notes"], table))
-    write_json(args.json, {"machine": machine(), "regions": len(placed), "rasterised_equal": same, "runs": rows,
-                           "epochs": args.epochs, "fraction": args.fraction})
+            table.append(
+                [model, split, len(runs)]
+                + [f"{fig[k].mean():.2f} ± {fig[k].std():.2f}" for k in fig]
+                + [
+                    int(np.mean([r["n_train"] for r in runs])),
+                    int(np.mean([r["n_test"] for r in runs])),
+                    int(np.mean([r["leakage"] for r in runs])),
+                    extra,
+                ]
+            )
+    print(
+        markdown_table(
+            ["model", "split", "runs", "OA %", "AA %", "kappa x100", "train px", "test px", "leakage", "notes"], table
+        )
+    )
+    write_json(
+        args.json,
+        {
+            "machine": machine(),
+            "regions": len(placed),
+            "rasterised_equal": same,
+            "runs": rows,
+            "epochs": args.epochs,
+            "fraction": args.fraction,
+        },
+    )
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ The library holds the mean spectra of four ground-truth classes of the demo scen
 
     QT_QPA_PLATFORM=offscreen python docs/screenshot_spectral.py [OUT.png]
 """
+
 from __future__ import annotations
 
 import sys
@@ -39,8 +40,7 @@ def main(out: str = "docs/screenshot-spectral.png") -> None:
     cube = scene.to_array().astype(float)
     names = {scene.classes.name(i): i for i in scene.classes.ids}
     means = np.array([cube[scene.labels == names[n]].mean(axis=0) for n in CLASSES])
-    tools.library.set_library(SpectralLibrary(list(CLASSES), means, scene.wavelengths, scene.fwhm,
-                                              scene_scale(scene)))
+    tools.library.set_library(SpectralLibrary(list(CLASSES), means, scene.wavelengths, scene.fwhm, scene_scale(scene)))
     win.layers.get("Ground truth").set_visible(False)
     tools.band_math_dialog.choose_preset("NDVI")
     tools.band_math_dialog.colormap.setCurrentText("magma_r")  # told apart from the class colours

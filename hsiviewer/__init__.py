@@ -10,6 +10,7 @@ The core (this package minus :mod:`hsiviewer.gui`) imports no Qt and works in a 
 The learning functions (``train_model``, ``predict_scene``, model files) are imported on first use, so that
 ``import hsiviewer`` and the viewer do not load PyTorch.
 """
+
 from __future__ import annotations
 
 from importlib import import_module
@@ -35,8 +36,7 @@ _LAZY = {
     "read_regions": "hsiviewer.regions.vector",
 }
 
-__all__ = ["open_scene", "open_labels", "Scene", "ClassTable", "HsiError", "demo_scene_path", "__version__",
-           *_LAZY]
+__all__ = ["open_scene", "open_labels", "Scene", "ClassTable", "HsiError", "demo_scene_path", "__version__", *_LAZY]
 
 
 def __getattr__(name: str) -> Any:

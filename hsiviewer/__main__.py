@@ -1,4 +1,5 @@
 """``python -m hsiviewer`` is the ``hsiviewer`` command."""
+
 import sys
 
 from hsiviewer.cli import main

@@ -1,4 +1,5 @@
 """Typed errors. Each carries the file it is about and the problem in plain words."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -5,12 +5,14 @@ Core functions that run for long take ``progress`` (a callable receiving a
 events into signals and sets the token from its Cancel button; the CLI prints a
 bar and sets the token on Ctrl-C.
 """
+
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 from hsiviewer.errors import Cancelled
 
@@ -36,7 +38,7 @@ class CancelToken:
         """True once :meth:`abort` was called."""
         return self._abort.is_set()
 
-    def abort_view(self) -> "CancelToken":
+    def abort_view(self) -> CancelToken:
         """A token that reads as cancelled only once this one is aborted (for the work after a cancel)."""
         view = CancelToken()
         view._event = self._abort

@@ -6,6 +6,7 @@ pixels cannot train), and only the first stride-2 stages the patch affords downs
 (two for 15 x 15: 15 -> 8 -> 4). Default patch 15: a neighbourhood big enough for spatial context
 and small enough for fast CPU training, with less train/test patch overlap than 25.
 """
+
 from __future__ import annotations
 
 from torch import nn
@@ -26,8 +27,9 @@ def depthwise_separable(cin: int, cout: int, stride: int) -> nn.Sequential:
 class MobileNetV1(nn.Module):
     """MobileNetV1 body and a pooled classifier for ``(N, C, S, S)`` patches."""
 
-    def __init__(self, in_bands: int, n_classes: int, patch_size: int, width_mult: float = 1.0,
-                 dropout: float = 0.2) -> None:
+    def __init__(
+        self, in_bands: int, n_classes: int, patch_size: int, width_mult: float = 1.0, dropout: float = 0.2
+    ) -> None:
         super().__init__()
         stem = make_divisible(STEM * width_mult)
         layers: list[nn.Module] = [ConvBNAct(in_bands, stem, 3)]
@@ -45,9 +47,13 @@ class MobileNetV1(nn.Module):
         return self.head(self.features(x))
 
 
-@register_model("mobilenet_v1", description="MobileNetV1: depthwise separable convolutions on PCA patches",
-                input_kind=InputKind.PATCH, version="1.0",
-                defaults={"patch_size": 15, "pca_components": 30, "width_mult": 1.0, "dropout": 0.2})
+@register_model(
+    "mobilenet_v1",
+    description="MobileNetV1: depthwise separable convolutions on PCA patches",
+    input_kind=InputKind.PATCH,
+    version="1.0",
+    defaults={"patch_size": 15, "pca_components": 30, "width_mult": 1.0, "dropout": 0.2},
+)
 def build(in_bands: int, n_classes: int, patch_size: int, width_mult: float, dropout: float) -> MobileNetV1:
     """Build MobileNetV1; ``width_mult`` scales every width (rounded to multiples of 8)."""
     return MobileNetV1(in_bands, n_classes, patch_size, width_mult, dropout)

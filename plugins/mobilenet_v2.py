@@ -5,6 +5,7 @@ Adapted to small ``(N, C, S, S)`` PCA patches: stride-1 stem, the ImageNet stage
 to 512 features, and only as many stride-2 stages as the patch affords (two for 15 x 15).
 Default patch 15, for the reasons given in ``mobilenet_v1.py``.
 """
+
 from __future__ import annotations
 
 from torch import nn
@@ -21,8 +22,9 @@ SETTINGS = ((1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 
 class MobileNetV2(nn.Module):
     """MobileNetV2 body (ReLU6, linear bottlenecks) and a pooled classifier for ``(N, C, S, S)``."""
 
-    def __init__(self, in_bands: int, n_classes: int, patch_size: int, width_mult: float = 1.0,
-                 dropout: float = 0.2) -> None:
+    def __init__(
+        self, in_bands: int, n_classes: int, patch_size: int, width_mult: float = 1.0, dropout: float = 0.2
+    ) -> None:
         super().__init__()
         cin = make_divisible(STEM * width_mult)
         layers: list[nn.Module] = [ConvBNAct(in_bands, cin, 3, act=nn.ReLU6)]
@@ -42,9 +44,13 @@ class MobileNetV2(nn.Module):
         return self.head(self.features(x))
 
 
-@register_model("mobilenet_v2", description="MobileNetV2: inverted residuals with linear bottlenecks on PCA patches",
-                input_kind=InputKind.PATCH, version="1.0",
-                defaults={"patch_size": 15, "pca_components": 30, "width_mult": 1.0, "dropout": 0.2})
+@register_model(
+    "mobilenet_v2",
+    description="MobileNetV2: inverted residuals with linear bottlenecks on PCA patches",
+    input_kind=InputKind.PATCH,
+    version="1.0",
+    defaults={"patch_size": 15, "pca_components": 30, "width_mult": 1.0, "dropout": 0.2},
+)
 def build(in_bands: int, n_classes: int, patch_size: int, width_mult: float, dropout: float) -> MobileNetV2:
     """Build MobileNetV2; ``width_mult`` scales every width (rounded to multiples of 8)."""
     return MobileNetV2(in_bands, n_classes, patch_size, width_mult, dropout)

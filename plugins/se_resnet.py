@@ -5,6 +5,7 @@ Each block is two 3x3 conv + BN layers; squeeze-and-excitation (global average p
 before the identity (or 1x1 projection) is added. Three stages of ``base_width``, 2x and 4x
 channels; the second and third downsample when the patch affords it (15 -> 8 -> 4).
 """
+
 from __future__ import annotations
 
 import torch
@@ -21,8 +22,7 @@ class SEBasicBlock(nn.Module):
         super().__init__()
         self.branch = nn.Sequential(ConvBNAct(cin, cout, 3, stride), ConvBNAct(cout, cout, 3, act=None))
         self.se = SqueezeExcite(cout, max(1, cout // reduction))
-        self.shortcut = (nn.Identity() if stride == 1 and cin == cout
-                         else ConvBNAct(cin, cout, 1, stride, act=None))
+        self.shortcut = nn.Identity() if stride == 1 and cin == cout else ConvBNAct(cin, cout, 1, stride, act=None)
         self.relu = nn.ReLU(inplace=True)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -32,8 +32,16 @@ class SEBasicBlock(nn.Module):
 class SEResNet(nn.Module):
     """Stem conv, three stages of SE basic blocks, pooled classifier, for ``(N, C, S, S)`` patches."""
 
-    def __init__(self, in_bands: int, n_classes: int, patch_size: int, base_width: int = 32,
-                 blocks_per_stage: int = 2, reduction: int = 16, dropout: float = 0.2) -> None:
+    def __init__(
+        self,
+        in_bands: int,
+        n_classes: int,
+        patch_size: int,
+        base_width: int = 32,
+        blocks_per_stage: int = 2,
+        reduction: int = 16,
+        dropout: float = 0.2,
+    ) -> None:
         super().__init__()
         widths = [base_width, 2 * base_width, 4 * base_width]
         layers: list[nn.Module] = [ConvBNAct(in_bands, base_width, 3)]
@@ -50,11 +58,28 @@ class SEResNet(nn.Module):
         return self.head(self.features(x))
 
 
-@register_model("se_resnet", description="SE-ResNet: residual blocks with squeeze-and-excitation on PCA patches",
-                input_kind=InputKind.PATCH, version="1.0",
-                defaults={"patch_size": 15, "pca_components": 30, "base_width": 32, "blocks_per_stage": 2,
-                          "reduction": 16, "dropout": 0.2})
-def build(in_bands: int, n_classes: int, patch_size: int, base_width: int, blocks_per_stage: int,
-          reduction: int, dropout: float) -> SEResNet:
+@register_model(
+    "se_resnet",
+    description="SE-ResNet: residual blocks with squeeze-and-excitation on PCA patches",
+    input_kind=InputKind.PATCH,
+    version="1.0",
+    defaults={
+        "patch_size": 15,
+        "pca_components": 30,
+        "base_width": 32,
+        "blocks_per_stage": 2,
+        "reduction": 16,
+        "dropout": 0.2,
+    },
+)
+def build(
+    in_bands: int,
+    n_classes: int,
+    patch_size: int,
+    base_width: int,
+    blocks_per_stage: int,
+    reduction: int,
+    dropout: float,
+) -> SEResNet:
     """Build SE-ResNet (channels ``base_width``, 2x, 4x; ``blocks_per_stage`` blocks each)."""
     return SEResNet(in_bands, n_classes, patch_size, base_width, blocks_per_stage, reduction, dropout)

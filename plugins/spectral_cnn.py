@@ -4,6 +4,7 @@ Three Conv1d (kernel 7, 5, 3) + BN + ReLU + max-pool stages along the bands, glo
 dropout and a linear layer. Input: the centre pixel's standardised bands (default: no PCA, so the
 convolutions see neighbouring wavelengths, which is what makes a 1-D convolution meaningful).
 """
+
 from __future__ import annotations
 
 import torch
@@ -22,7 +23,7 @@ class SpectralCNN(nn.Module):
         layers: list[nn.Module] = []
         cin = 1
         for i, kernel in enumerate(KERNELS):
-            cout = width * 2 ** i
+            cout = width * 2**i
             layers += [nn.Conv1d(cin, cout, kernel, padding=kernel // 2), nn.BatchNorm1d(cout), nn.ReLU(inplace=True)]
             # Pool only while a few bands remain, so short (PCA) spectra still work.
             if in_bands // 2 ** (i + 1) >= 2:
@@ -36,9 +37,13 @@ class SpectralCNN(nn.Module):
         return self.head(self.features(x[:, None, :]))
 
 
-@register_model("spectral_cnn", description="1-D CNN on each pixel's spectrum (no spatial context)",
-                input_kind=InputKind.SPECTRUM, version="1.0",
-                defaults={"patch_size": 1, "pca_components": None, "width": 32, "dropout": 0.2})
+@register_model(
+    "spectral_cnn",
+    description="1-D CNN on each pixel's spectrum (no spatial context)",
+    input_kind=InputKind.SPECTRUM,
+    version="1.0",
+    defaults={"patch_size": 1, "pca_components": None, "width": 32, "dropout": 0.2},
+)
 def build(in_bands: int, n_classes: int, patch_size: int, width: int, dropout: float) -> SpectralCNN:
     """Build the spectral 1-D CNN (``width``, 2x and 4x channels)."""
     return SpectralCNN(in_bands, n_classes, width, dropout)

@@ -11,6 +11,7 @@ reports the softmax of the one-vs-rest ``decision_function`` as the confidence. 
 fully deterministic given the data, which matters because a saved SVM model stores its training
 data and is refitted on load instead of being pickled; ``random_state`` is fixed all the same.
 """
+
 from __future__ import annotations
 
 from sklearn.svm import SVC
@@ -21,9 +22,14 @@ from hsiviewer.models import InputKind, register_model
 GAMMA_WORDS = ("scale", "auto")
 
 
-@register_model("svm_rbf", description="RBF-kernel SVM on per-pixel standardised spectra (classical baseline)",
-                input_kind=InputKind.SPECTRUM, framework="sklearn", version="1.0",
-                defaults={"patch_size": 1, "pca_components": None, "C": 100.0, "gamma": "scale"})
+@register_model(
+    "svm_rbf",
+    description="RBF-kernel SVM on per-pixel standardised spectra (classical baseline)",
+    input_kind=InputKind.SPECTRUM,
+    framework="sklearn",
+    version="1.0",
+    defaults={"patch_size": 1, "pca_components": None, "C": 100.0, "gamma": "scale"},
+)
 def build(in_bands: int, n_classes: int, patch_size: int, C: float, gamma) -> SVC:
     """An unfitted ``SVC(kernel="rbf")``; ``gamma`` is ``"scale"``, ``"auto"`` or a positive number."""
     if isinstance(gamma, str) and gamma not in GAMMA_WORDS:
@@ -32,5 +38,11 @@ def build(in_bands: int, n_classes: int, patch_size: int, C: float, gamma) -> SV
         raise PluginError(f"svm_rbf: gamma must be positive, got {gamma!r}")
     if not C > 0:
         raise PluginError(f"svm_rbf: C must be positive, got {C!r}")
-    return SVC(kernel="rbf", C=float(C), gamma=gamma if isinstance(gamma, str) else float(gamma),
-               decision_function_shape="ovr", cache_size=500, random_state=0)
+    return SVC(
+        kernel="rbf",
+        C=float(C),
+        gamma=gamma if isinstance(gamma, str) else float(gamma),
+        decision_function_shape="ovr",
+        cache_size=500,
+        random_state=0,
+    )

@@ -1,4 +1,5 @@
 """Writers of tiny synthetic files for the reader tests (written byte by byte, not by the readers)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -10,15 +11,22 @@ ENVI_CODES = {"uint8": 1, "int16": 2, "int32": 3, "float32": 4, "float64": 5, "u
 INTERLEAVE_AXES = {"bsq": (2, 0, 1), "bil": (0, 2, 1), "bip": (0, 1, 2)}
 
 
-def write_envi(folder: Path, cube: np.ndarray, interleave: str = "bsq", byte_order: int = 0,
-               offset: int = 0, extra: str = "", name: str = "scene", data_suffix: str = ".bsq",
-               header_name: str | None = None) -> tuple[Path, Path]:
+def write_envi(
+    folder: Path,
+    cube: np.ndarray,
+    interleave: str = "bsq",
+    byte_order: int = 0,
+    offset: int = 0,
+    extra: str = "",
+    name: str = "scene",
+    data_suffix: str = ".bsq",
+    header_name: str | None = None,
+) -> tuple[Path, Path]:
     """Write ``cube`` (rows, cols, bands) as an ENVI pair; returns (header, data file)."""
     rows, cols, bands = cube.shape
     data = folder / f"{name}{data_suffix}"
     order = ">" if byte_order == 1 else "<"
-    body = np.ascontiguousarray(cube.transpose(INTERLEAVE_AXES[interleave])).astype(
-        cube.dtype.newbyteorder(order))
+    body = np.ascontiguousarray(cube.transpose(INTERLEAVE_AXES[interleave])).astype(cube.dtype.newbyteorder(order))
     data.write_bytes(b"\xab" * offset + body.tobytes())
     header = folder / (header_name or f"{name}.hdr")
     header.write_text(
@@ -27,7 +35,9 @@ def write_envi(folder: Path, cube: np.ndarray, interleave: str = "bsq", byte_ord
         f"samples = {cols}\nlines   = {rows}\nbands   = {bands}\n"
         f"header offset = {offset}\nfile type = ENVI Standard\n"
         f"data type = {ENVI_CODES[cube.dtype.name]}\ninterleave = {interleave}\n"
-        f"sensor type = TestSensor\nbyte order = {byte_order}\n" + extra, encoding="utf-8")
+        f"sensor type = TestSensor\nbyte order = {byte_order}\n" + extra,
+        encoding="utf-8",
+    )
     return header, data
 
 
@@ -46,8 +56,11 @@ def write_mat73(path: Path, variables: dict[str, np.ndarray]) -> Path:
     with h5py.File(path, "w", userblock_size=512) as f:
         for name, array in variables.items():
             array = np.asarray(array)
-            cls = "logical" if array.dtype == bool else {"float64": "double", "float32": "single"}.get(
-                array.dtype.name, array.dtype.name)
+            cls = (
+                "logical"
+                if array.dtype == bool
+                else {"float64": "double", "float32": "single"}.get(array.dtype.name, array.dtype.name)
+            )
             stored = array.astype(np.uint8) if array.dtype == bool else array
             dataset = f.create_dataset(name, data=stored.T)
             dataset.attrs["MATLAB_class"] = np.bytes_(cls)

@@ -1,4 +1,5 @@
 """Shared fixtures: the real data beside the checkout, and tiny synthetic scenes."""
+
 from __future__ import annotations
 
 import os
@@ -34,6 +35,7 @@ def georef_dir() -> Path:
 def demo_scene():
     """The bundled demo scene (always present: it ships in resources/)."""
     from hsiviewer import demo_scene_path, open_scene
+
     return open_scene(demo_scene_path())
 
 
@@ -46,6 +48,7 @@ def rng() -> np.random.Generator:
 def one_torch_thread():
     """One torch thread for a module of tiny tensors: on 2 shared cores OpenMP threads only contend."""
     import torch
+
     before = torch.get_num_threads()
     torch.set_num_threads(1)
     yield

@@ -1,4 +1,5 @@
 """Tiny architectures and scenes for the engine tests (data, training, model files)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -25,8 +26,13 @@ class TinyPatch(nn.Module):
 
     def __init__(self, in_bands: int, n_classes: int, width: int = 16) -> None:
         super().__init__()
-        self.body = nn.Sequential(nn.Conv2d(in_bands, width, 3, padding=1), nn.BatchNorm2d(width), nn.ReLU(),
-                                  nn.Conv2d(width, width, 3, padding=1), nn.ReLU())
+        self.body = nn.Sequential(
+            nn.Conv2d(in_bands, width, 3, padding=1),
+            nn.BatchNorm2d(width),
+            nn.ReLU(),
+            nn.Conv2d(width, width, 3, padding=1),
+            nn.ReLU(),
+        )
         self.head = nn.Linear(width, n_classes)
 
     def forward(self, x):
@@ -43,21 +49,47 @@ def _patch(in_bands, n_classes, patch_size, width):
 
 def _forest(in_bands, n_classes, patch_size, n_estimators, random_state):
     from sklearn.ensemble import RandomForestClassifier
+
     return RandomForestClassifier(n_estimators=n_estimators, random_state=random_state, n_jobs=1)
 
 
 def tiny_registry() -> Registry:
     """A registry with ``tiny_cube`` (CUBE), ``tiny_patch`` (PATCH) and ``tiny_forest`` (sklearn)."""
     registry = Registry()
-    registry.add(ModelSpec("tiny_cube", "tiny Conv3d", InputKind.CUBE,
-                           {"patch_size": 5, "pca_components": 6, "width": 4}, _cube, version="1.0",
-                           source="tests"))
-    registry.add(ModelSpec("tiny_patch", "tiny Conv2d", InputKind.PATCH,
-                           {"patch_size": 7, "pca_components": 10, "width": 16}, _patch, version="1.0",
-                           source="tests"))
-    registry.add(ModelSpec("tiny_forest", "random forest", InputKind.SPECTRUM,
-                           {"patch_size": 1, "pca_components": None, "n_estimators": 20, "random_state": None},
-                           _forest, version="1.0", source="tests", framework="sklearn"))
+    registry.add(
+        ModelSpec(
+            "tiny_cube",
+            "tiny Conv3d",
+            InputKind.CUBE,
+            {"patch_size": 5, "pca_components": 6, "width": 4},
+            _cube,
+            version="1.0",
+            source="tests",
+        )
+    )
+    registry.add(
+        ModelSpec(
+            "tiny_patch",
+            "tiny Conv2d",
+            InputKind.PATCH,
+            {"patch_size": 7, "pca_components": 10, "width": 16},
+            _patch,
+            version="1.0",
+            source="tests",
+        )
+    )
+    registry.add(
+        ModelSpec(
+            "tiny_forest",
+            "random forest",
+            InputKind.SPECTRUM,
+            {"patch_size": 1, "pca_components": None, "n_estimators": 20, "random_state": None},
+            _forest,
+            version="1.0",
+            source="tests",
+            framework="sklearn",
+        )
+    )
     return registry
 
 
@@ -75,7 +107,7 @@ def synthetic_scene(shape=(24, 30), bands=12, n_classes=3, seed=0):
     rows, cols = shape
     labels = np.zeros(shape, np.uint8)
     for c in range(n_classes):
-        labels[:, c * cols // n_classes:(c + 1) * cols // n_classes] = c + 1
+        labels[:, c * cols // n_classes : (c + 1) * cols // n_classes] = c + 1
     labels[:2] = 0  # some unlabelled pixels
     signatures = rng.uniform(100, 1000, (n_classes + 1, bands))
     cube = signatures[labels] + rng.normal(0, 20, (rows, cols, bands))

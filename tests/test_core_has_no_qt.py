@@ -1,4 +1,5 @@
 """The core must stay usable without Qt: importing it loads no PySide6, shiboken6 or pyqtgraph."""
+
 import subprocess
 import sys
 from pathlib import Path
@@ -13,8 +14,10 @@ CORE_MODULES = sorted(
 
 
 def test_core_imports_no_qt():
-    code = ("import sys\n"
-            + "".join(f"import {m.removesuffix('.__init__')}\n" for m in CORE_MODULES)
-            + "bad = [m for m in sys.modules if m.split('.')[0] in ('PySide6', 'shiboken6', 'pyqtgraph')]\n"
-            + "assert not bad, bad\n")
+    code = (
+        "import sys\n"
+        + "".join(f"import {m.removesuffix('.__init__')}\n" for m in CORE_MODULES)
+        + "bad = [m for m in sys.modules if m.split('.')[0] in ('PySide6', 'shiboken6', 'pyqtgraph')]\n"
+        + "assert not bad, bad\n"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -1,4 +1,5 @@
 """Packaging: every package is listed for the wheel, and the shipped plugins and demo are found."""
+
 from pathlib import Path
 
 import pytest

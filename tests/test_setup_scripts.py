@@ -3,6 +3,7 @@
 The full install is minutes of work; scripts/check_fresh_install.sh runs it on a fresh clone. These tests
 run the scripts in a copy of the checkout's scripts and pyproject.toml, so the checkout's .venv is safe.
 """
+
 import shutil
 import subprocess
 import sys
@@ -24,8 +25,14 @@ def checkout(tmp_path):
 
 def run_script(checkout: Path, script: str, python: str, *args: str) -> subprocess.CompletedProcess:
     env = {"PATH": "/usr/bin:/bin", "HOME": str(checkout), "PYTHON": python}
-    return subprocess.run(["bash", str(checkout / "scripts" / script), *args], capture_output=True,
-                          text=True, env=env, timeout=120, check=False)
+    return subprocess.run(
+        ["bash", str(checkout / "scripts" / script), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
 
 
 @pytest.mark.skipif(not PYTHON39.exists(), reason="no Python 3.9 on this machine")
@@ -35,7 +42,8 @@ def test_a_python_older_than_3_10_is_refused_in_one_line(checkout, script):
     assert run.returncode == 1
     assert run.stderr.strip().splitlines() == [
         f"hsiviewer setup: hsiviewer needs Python >= 3.10, '{PYTHON39}' is 3.9.18; "
-        "set PYTHON=/path/to/python3.10-or-newer"]
+        "set PYTHON=/path/to/python3.10-or-newer"
+    ]
     assert not (checkout / ".venv").exists()
 
 
@@ -51,7 +59,8 @@ def test_a_python_without_venv_is_named_with_the_fix(checkout, tmp_path):
     run = run_script(checkout, "run.sh", str(python), "--version")
     assert run.returncode == 1
     assert run.stderr.strip().splitlines() == [
-        f"hsiviewer setup: '{python} -m venv' is not available; on Debian/Ubuntu: sudo apt-get install python3-venv"]
+        f"hsiviewer setup: '{python} -m venv' is not available; on Debian/Ubuntu: sudo apt-get install python3-venv"
+    ]
     assert not (checkout / ".venv").exists()
 
 
@@ -62,8 +71,13 @@ def test_a_missing_interpreter_is_named(checkout):
 
 
 def fingerprint(checkout: Path, extra: str) -> str:
-    return subprocess.run(["bash", "-c", f'source scripts/venv.sh && hsi_fingerprint "{extra}"'], cwd=checkout,
-                          capture_output=True, text=True, check=True).stdout.strip()
+    return subprocess.run(
+        ["bash", "-c", f'source scripts/venv.sh && hsi_fingerprint "{extra}"'],
+        cwd=checkout,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
 
 
 def test_the_install_stamp_changes_with_pyproject_and_the_extra(checkout):

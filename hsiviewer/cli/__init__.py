@@ -4,11 +4,13 @@ Each command group lives in its own module and adds its sub-parsers through ``ad
 a command's handler takes the parsed arguments and returns an exit code. Typed errors
 (:class:`~hsiviewer.errors.HsiError`) are printed as one line and exit with code 2.
 """
+
 from __future__ import annotations
 
 import argparse
 import sys
-from typing import Optional, Sequence
+from collections.abc import Sequence
+from typing import Optional
 
 from hsiviewer.errors import HsiError
 
@@ -18,13 +20,21 @@ EXIT_BAD_INPUT = 2
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser, with every command group."""
     from hsiviewer import __version__
-    from hsiviewer.cli import (batch_commands, desktop_commands, model_commands, overview_commands, region_commands,
-                               scene_commands, spectral_commands)
+    from hsiviewer.cli import (
+        batch_commands,
+        desktop_commands,
+        model_commands,
+        overview_commands,
+        region_commands,
+        scene_commands,
+        spectral_commands,
+    )
 
     parser = argparse.ArgumentParser(
         prog="hsiviewer",
         description="View, classify and export hyperspectral images. With no command, opens the viewer "
-                    "on the bundled Indian Pines demo scene.")
+        "on the bundled Indian Pines demo scene.",
+    )
     parser.add_argument("--version", action="version", version=f"hsiviewer {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     scene_commands.add_parsers(sub)
@@ -53,5 +63,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 130
     except BrokenPipeError:  # output piped into a command that stopped reading (| head)
         import os
+
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0

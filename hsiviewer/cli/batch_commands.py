@@ -1,4 +1,5 @@
 """Batch commands: ``predict-batch`` classifies many scenes on a Dask cluster."""
+
 from __future__ import annotations
 
 import argparse
@@ -16,28 +17,38 @@ EXIT_CANCELLED = 130
 def add_parsers(sub) -> None:
     """Add ``predict-batch`` to the command line."""
     p = sub.add_parser(
-        "predict-batch", help="classify many scenes with a trained model on a Dask cluster",
+        "predict-batch",
+        help="classify many scenes with a trained model on a Dask cluster",
         description="Classify many scenes, each into <out-dir>/<name>.tif (as `hsiviewer predict` writes it), on "
-                    "the worker processes of this machine or on a Dask cluster. A manifest.json in the output "
-                    "folder records each scene; a second run skips the scenes already done with the same model.")
+        "the worker processes of this machine or on a Dask cluster. A manifest.json in the output "
+        "folder records each scene; a second run skips the scenes already done with the same model.",
+    )
     p.add_argument("scenes", nargs="*", help="scene files or glob patterns (quoted: 'flights/*.hdr')")
-    p.add_argument("--list", dest="list_file", metavar="FILE",
-                   help="a text file of scene paths, one a line (relative paths from the file's folder; # comments)")
+    p.add_argument(
+        "--list",
+        dest="list_file",
+        metavar="FILE",
+        help="a text file of scene paths, one a line (relative paths from the file's folder; # comments)",
+    )
     p.add_argument("--model", required=True, help="model file written by `hsiviewer train`")
     p.add_argument("--out-dir", required=True, help="folder for the class maps and manifest.json (created)")
     where = p.add_mutually_exclusive_group()
-    where.add_argument("--scheduler", metavar="ADDRESS",
-                       help="a running Dask scheduler, e.g. tcp://10.0.0.5:8786 (the scenes' paths must be the same "
-                            "on every worker)")
-    where.add_argument("--workers", type=int, metavar="N",
-                       help="worker processes of a local cluster (default: one per CPU core)")
+    where.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="a running Dask scheduler, e.g. tcp://10.0.0.5:8786 (the scenes' paths must be the same on every worker)",
+    )
+    where.add_argument(
+        "--workers", type=int, metavar="N", help="worker processes of a local cluster (default: one per CPU core)"
+    )
     p.add_argument("--confidence", action="store_true", help="also write <name>_confidence.tif")
     p.add_argument("--method", choices=("auto", "patch", "dense"), default="auto")
     p.add_argument("--device", choices=DEVICES, default="auto", help="on each worker; auto takes its GPU if any")
     p.add_argument("--batch-size", type=int, default=256)
     add_tile_rows(p)
-    p.add_argument("--task-rows", type=int, metavar="N",
-                   help="rows per Dask task (default: about 262,144 pixels, in whole tiles)")
+    p.add_argument(
+        "--task-rows", type=int, metavar="N", help="rows per Dask task (default: about 262,144 pixels, in whole tiles)"
+    )
     p.add_argument("--overwrite", action="store_true", help="redo scenes already done with this model")
     p.add_argument("--retries", type=int, default=2, help="reruns of a task that failed (default 2)")
     p.add_argument("--variable", help="for .mat / .npz scenes: the name of the variable holding the cube")
@@ -62,10 +73,24 @@ def run_predict_batch(args: argparse.Namespace) -> int:
     try:
         with cancel_on_sigint(token):
             manifest = predict_many(
-                args.model, scenes, out_dir, client=client, n_workers=args.workers, confidence=args.confidence,
-                method=args.method, device=args.device, batch_size=args.batch_size, tile_rows=args.tile_rows,
-                block_rows=args.task_rows, overwrite=args.overwrite, variable=args.variable, retries=args.retries,
-                progress=bar, cancel=token, log=lambda text: bar(ProgressEvent("batch", 0, 0, text)))
+                args.model,
+                scenes,
+                out_dir,
+                client=client,
+                n_workers=args.workers,
+                confidence=args.confidence,
+                method=args.method,
+                device=args.device,
+                batch_size=args.batch_size,
+                tile_rows=args.tile_rows,
+                block_rows=args.task_rows,
+                overwrite=args.overwrite,
+                variable=args.variable,
+                retries=args.retries,
+                progress=bar,
+                cancel=token,
+                log=lambda text: bar(ProgressEvent("batch", 0, 0, text)),
+            )
     finally:
         bar.close()
         if client is not None:
@@ -128,10 +153,15 @@ def _connect(address: str):
 def summarise(manifest: dict, scenes: list[Path], out_dir: Path) -> int:
     """Print one line per outcome and the failures; the exit code."""
     records = [manifest["scenes"].get(str(p)) for p in scenes]
-    counts = {status: sum(1 for r in records if r and r["status"] == status)
-              for status in ("done", "skipped", "failed", "cancelled")}
-    print(f"{len(scenes)} scene(s): " + ", ".join(f"{n} {status}" for status, n in counts.items() if n)
-          + f"; manifest: {out_dir / 'manifest.json'}")
+    counts = {
+        status: sum(1 for r in records if r and r["status"] == status)
+        for status in ("done", "skipped", "failed", "cancelled")
+    }
+    print(
+        f"{len(scenes)} scene(s): "
+        + ", ".join(f"{n} {status}" for status, n in counts.items() if n)
+        + f"; manifest: {out_dir / 'manifest.json'}"
+    )
     for record in records:
         if record and record["status"] == "failed":
             print(f"  failed: {record['reason']}", file=sys.stderr)

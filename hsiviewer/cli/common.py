@@ -1,11 +1,12 @@
 """What every command shares: output paths checked before any work, and Ctrl-C as a cancel request."""
+
 from __future__ import annotations
 
 import contextlib
 import signal
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from hsiviewer.errors import ExportError
 from hsiviewer.io.atomic import check_output_path
@@ -14,6 +15,7 @@ from hsiviewer.io.atomic import check_output_path
 @contextlib.contextmanager
 def cancel_on_sigint(token) -> Iterator[None]:
     """Turn the first Ctrl-C into ``token.cancel()``; a second one interrupts as usual."""
+
     def handler(signum, frame):
         if token.cancelled:
             raise KeyboardInterrupt

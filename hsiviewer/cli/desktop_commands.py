@@ -1,4 +1,5 @@
 """The ``desktop-entry`` command: put hsiviewer into the desktop's application menu, or take it out."""
+
 from __future__ import annotations
 
 import argparse
@@ -10,8 +11,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         "desktop-entry",
         help="add hsiviewer (with its icon) to the application menu of the current user",
         description="Write hsiviewer.cli.desktop_entry to $XDG_DATA_HOME/applications and the icon to the user's "
-                    "hicolor icon theme ($XDG_DATA_HOME defaults to ~/.local/share). The entry starts "
-                    "this installation of hsiviewer and opens a file passed to it.")
+        "hicolor icon theme ($XDG_DATA_HOME defaults to ~/.local/share). The entry starts "
+        "this installation of hsiviewer and opens a file passed to it.",
+    )
     p.add_argument("--uninstall", action="store_true", help="remove exactly the files it installs")
     p.set_defaults(handler=run_desktop_entry)
 
@@ -23,6 +25,7 @@ def run_desktop_entry(args: argparse.Namespace) -> int:
         launcher_command,
         uninstall_desktop_entry,
     )
+
     if args.uninstall:
         removed = uninstall_desktop_entry()
         for path in removed:

@@ -5,19 +5,21 @@ icon into the user's ``hicolor`` icon theme (``$XDG_DATA_HOME`` defaults to ``~/
 where GNOME, KDE, Xfce and the other freedesktop menus look. :func:`uninstall_desktop_entry` removes
 exactly those files again. Nothing else on the machine changes; no Qt is needed.
 """
+
 from __future__ import annotations
 
 import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Optional
 
-from hsiviewer.io.atomic import atomic_path, write_text_atomic
-from hsiviewer.errors import HsiError
 from hsiviewer.data.resources import resources_dir
+from hsiviewer.errors import HsiError
+from hsiviewer.io.atomic import atomic_path, write_text_atomic
 
 APP_ID = "hsiviewer"
 # hicolor folder -> shipped file. The SVG serves every size; the PNG is for menus that skip SVG icons.
@@ -95,23 +97,25 @@ def desktop_entry_text(command: Sequence[str]) -> str:
     window per file rather than giving ``gui`` arguments it refuses.
     """
     exec_line = " ".join(quote_exec_argument(a) for a in [*command, "gui"]) + " %f"
-    return "\n".join([
-        "[Desktop Entry]",
-        "Type=Application",
-        "Version=1.4",
-        "Name=hsiviewer",
-        "GenericName=Hyperspectral Image Viewer",
-        "Comment=View, classify and export hyperspectral images",
-        f"TryExec={_escape_string(command[0])}",
-        f"Exec={_escape_string(exec_line)}",
-        f"Icon={APP_ID}",
-        "Terminal=false",
-        "Categories=Science;Geography;ImageProcessing;Qt;",
-        "Keywords=hyperspectral;ENVI;GeoTIFF;remote sensing;classification;spectra;",
-        f"MimeType={';'.join(MIME_TYPES)};",
-        f"StartupWMClass={APP_ID}",
-        "",
-    ])
+    return "\n".join(
+        [
+            "[Desktop Entry]",
+            "Type=Application",
+            "Version=1.4",
+            "Name=hsiviewer",
+            "GenericName=Hyperspectral Image Viewer",
+            "Comment=View, classify and export hyperspectral images",
+            f"TryExec={_escape_string(command[0])}",
+            f"Exec={_escape_string(exec_line)}",
+            f"Icon={APP_ID}",
+            "Terminal=false",
+            "Categories=Science;Geography;ImageProcessing;Qt;",
+            "Keywords=hyperspectral;ENVI;GeoTIFF;remote sensing;classification;spectra;",
+            f"MimeType={';'.join(MIME_TYPES)};",
+            f"StartupWMClass={APP_ID}",
+            "",
+        ]
+    )
 
 
 def _refresh_caches(files: EntryFiles) -> None:
@@ -123,14 +127,15 @@ def _refresh_caches(files: EntryFiles) -> None:
     """
     theme = next(iter(files.icons)).parents[2]  # .../icons/hicolor
     apps = files.desktop_file.parent
-    for cache, tool in ((apps / "mimeinfo.cache", ["update-desktop-database", "-q", str(apps)]),
-                        (theme / "icon-theme.cache", ["gtk-update-icon-cache", "-q", "-f", "-t", str(theme)])):
+    for cache, tool in (
+        (apps / "mimeinfo.cache", ["update-desktop-database", "-q", str(apps)]),
+        (theme / "icon-theme.cache", ["gtk-update-icon-cache", "-q", "-f", "-t", str(theme)]),
+    ):
         if cache.exists() and shutil.which(tool[0]):
             subprocess.run(tool, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def install_desktop_entry(data_dir: Optional[Path] = None,
-                          command: Optional[Sequence[str]] = None) -> list[Path]:
+def install_desktop_entry(data_dir: Optional[Path] = None, command: Optional[Sequence[str]] = None) -> list[Path]:
     """Install the menu entry and icons for the current user; returns the files written.
 
     Parameters

@@ -4,6 +4,7 @@ The viewer builds a pyramid in the background the first time it opens a big scen
 overviews of its own (see :mod:`hsiviewer.viewer.pyramid`); this command does it before, so the
 first open is as quick as any other.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -15,8 +16,11 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     """Add the ``overviews`` command to the ``hsiviewer`` sub-parsers."""
     p = sub.add_parser("overviews", help="build the viewer's pyramid of a scene now, or clear the cache")
     p.add_argument("scene", nargs="?", help="the scene (omit with --clear-cache to clear every pyramid)")
-    p.add_argument("--clear-cache", action="store_true",
-                   help="remove the scene's pyramid (or, without a scene, every pyramid) instead")
+    p.add_argument(
+        "--clear-cache",
+        action="store_true",
+        help="remove the scene's pyramid (or, without a scene, every pyramid) instead",
+    )
     p.add_argument("--variable", help="for .mat / .npz scenes: the name of the variable holding the cube")
     p.set_defaults(handler=run_overviews)
 
@@ -57,6 +61,5 @@ def _build(cache, scene) -> int:
         pyramid = cache.build(scene, progress=bar)
     finally:
         bar.close()
-    print(f"pyramid of {scene.name}: levels {pyramid.levels}, {pyramid.nbytes() / 2**20:.1f} MiB in "
-          f"{pyramid.folder}")
+    print(f"pyramid of {scene.name}: levels {pyramid.levels}, {pyramid.nbytes() / 2**20:.1f} MiB in {pyramid.folder}")
     return 0

@@ -5,11 +5,13 @@ in a log file or pipe it writes whole lines instead, so logs stay readable. Stag
 ``log_stages`` (by default ``"epoch"``) are summaries worth keeping: each such event is
 printed on a line of its own above the live bar.
 """
+
 from __future__ import annotations
 
 import sys
 import time
-from typing import Callable, Iterable, Optional, TextIO
+from collections.abc import Callable, Iterable
+from typing import Optional, TextIO
 
 from hsiviewer.progress import ProgressEvent
 
@@ -63,9 +65,15 @@ class ProgressBar:
     >>> bar.close()  # doctest: +SKIP
     """
 
-    def __init__(self, stream: Optional[TextIO] = None, width: int = 28, min_interval: float = 0.1,
-                 log_stages: Iterable[str] = ("epoch",), live: Optional[bool] = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        stream: Optional[TextIO] = None,
+        width: int = 28,
+        min_interval: float = 0.1,
+        log_stages: Iterable[str] = ("epoch",),
+        live: Optional[bool] = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.stream = stream if stream is not None else sys.stderr
         self.width = max(4, int(width))
         self.min_interval = float(min_interval)
@@ -102,7 +110,7 @@ class ProgressBar:
             self._shown = 0
         self.stream.flush()
 
-    def __enter__(self) -> "ProgressBar":
+    def __enter__(self) -> ProgressBar:
         return self
 
     def __exit__(self, *exc_info) -> None:
@@ -113,8 +121,10 @@ class ProgressBar:
         """The bar line for ``event``: stage, bar, count, percent, time left, message."""
         filled = int(round(event.fraction * self.width))
         bar = "#" * filled + "." * (self.width - filled)
-        text = (f"{event.stage:<8} [{bar}] {event.done}/{event.total} {event.fraction * 100:3.0f}%"
-                f"  eta {format_duration(event.eta_s)}")
+        text = (
+            f"{event.stage:<8} [{bar}] {event.done}/{event.total} {event.fraction * 100:3.0f}%"
+            f"  eta {format_duration(event.eta_s)}"
+        )
         tail = event.message or format_metrics(event.metrics)
         return f"{text}  {tail}" if tail else text
 

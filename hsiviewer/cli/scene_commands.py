@@ -3,14 +3,16 @@
 Nothing heavy is imported at module level: the viewer (Qt) is imported by the ``gui`` handler
 only, so ``hsiviewer info`` runs on a machine without a display.
 """
+
 from __future__ import annotations
 
 import argparse
 import json
 import math
 import re
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable, Optional
+from typing import Any, Optional
 
 import numpy as np
 
@@ -24,8 +26,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("gui", help="open the viewer (on the bundled Indian Pines scene by default)")
     p.add_argument("scene", nargs="?", help="hyperspectral scene to open (default: the demo scene)")
     p.add_argument("--labels", help="ground-truth or class-map raster to show over the scene")
-    p.add_argument("--screenshot", metavar="OUT.png",
-                   help="draw the window once, save it as a PNG and quit (for checks and docs)")
+    p.add_argument(
+        "--screenshot", metavar="OUT.png", help="draw the window once, save it as a PNG and quit (for checks and docs)"
+    )
     p.set_defaults(handler=run_gui)
 
     p = sub.add_parser("info", help="print the size, bands, georeferencing and classes of a scene")
@@ -37,8 +40,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("export-map", help="write a label raster as a GIS-ready class-map GeoTIFF")
     p.add_argument("labels", help="label or class-map raster (.npy, .mat, .tif, ENVI classification)")
-    p.add_argument("--like", required=True, metavar="SCENE",
-                   help="scene whose georeferencing to copy (its size must match)")
+    p.add_argument(
+        "--like", required=True, metavar="SCENE", help="scene whose georeferencing to copy (its size must match)"
+    )
     p.add_argument("--out", required=True, metavar="MAP.tif", help="GeoTIFF to write")
     p.set_defaults(handler=run_export_map)
 
@@ -47,6 +51,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 def run_gui(args: argparse.Namespace) -> int:
     """Open the viewer; returns its exit code."""
     from hsiviewer import demo_scene_path
+
     scene = Path(args.scene) if args.scene else demo_scene_path()
     for path in (scene, args.labels):
         if path is not None and not Path(path).exists():
@@ -55,8 +60,7 @@ def run_gui(args: argparse.Namespace) -> int:
         from hsiviewer.gui.app import run_app
     except ImportError as exc:
         if (exc.name or "").split(".")[0] in GUI_MODULES:
-            raise HsiError(f"the viewer cannot start: {exc} (install hsiviewer with its GUI dependencies)") \
-                from exc
+            raise HsiError(f"the viewer cannot start: {exc} (install hsiviewer with its GUI dependencies)") from exc
         raise
     return int(run_app(str(scene), args.labels, args.screenshot) or 0)
 
@@ -64,6 +68,7 @@ def run_gui(args: argparse.Namespace) -> int:
 def run_info(args: argparse.Namespace) -> int:
     """Print what :func:`scene_info` finds, as text or JSON."""
     from hsiviewer import open_scene
+
     scene = open_scene(args.scene, labels=args.labels, variable=args.variable)
     info = scene_info(scene)
     print(json.dumps(json_safe(info), indent=2, allow_nan=False) if args.json else format_info(info))
@@ -74,11 +79,15 @@ def run_export_map(args: argparse.Namespace) -> int:
     """Write LABELS as a class-map GeoTIFF georeferenced like the ``--like`` scene."""
     from hsiviewer import open_labels, open_scene
     from hsiviewer.io.export import write_class_map
+
     labels, classes = open_labels(args.labels)
     scene = open_scene(args.like)
     if labels.shape != scene.shape[:2]:
-        raise SceneReadError(f"labels are {labels.shape[0]} x {labels.shape[1]} but the scene "
-                             f"{args.like} is {scene.n_rows} x {scene.n_cols}", args.labels)
+        raise SceneReadError(
+            f"labels are {labels.shape[0]} x {labels.shape[1]} but the scene "
+            f"{args.like} is {scene.n_rows} x {scene.n_cols}",
+            args.labels,
+        )
     out = write_class_map(args.out, labels, classes, like=scene)
     n_classes = len(({int(i) for i in np.unique(labels)} | set(classes.ids)) - {0})
     where = crs_summary(scene.crs) if scene.crs is not None else "not georeferenced"

@@ -2,6 +2,7 @@
 
 Heavy imports (rasterio, Spectral Python) happen inside the handlers, so ``hsiviewer --help`` stays quick.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,18 +22,28 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 def _add_library(sub) -> None:
     p = sub.add_parser("library", help="spectral libraries: convert between formats, resample to a scene")
     lib_sub = p.add_subparsers(dest="library_command", metavar="ACTION", required=True)
-    c = lib_sub.add_parser("convert", help="read a library (ENVI .sli, CSV, USGS splib07 ASCII, ECOSTRESS) and "
-                                           "write it as .sli or .csv")
+    c = lib_sub.add_parser(
+        "convert", help="read a library (ENVI .sli, CSV, USGS splib07 ASCII, ECOSTRESS) and write it as .sli or .csv"
+    )
     c.add_argument("input", help="the library to read")
     c.add_argument("output", help="the library to write (.sli or .csv)")
-    c.add_argument("--like", metavar="SCENE", help="resample the spectra to this scene's bands (its FWHM; "
-                                                   "bad bands become gaps)")
+    c.add_argument(
+        "--like", metavar="SCENE", help="resample the spectra to this scene's bands (its FWHM; bad bands become gaps)"
+    )
     c.add_argument("--variable", help="for .mat / .npz scenes: the variable holding the cube")
     c.add_argument("--wavelengths", help="USGS ASCII: the wavelength file (default: found in the same folder)")
-    c.add_argument("--scale", type=float, choices=(1.0, 100.0, 10000.0),
-                   help="the value that means 100%% reflectance in the input (default: detected)")
-    c.add_argument("--rescale", type=float, choices=(1.0, 100.0, 10000.0),
-                   help="write the spectra on this scale (e.g. 10000 to match a 0-10000 scene)")
+    c.add_argument(
+        "--scale",
+        type=float,
+        choices=(1.0, 100.0, 10000.0),
+        help="the value that means 100%% reflectance in the input (default: detected)",
+    )
+    c.add_argument(
+        "--rescale",
+        type=float,
+        choices=(1.0, 100.0, 10000.0),
+        help="write the spectra on this scale (e.g. 10000 to match a 0-10000 scene)",
+    )
     c.set_defaults(handler=run_library_convert)
 
 
@@ -51,18 +62,22 @@ def _add_match(sub) -> None:
 def _add_index(sub) -> None:
     from hsiviewer.spectral.bandmath import PRESETS
 
-    p = sub.add_parser("index", help="band math by wavelength: an expression or an index preset",
-                       description="R<nm> is the band nearest a wavelength, B<n> band number n (from 1). "
-                                   "Operators + - * / ** < > <= >= == != & |, functions where log sqrt "
-                                   "abs min max. Presets: " + "; ".join(f"{k} = {v[0]}" for k, v in PRESETS.items()))
+    p = sub.add_parser(
+        "index",
+        help="band math by wavelength: an expression or an index preset",
+        description="R<nm> is the band nearest a wavelength, B<n> band number n (from 1). "
+        "Operators + - * / ** < > <= >= == != & |, functions where log sqrt "
+        "abs min max. Presets: " + "; ".join(f"{k} = {v[0]}" for k, v in PRESETS.items()),
+    )
     p.add_argument("scene", nargs="?")
     p.add_argument("--variable", help="for .mat / .npz scenes: the variable holding the cube")
     what = p.add_mutually_exclusive_group()
     what.add_argument("--expr", help="e.g. '(R860 - R650) / (R860 + R650)'")
     what.add_argument("--preset", help="an index name, e.g. NDVI (see --list-presets)")
     what.add_argument("--list-presets", action="store_true", help="print the presets and their formulas")
-    p.add_argument("--tolerance", type=float, help="largest distance in nm from R<nm> to its band "
-                                                   "(default: the band's FWHM)")
+    p.add_argument(
+        "--tolerance", type=float, help="largest distance in nm from R<nm> to its band (default: the band's FWHM)"
+    )
     p.add_argument("--out", help="float32 GeoTIFF to write (NaN = nodata)")
     p.set_defaults(handler=run_index)
 
@@ -70,10 +85,16 @@ def _add_index(sub) -> None:
 def add_mask_options(p: argparse.ArgumentParser) -> None:
     """``--mask`` / ``--mask-expr`` for ``train`` and ``predict``."""
     group = p.add_mutually_exclusive_group()
-    group.add_argument("--mask", metavar="MASK.tif", help="only pixels where this raster is non-zero take part "
-                                                          "(training samples them, prediction classifies them)")
-    group.add_argument("--mask-expr", metavar="EXPR", help="band math: only pixels where it is true take part, "
-                                                           "e.g. '(R860 - R650) / (R860 + R650) > 0.3'")
+    group.add_argument(
+        "--mask",
+        metavar="MASK.tif",
+        help="only pixels where this raster is non-zero take part (training samples them, prediction classifies them)",
+    )
+    group.add_argument(
+        "--mask-expr",
+        metavar="EXPR",
+        help="band math: only pixels where it is true take part, e.g. '(R860 - R650) / (R860 + R650) > 0.3'",
+    )
 
 
 def mask_from_args(args: argparse.Namespace, scene):
@@ -111,8 +132,10 @@ def run_library_convert(args: argparse.Namespace) -> int:
         scene = open_scene(args.like, variable=args.variable)
         lib = lib.for_scene(scene)
         gaps = int(np.sum(np.all(np.isnan(lib.spectra), axis=0)))
-        print(f"resampled to the {scene.n_bands} bands of {scene.name}" + (f" ({gaps} gaps: bad bands or outside "
-                                                                              f"the library's range)" if gaps else ""))
+        print(
+            f"resampled to the {scene.n_bands} bands of {scene.name}"
+            + (f" ({gaps} gaps: bad bands or outside the library's range)" if gaps else "")
+        )
     if args.rescale is not None and args.rescale != lib.scale:
         lib = lib.rescaled(args.rescale)
         print(f"rescaled to {lib.describe_scale()}")
@@ -138,8 +161,7 @@ def run_match(args: argparse.Namespace) -> int:
     token, bar = CancelToken(), ProgressBar()
     try:
         with cancel_on_sigint(token):
-            result = match_scene(scene, lib, method=args.method, threshold=args.threshold, progress=bar,
-                                 cancel=token)
+            result = match_scene(scene, lib, method=args.method, threshold=args.threshold, progress=bar, cancel=token)
     finally:
         bar.close()
     if result.cancelled:
@@ -149,8 +171,10 @@ def run_match(args: argparse.Namespace) -> int:
     write_class_map(args.out, class_map, result.classes(), like=scene)
     if args.score:
         write_float_map(args.score, result.score, result.score_name, like=scene, what="score map")
-    print(f"{args.method.upper()} against {len(lib)} references on {int(result.bands_used.sum())} bands in "
-          f"{result.seconds:.2f} s; class map written to {args.out}" + (f", score to {args.score}" if args.score else ""))
+    print(
+        f"{args.method.upper()} against {len(lib)} references on {int(result.bands_used.sum())} bands in "
+        f"{result.seconds:.2f} s; class map written to {args.out}" + (f", score to {args.score}" if args.score else "")
+    )
     ids, counts = np.unique(class_map, return_counts=True)
     table = dict(zip(ids.tolist(), counts.tolist()))
     for i, name in enumerate(result.names, start=1):

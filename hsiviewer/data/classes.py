@@ -1,10 +1,11 @@
 """Class tables: the names and colours of the classes of a label or class-map raster."""
+
 from __future__ import annotations
 
 import colorsys
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping
 
 import numpy as np
 
@@ -12,11 +13,30 @@ Color = tuple[int, int, int]
 
 #: A legible qualitative palette (Tableau 20 order, then a few more) for class ids 1, 2, ...
 PALETTE: tuple[Color, ...] = (
-    (31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),
-    (140, 86, 75), (227, 119, 194), (188, 189, 34), (23, 190, 207), (174, 199, 232),
-    (255, 187, 120), (152, 223, 138), (255, 152, 150), (197, 176, 213), (196, 156, 148),
-    (247, 182, 210), (219, 219, 141), (158, 218, 229), (127, 127, 127), (199, 199, 199),
-    (255, 255, 51), (166, 86, 40), (0, 0, 128), (128, 0, 0),
+    (31, 119, 180),
+    (255, 127, 14),
+    (44, 160, 44),
+    (214, 39, 40),
+    (148, 103, 189),
+    (140, 86, 75),
+    (227, 119, 194),
+    (188, 189, 34),
+    (23, 190, 207),
+    (174, 199, 232),
+    (255, 187, 120),
+    (152, 223, 138),
+    (255, 152, 150),
+    (197, 176, 213),
+    (196, 156, 148),
+    (247, 182, 210),
+    (219, 219, 141),
+    (158, 218, 229),
+    (127, 127, 127),
+    (199, 199, 199),
+    (255, 255, 51),
+    (166, 86, 40),
+    (0, 0, 128),
+    (128, 0, 0),
 )
 
 UNCLASSIFIED = 0
@@ -53,8 +73,9 @@ class ClassTable:
     colors: dict[int, Color] = field(default_factory=dict)
 
     @classmethod
-    def from_ids(cls, ids: Iterable[int], names: Mapping[int, str] | None = None,
-                 colors: Mapping[int, Color] | None = None) -> "ClassTable":
+    def from_ids(
+        cls, ids: Iterable[int], names: Mapping[int, str] | None = None, colors: Mapping[int, Color] | None = None
+    ) -> ClassTable:
         """Build a table covering ``ids`` (0 is always included), filling gaps with defaults."""
         names = dict(names or {})
         colors = dict(colors or {})
@@ -66,8 +87,9 @@ class ClassTable:
         return table
 
     @classmethod
-    def from_labels(cls, labels: np.ndarray, names: Mapping[int, str] | None = None,
-                    colors: Mapping[int, Color] | None = None) -> "ClassTable":
+    def from_labels(
+        cls, labels: np.ndarray, names: Mapping[int, str] | None = None, colors: Mapping[int, Color] | None = None
+    ) -> ClassTable:
         """Build a table for the ids present in ``labels`` and in ``names``."""
         ids = set(np.unique(labels).astype(int).tolist()) | set(int(k) for k in (names or {}))
         return cls.from_ids(ids, names, colors)
@@ -96,11 +118,10 @@ class ClassTable:
 
     def to_dict(self) -> dict:
         """A JSON-ready dict: ``{"classes": [{"id", "name", "color"}, ...]}``."""
-        return {"classes": [{"id": i, "name": self.names[i], "color": list(self.color(i))}
-                            for i in self.ids]}
+        return {"classes": [{"id": i, "name": self.names[i], "color": list(self.color(i))} for i in self.ids]}
 
     @classmethod
-    def from_dict(cls, data: Mapping) -> "ClassTable":
+    def from_dict(cls, data: Mapping) -> ClassTable:
         """Inverse of :meth:`to_dict`."""
         entries = data.get("classes", [])
         names = {int(e["id"]): str(e["name"]) for e in entries}

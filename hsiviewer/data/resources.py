@@ -1,4 +1,5 @@
 """Where the shipped demo scene and model plugins are, in a checkout and in an installed wheel."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -15,6 +16,7 @@ def resources_dir() -> Path:
         return _CHECKOUT / "resources"
     try:
         import hsiviewer_resources
+
         return Path(hsiviewer_resources.__file__).resolve().parent
     except ImportError:
         return _CHECKOUT / "resources"
@@ -26,6 +28,7 @@ def shipped_plugins_dir() -> Path:
         return _CHECKOUT / "plugins"
     try:
         import hsiviewer_plugins
+
         return Path(hsiviewer_plugins.__file__).resolve().parent
     except ImportError:
         return _CHECKOUT / "plugins"

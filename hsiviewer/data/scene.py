@@ -4,11 +4,13 @@ Arrays are (rows, cols, bands) throughout. Pixel data come from a *source*
 that a reader provides (see :class:`PixelSource`); the scene never loads the
 whole cube unless :meth:`Scene.to_array` is called.
 """
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional, Protocol, Sequence
+from typing import Any, Optional, Protocol
 
 import numpy as np
 
@@ -170,7 +172,7 @@ class Scene:
         step = max(1, 2_000_000 // max(1, self.n_cols * self.n_bands))
         for r0 in range(0, self.n_rows, step):
             block = self.read_subregion(slice(r0, r0 + step), slice(None))
-            mask[r0:r0 + step] = valid_pixels(block, self.nodata)
+            mask[r0 : r0 + step] = valid_pixels(block, self.nodata)
         return mask
 
     # --- bands by wavelength ---------------------------------------------------------

@@ -5,6 +5,7 @@ by zero in an index). One such value poisons everything it touches: a PCA fit, a
 the patches of its neighbours, a scikit-learn fit (which refuses it). So every consumer treats a
 pixel with any non-finite band as nodata; this module is the one place that decides.
 """
+
 from __future__ import annotations
 
 from typing import Optional

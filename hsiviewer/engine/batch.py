@@ -21,14 +21,16 @@ cancels the futures and removes the temporary files. ``manifest.json`` in the ou
 (written atomically after every scene) lets a second run skip the scenes already done with the
 same model.
 """
+
 from __future__ import annotations
 
 import hashlib
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import Any, Optional
 
 from hsiviewer.engine.batch_manifest import Manifest, SceneRecord, is_done
 from hsiviewer.engine.batch_worker import predict_block_task
@@ -63,12 +65,25 @@ class _SceneRun:
     start: float = field(default_factory=time.perf_counter)
 
 
-def predict_many(model: str | Path | TrainedModel, scenes: Sequence[str | Path], out_dir: str | Path,
-                 client: Any = None, n_workers: Optional[int] = None, confidence: bool = False,
-                 method: str = "auto", device: str = "auto", batch_size: int = 256,
-                 tile_rows: Optional[int] = None, block_rows: Optional[int] = None, overwrite: bool = False,
-                 variable: Optional[str] = None, retries: int = 2, progress: Optional[ProgressCallback] = None,
-                 cancel: Optional[CancelToken] = None, log: Any = None) -> dict:
+def predict_many(
+    model: str | Path | TrainedModel,
+    scenes: Sequence[str | Path],
+    out_dir: str | Path,
+    client: Any = None,
+    n_workers: Optional[int] = None,
+    confidence: bool = False,
+    method: str = "auto",
+    device: str = "auto",
+    batch_size: int = 256,
+    tile_rows: Optional[int] = None,
+    block_rows: Optional[int] = None,
+    overwrite: bool = False,
+    variable: Optional[str] = None,
+    retries: int = 2,
+    progress: Optional[ProgressCallback] = None,
+    cancel: Optional[CancelToken] = None,
+    log: Any = None,
+) -> dict:
     """Classify many scenes on a Dask cluster and write one class map (and confidence) per scene.
 
     Parameters
@@ -125,8 +140,9 @@ def predict_many(model: str | Path | TrainedModel, scenes: Sequence[str | Path],
     # Cuts every scene into blocks on the predictor's tile grid (checks ``method`` too).
     planner = BlockPredictor(trained, method, "cpu", batch_size, confidence)
     manifest = Manifest.load(out_dir, model_path, sha)
-    runs = _plan(trained, planner, scenes, out_dir, manifest, sha, confidence, overwrite, variable, block_rows,
-                 tile_rows, log)
+    runs = _plan(
+        trained, planner, scenes, out_dir, manifest, sha, confidence, overwrite, variable, block_rows, tile_rows, log
+    )
     if not runs:
         return manifest.to_dict()
     owned = None
@@ -135,8 +151,7 @@ def predict_many(model: str | Path | TrainedModel, scenes: Sequence[str | Path],
     try:
         _say(log, _dashboard_line(client))
         model_future = client.scatter(payload, broadcast=True, hash=False)
-        _submit(client, runs, model_future, sha, method, device, batch_size, confidence, tile_rows, variable,
-                retries)
+        _submit(client, runs, model_future, sha, method, device, batch_size, confidence, tile_rows, variable, retries)
         _collect(client, runs, trained, manifest, confidence, progress, cancel, log)
     finally:
         if owned is not None:
@@ -146,8 +161,9 @@ def predict_many(model: str | Path | TrainedModel, scenes: Sequence[str | Path],
 
 
 # --- planning ------------------------------------------------------------------------------
-def _plan(model, planner, scenes, out_dir, manifest, sha, confidence, overwrite, variable, block_rows,
-          tile_rows, log) -> list[_SceneRun]:
+def _plan(
+    model, planner, scenes, out_dir, manifest, sha, confidence, overwrite, variable, block_rows, tile_rows, log
+) -> list[_SceneRun]:
     """Open every scene here (header only), skip the ones done, fail the unreadable, cut the rest."""
     from hsiviewer import open_scene
 
@@ -182,13 +198,28 @@ def _plan(model, planner, scenes, out_dir, manifest, sha, confidence, overwrite,
     return runs
 
 
-def _submit(client, runs, model_future, sha, method, device, batch_size, confidence, tile_rows, variable,
-            retries) -> None:
+def _submit(
+    client, runs, model_future, sha, method, device, batch_size, confidence, tile_rows, variable, retries
+) -> None:
     for priority, run in enumerate(runs):
         for a, b in run.blocks:
-            future = client.submit(predict_block_task, model_future, sha, run.record.path, variable, a, b, method,
-                                   device, batch_size, confidence, tile_rows, retries=retries, pure=False,
-                                   priority=-priority)  # earlier scenes first: few files open at once
+            future = client.submit(
+                predict_block_task,
+                model_future,
+                sha,
+                run.record.path,
+                variable,
+                a,
+                b,
+                method,
+                device,
+                batch_size,
+                confidence,
+                tile_rows,
+                retries=retries,
+                pure=False,
+                priority=-priority,
+            )  # earlier scenes first: few files open at once
             run.futures[future] = (a, b)
 
 
@@ -242,8 +273,14 @@ def _take(client, run: _SceneRun, future, model, manifest, confidence, log) -> N
     result = future.result()
     try:
         if run.writer is None:
-            run.writer = ClassMapWriter(run.record.output, run.scene.shape[:2], model.classes, model.class_ids,
-                                        run.record.confidence, like=run.scene)
+            run.writer = ClassMapWriter(
+                run.record.output,
+                run.scene.shape[:2],
+                model.classes,
+                model.class_ids,
+                run.record.confidence,
+                like=run.scene,
+            )
         run.writer.write_rows(result["start"], result["classes"], result["confidence"] if confidence else None)
         run.workers.add(result["worker"])
         run.done += 1
@@ -281,13 +318,20 @@ def _local_client(n_workers: Optional[int]):
     env = {name: str(threads) for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
     # Quiet logs: the nanny's and scheduler's notes on stopping are noise on a terminal; what went
     # wrong with a scene is in its manifest record. A free port for the scheduler's web server.
-    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, env=env, dashboard_address=":0",
-                           silence_logs=logging.CRITICAL)
+    cluster = LocalCluster(
+        n_workers=n,
+        threads_per_worker=1,
+        processes=True,
+        env=env,
+        dashboard_address=":0",
+        silence_logs=logging.CRITICAL,
+    )
     return Client(cluster), cluster
 
 
 def _has_bokeh() -> bool:
     import importlib.util
+
     return importlib.util.find_spec("bokeh") is not None
 
 

@@ -5,6 +5,7 @@ One record per scene (keyed by its absolute path): status (``done``, ``skipped``
 predicted its blocks, the SHA-256 of the model file and the output paths. The file is rewritten
 atomically after every scene, so an interrupted run leaves a manifest that is true.
 """
+
 from __future__ import annotations
 
 import json
@@ -36,30 +37,35 @@ class SceneRecord:
     workers: list = field(default_factory=list)
     finished_at: Optional[str] = None
 
-    def failed(self, reason: str) -> "SceneRecord":
+    def failed(self, reason: str) -> SceneRecord:
         self.status, self.reason, self.finished_at = "failed", reason, _now()
         return self
 
-    def cancelled(self) -> "SceneRecord":
+    def cancelled(self) -> SceneRecord:
         self.status, self.reason, self.finished_at = "cancelled", "cancelled before the scene was finished", _now()
         return self
 
-    def finished(self, seconds: float, workers: list) -> "SceneRecord":
+    def finished(self, seconds: float, workers: list) -> SceneRecord:
         self.status, self.reason, self.finished_at = "done", None, _now()
         self.seconds = round(seconds, 3)
         self.pixels_per_s = round(self.pixels / seconds, 1) if self.pixels and seconds > 0 else None
         self.workers = list(workers)
         return self
 
-    def skipped(self) -> "SceneRecord":
+    def skipped(self) -> SceneRecord:
         """This record, as reported by a run that found the scene already done."""
         return replace(self, status="skipped")
 
 
 def is_done(record: Optional[SceneRecord], sha: str, output: Path, confidence: Optional[Path]) -> bool:
     """True when the scene was done with this model and its files are still there."""
-    return (record is not None and record.status in ("done", "skipped") and record.model_sha256 == sha
-            and output.is_file() and (confidence is None or confidence.is_file()))
+    return (
+        record is not None
+        and record.status in ("done", "skipped")
+        and record.model_sha256 == sha
+        and output.is_file()
+        and (confidence is None or confidence.is_file())
+    )
 
 
 class Manifest:
@@ -69,7 +75,7 @@ class Manifest:
         self.path, self.model, self.sha, self.records = path, model, sha, records
 
     @classmethod
-    def load(cls, out_dir: Path, model_path: Path, sha: str) -> "Manifest":
+    def load(cls, out_dir: Path, model_path: Path, sha: str) -> Manifest:
         """The manifest of ``out_dir`` (empty when there is none yet)."""
         path = Path(out_dir) / MANIFEST_NAME
         records: dict[str, SceneRecord] = {}
@@ -88,8 +94,13 @@ class Manifest:
         self.records[record.path] = record
 
     def to_dict(self) -> dict:
-        return {"format": FORMAT_TAG, "model": self.model, "model_sha256": self.sha, "updated": _now(),
-                "scenes": {key: asdict(r) for key, r in self.records.items()}}
+        return {
+            "format": FORMAT_TAG,
+            "model": self.model,
+            "model_sha256": self.sha,
+            "updated": _now(),
+            "scenes": {key: asdict(r) for key, r in self.records.items()},
+        }
 
     def save(self) -> None:
         """Write ``manifest.json`` atomically."""

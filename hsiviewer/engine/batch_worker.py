@@ -5,6 +5,7 @@ and its predictor are kept in this worker process, keyed by the file's SHA-256 a
 so each worker loads a model once however many blocks it runs. Scenes are opened here, from their
 paths, and the last few are kept open.
 """
+
 from __future__ import annotations
 
 import os
@@ -21,12 +22,22 @@ TEST_DELAY_ENV = "HSIVIEWER_BATCH_TEST_DELAY_S"
 OPEN_SCENES = 4
 
 _predictors: dict = {}
-_scenes: "OrderedDict[tuple, object]" = OrderedDict()
+_scenes: OrderedDict[tuple, object] = OrderedDict()
 
 
-def predict_block_task(model_bytes: bytes, sha: str, scene_path: str, variable: Optional[str], a: int, b: int,
-                       method: str, device: str, batch_size: int, confidence: bool,
-                       tile_rows: Optional[int]) -> dict:
+def predict_block_task(
+    model_bytes: bytes,
+    sha: str,
+    scene_path: str,
+    variable: Optional[str],
+    a: int,
+    b: int,
+    method: str,
+    device: str,
+    batch_size: int,
+    confidence: bool,
+    tile_rows: Optional[int],
+) -> dict:
     """Classify rows ``[a, b)`` of the scene at ``scene_path``.
 
     Returns
@@ -42,8 +53,13 @@ def predict_block_task(model_bytes: bytes, sha: str, scene_path: str, variable: 
     runner = _predictor(model_bytes, sha, method, device, batch_size, confidence)
     scene = _scene(scene_path, variable)
     classes, prob = runner.predict_block(scene, a, b, tile_rows)
-    return {"start": a, "classes": classes, "confidence": prob if confidence else None, "worker": _address(),
-            "seconds": time.perf_counter() - start}
+    return {
+        "start": a,
+        "classes": classes,
+        "confidence": prob if confidence else None,
+        "worker": _address(),
+        "seconds": time.perf_counter() - start,
+    }
 
 
 def _predictor(model_bytes: bytes, sha: str, method: str, device: str, batch_size: int, confidence: bool):
@@ -80,6 +96,7 @@ def _scene(path: str, variable: Optional[str]):
 def _address() -> str:
     try:
         from distributed import get_worker
+
         return get_worker().address
     except (ImportError, ValueError):  # run outside a worker (tests of the function itself)
         return "local"

@@ -4,6 +4,7 @@ accelerator, and the reordering of a batch into a model's input layout.
 The geometry (padding, the gather of one batch) is :mod:`hsiviewer.processing.patches`; this module adds
 what needs torch.
 """
+
 from __future__ import annotations
 
 from typing import Optional
@@ -43,8 +44,9 @@ class PatchDataset(Dataset):
         if self.targets.shape != (n,):
             raise ValueError(f"{len(self.targets)} targets for {n} pixels")
         self.patch_size = int(patch_size)
-        if n and (self.rows.max() + self.patch_size > padded.shape[0]
-                  or self.cols.max() + self.patch_size > padded.shape[1]):
+        if n and (
+            self.rows.max() + self.patch_size > padded.shape[0] or self.cols.max() + self.patch_size > padded.shape[1]
+        ):
             raise ValueError("a pixel's patch reaches past the padded cube; pad by patch_size // 2")
 
     def __len__(self) -> int:
@@ -52,7 +54,7 @@ class PatchDataset(Dataset):
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
         r, c, s = self.rows[index], self.cols[index], self.patch_size
-        patch = np.ascontiguousarray(self.padded[r:r + s, c:c + s])
+        patch = np.ascontiguousarray(self.padded[r : r + s, c : c + s])
         return torch.from_numpy(patch), int(self.targets[index])
 
     def batch(self, indices) -> tuple[torch.Tensor, torch.Tensor]:
@@ -79,8 +81,13 @@ def _keep(batch):
     return batch
 
 
-def patch_loader(dataset: PatchDataset, batch_size: int, shuffle: bool = False,
-                 generator: Optional[torch.Generator] = None, batched: bool = True) -> DataLoader:
+def patch_loader(
+    dataset: PatchDataset,
+    batch_size: int,
+    shuffle: bool = False,
+    generator: Optional[torch.Generator] = None,
+    batched: bool = True,
+) -> DataLoader:
     """A DataLoader over ``dataset`` yielding ``(patches (N, S, S, k), targets (N,))``.
 
     Parameters
@@ -98,8 +105,13 @@ def patch_loader(dataset: PatchDataset, batch_size: int, shuffle: bool = False,
     if not batched:
         return DataLoader(dataset, batch_size=batch_size, sampler=sampler, num_workers=0)
     # batch_size=None: the BatchSampler hands whole index lists to _Batches, which gathers them at once.
-    return DataLoader(_Batches(dataset), batch_size=None, num_workers=0, collate_fn=_keep,
-                      sampler=BatchSampler(sampler, batch_size, drop_last=False))
+    return DataLoader(
+        _Batches(dataset),
+        batch_size=None,
+        num_workers=0,
+        collate_fn=_keep,
+        sampler=BatchSampler(sampler, batch_size, drop_last=False),
+    )
 
 
 def gather_patches(padded: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor, patch_size: int) -> torch.Tensor:
@@ -126,8 +138,15 @@ class DevicePatchLoader:
         ``dataset.padded`` already on ``device`` (to share one copy between loaders).
     """
 
-    def __init__(self, dataset: PatchDataset, batch_size: int, device: torch.device, shuffle: bool = False,
-                 generator: Optional[torch.Generator] = None, padded: Optional[torch.Tensor] = None) -> None:
+    def __init__(
+        self,
+        dataset: PatchDataset,
+        batch_size: int,
+        device: torch.device,
+        shuffle: bool = False,
+        generator: Optional[torch.Generator] = None,
+        padded: Optional[torch.Tensor] = None,
+    ) -> None:
         self.device = torch.device(device)
         self.patch_size = dataset.patch_size
         self.padded = torch.from_numpy(dataset.padded).to(self.device) if padded is None else padded

@@ -15,6 +15,7 @@ It holds
   plain parameters: scikit-learn estimators are not pickled but refitted on load, which is
   deterministic because the seed is among the parameters (``random_state``).
 """
+
 from __future__ import annotations
 
 import json
@@ -25,15 +26,21 @@ from typing import Any, Optional
 import numpy as np
 import torch
 
-from hsiviewer.io.atomic import atomic_path
 from hsiviewer.data.classes import ClassTable
+from hsiviewer.engine.model_integrity import (
+    DIGEST_KEY,
+    check_archive,
+    check_digest,
+    check_preprocessor_shapes,
+    check_state_shapes,
+    payload_digest,
+)
 from hsiviewer.errors import ModelFileError, PluginError
-from hsiviewer.engine.model_integrity import (DIGEST_KEY, check_archive, check_digest, check_preprocessor_shapes,
-                              check_state_shapes, payload_digest)
+from hsiviewer.io.atomic import atomic_path
 from hsiviewer.io.plain_json import dumps
+from hsiviewer.models.discovery import default_registry
 from hsiviewer.processing.preprocess import Preprocessor
 from hsiviewer.processing.splits import Split
-from hsiviewer.models.discovery import default_registry
 
 FORMAT_TAG = "hsiviewer-model"
 FORMAT_VERSION = 1
@@ -114,8 +121,9 @@ def build_net(spec, in_bands: int, n_classes: int, hyper: dict):
 
 def sklearn_params(estimator) -> dict:
     """The estimator's own parameters that are plain JSON values (what a model file keeps)."""
-    return {k: v for k, v in estimator.get_params(deep=False).items()
-            if v is None or isinstance(v, (bool, int, float, str))}
+    return {
+        k: v for k, v in estimator.get_params(deep=False).items() if v is None or isinstance(v, (bool, int, float, str))
+    }
 
 
 # --- saving -------------------------------------------------------------------------------------
@@ -125,10 +133,18 @@ def save_model(model: TrainedModel, path: str | Path) -> None:
     For framework ``"sklearn"`` the model must carry its training data in ``model.fit_data``, which
     :func:`hsiviewer.engine.training.train_model` sets.
     """
-    payload = {"format": FORMAT_TAG, "format_version": FORMAT_VERSION, "meta": json.dumps(_meta(model)),
-               "preprocessor": {k: torch.from_numpy(np.asarray(v, np.float64))
-                                for k, v in model.preprocessor.state().items() if isinstance(v, np.ndarray)},
-               "split": _split_tensors(model.split), "weights": _weights(model)}
+    payload = {
+        "format": FORMAT_TAG,
+        "format_version": FORMAT_VERSION,
+        "meta": json.dumps(_meta(model)),
+        "preprocessor": {
+            k: torch.from_numpy(np.asarray(v, np.float64))
+            for k, v in model.preprocessor.state().items()
+            if isinstance(v, np.ndarray)
+        },
+        "split": _split_tensors(model.split),
+        "weights": _weights(model),
+    }
     payload[DIGEST_KEY] = payload_digest(payload)  # checked on load: see hsiviewer.engine.model_integrity
     with atomic_path(path) as tmp:
         torch.save(payload, tmp)
@@ -136,15 +152,28 @@ def save_model(model: TrainedModel, path: str | Path) -> None:
 
 def _meta(model: TrainedModel) -> dict:
     pre = {k: v for k, v in model.preprocessor.state().items() if not isinstance(v, np.ndarray)}
-    split = None if model.split is None else {"method": model.split.method, "seed": int(model.split.seed),
-                                              "params": model.split.params}
-    meta = {"spec_name": model.spec_name, "plugin_version": str(model.plugin_version),
-            "framework": model.framework, "input_kind": str(getattr(model.input_kind, "value", model.input_kind)),
-            "hyper": model.hyper, "class_ids": [int(i) for i in model.class_ids],
-            "classes": model.classes.to_dict(), "n_bands": int(model.n_bands),
-            "wavelengths": None if model.wavelengths is None else [float(w) for w in model.wavelengths],
-            "split": split, "seed": int(model.seed), "metrics": model.metrics, "history": model.history,
-            "train_config": model.train_config, "preprocessor": pre}
+    split = (
+        None
+        if model.split is None
+        else {"method": model.split.method, "seed": int(model.split.seed), "params": model.split.params}
+    )
+    meta = {
+        "spec_name": model.spec_name,
+        "plugin_version": str(model.plugin_version),
+        "framework": model.framework,
+        "input_kind": str(getattr(model.input_kind, "value", model.input_kind)),
+        "hyper": model.hyper,
+        "class_ids": [int(i) for i in model.class_ids],
+        "classes": model.classes.to_dict(),
+        "n_bands": int(model.n_bands),
+        "wavelengths": None if model.wavelengths is None else [float(w) for w in model.wavelengths],
+        "split": split,
+        "seed": int(model.seed),
+        "metrics": model.metrics,
+        "history": model.history,
+        "train_config": model.train_config,
+        "preprocessor": pre,
+    }
     return json.loads(dumps(meta))  # numpy numbers -> plain ones
 
 
@@ -158,11 +187,16 @@ def _weights(model: TrainedModel) -> dict:
     if model.framework == "sklearn":
         data = model.fit_data
         if data is None:
-            raise ModelFileError("this scikit-learn model carries no training data to save "
-                                 "(train it with hsiviewer.engine.training.train_model)")
+            raise ModelFileError(
+                "this scikit-learn model carries no training data to save "
+                "(train it with hsiviewer.engine.training.train_model)"
+            )
         x, y = data
-        return {"X": torch.from_numpy(np.asarray(x, np.float32)), "y": torch.from_numpy(np.asarray(y, np.int64)),
-                "params": json.dumps(sklearn_params(model.net))}
+        return {
+            "X": torch.from_numpy(np.asarray(x, np.float32)),
+            "y": torch.from_numpy(np.asarray(y, np.int64)),
+            "params": json.dumps(sklearn_params(model.net)),
+        }
     return {k: v.detach().cpu().clone() for k, v in model.net.state_dict().items()}
 
 
@@ -197,13 +231,26 @@ def load_model(path: str | Path, registry=None) -> TrainedModel:
     net = _restore_net(spec, meta, pre, weights, path)
     fit_data = (weights["X"].numpy(), weights["y"].numpy()) if meta["framework"] == "sklearn" else None
     return TrainedModel(
-        spec_name=meta["spec_name"], plugin_version=meta["plugin_version"], framework=meta["framework"],
-        input_kind=meta["input_kind"], hyper=meta["hyper"], preprocessor=pre, net=net,
-        class_ids=list(meta["class_ids"]), classes=classes, n_bands=int(meta["n_bands"]),
-        wavelengths=meta.get("wavelengths"), split=split, seed=int(meta.get("seed", 0)),
-        metrics=meta.get("metrics") or {}, history=meta.get("history") or [],
-        train_config=meta.get("train_config") or {}, source_path=path, fit_data=fit_data,
-        dense=bool(spec.dense))
+        spec_name=meta["spec_name"],
+        plugin_version=meta["plugin_version"],
+        framework=meta["framework"],
+        input_kind=meta["input_kind"],
+        hyper=meta["hyper"],
+        preprocessor=pre,
+        net=net,
+        class_ids=list(meta["class_ids"]),
+        classes=classes,
+        n_bands=int(meta["n_bands"]),
+        wavelengths=meta.get("wavelengths"),
+        split=split,
+        seed=int(meta.get("seed", 0)),
+        metrics=meta.get("metrics") or {},
+        history=meta.get("history") or [],
+        train_config=meta.get("train_config") or {},
+        source_path=path,
+        fit_data=fit_data,
+        dense=bool(spec.dense),
+    )
 
 
 def read_split(path: str | Path) -> Optional[Split]:
@@ -231,8 +278,9 @@ def _read_payload(path: Path) -> dict:
         raise ModelFileError("is not an hsiviewer model file", path)
     version = payload.get("format_version")
     if not isinstance(version, int) or version > FORMAT_VERSION:
-        raise ModelFileError(f"uses model file format {version}; this hsiviewer reads up to "
-                             f"{FORMAT_VERSION} (update hsiviewer)", path)
+        raise ModelFileError(
+            f"uses model file format {version}; this hsiviewer reads up to {FORMAT_VERSION} (update hsiviewer)", path
+        )
     check_digest(payload, path)
     return payload
 
@@ -240,8 +288,14 @@ def _read_payload(path: Path) -> dict:
 def _split_from(info: Optional[dict], arrays: dict) -> Optional[Split]:
     if info is None:
         return None
-    return Split(train=arrays["train"].numpy(), test=arrays["test"].numpy(), val=arrays["val"].numpy(),
-                 method=info["method"], seed=int(info["seed"]), params=dict(info.get("params") or {}))
+    return Split(
+        train=arrays["train"].numpy(),
+        test=arrays["test"].numpy(),
+        val=arrays["val"].numpy(),
+        method=info["method"],
+        seed=int(info["seed"]),
+        params=dict(info.get("params") or {}),
+    )
 
 
 def _find_spec(name: str, registry, path: Path):
@@ -249,8 +303,7 @@ def _find_spec(name: str, registry, path: Path):
     try:
         return registry.get(name)
     except PluginError as exc:
-        raise ModelFileError(f"needs the model plugin '{name}', which is not installed ({exc.problem})",
-                             path) from exc
+        raise ModelFileError(f"needs the model plugin '{name}', which is not installed ({exc.problem})", path) from exc
 
 
 def _restore_net(spec, meta: dict, pre: Preprocessor, weights: dict, path: Path):
@@ -258,9 +311,11 @@ def _restore_net(spec, meta: dict, pre: Preprocessor, weights: dict, path: Path)
     try:
         net = build_net(spec, pre.n_outputs, n_classes, meta["hyper"])
     except Exception as exc:  # the builder refuses the saved hyperparameters
-        raise ModelFileError(f"cannot rebuild model '{meta['spec_name']}' (plugin version "
-                             f"{meta['plugin_version']}, installed {spec.version}): {type(exc).__name__}: {exc}",
-                             path) from exc
+        raise ModelFileError(
+            f"cannot rebuild model '{meta['spec_name']}' (plugin version "
+            f"{meta['plugin_version']}, installed {spec.version}): {type(exc).__name__}: {exc}",
+            path,
+        ) from exc
     if meta["framework"] == "sklearn":
         _check_fit_data(weights, pre.n_outputs, n_classes, path)
     else:
@@ -271,9 +326,11 @@ def _restore_net(spec, meta: dict, pre: Preprocessor, weights: dict, path: Path)
             return net.fit(weights["X"].numpy(), weights["y"].numpy())
         net.load_state_dict(weights, strict=True)
     except Exception as exc:  # builder or state dict from another plugin version: say which plugin
-        raise ModelFileError(f"cannot rebuild model '{meta['spec_name']}' (plugin version "
-                             f"{meta['plugin_version']}, installed {spec.version}): {type(exc).__name__}: {exc}",
-                             path) from exc
+        raise ModelFileError(
+            f"cannot rebuild model '{meta['spec_name']}' (plugin version "
+            f"{meta['plugin_version']}, installed {spec.version}): {type(exc).__name__}: {exc}",
+            path,
+        ) from exc
     return net.eval()
 
 
@@ -284,8 +341,11 @@ def _check_fit_data(weights: dict, n_features: int, n_classes: int, path: Path) 
     except KeyError as exc:
         raise ModelFileError(f"its scikit-learn training data lack '{exc.args[0]}'", path) from exc
     if x.ndim != 2 or x.shape[1] != n_features or y.shape != (x.shape[0],):
-        raise ModelFileError(f"its training spectra are {tuple(x.shape)} with {tuple(y.shape)} targets; "
-                             f"expected (N, {n_features}) and (N,)", path)
+        raise ModelFileError(
+            f"its training spectra are {tuple(x.shape)} with {tuple(y.shape)} targets; "
+            f"expected (N, {n_features}) and (N,)",
+            path,
+        )
     if len(y) and (int(y.min()) < 0 or int(y.max()) >= n_classes):
         raise ModelFileError(f"its training targets lie outside the {n_classes} classes", path)
 
@@ -293,5 +353,4 @@ def _check_fit_data(weights: dict, n_features: int, n_classes: int, path: Path) 
 def check_scene(model: TrainedModel, scene) -> None:
     """Raise :class:`ModelFileError` when ``scene`` does not have the band count ``model`` was trained on."""
     if int(scene.n_bands) != int(model.n_bands):
-        raise ModelFileError(f"model expects {model.n_bands} bands, scene has {scene.n_bands}",
-                             model.source_path)
+        raise ModelFileError(f"model expects {model.n_bands} bands, scene has {scene.n_bands}", model.source_path)

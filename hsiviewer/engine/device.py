@@ -1,4 +1,5 @@
 """Which torch device to train and predict on."""
+
 from __future__ import annotations
 
 import torch

@@ -6,6 +6,7 @@ that gathers them on the GPU. Mixed precision is used on CUDA only. The weights 
 the epoch with the best validation accuracy when there is validation, else of the last epoch: the
 running training loss is measured with dropout on and with changing weights, so it is a poor judge.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -17,8 +18,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from hsiviewer.engine.bundle import build_net
 from hsiviewer.engine.batches import DevicePatchLoader, PatchDataset, patch_loader, to_model_input
+from hsiviewer.engine.bundle import build_net
 from hsiviewer.progress import CancelToken, EtaClock, ProgressCallback, ProgressEvent, report
 
 
@@ -60,8 +61,13 @@ def seed_everything(seed: int) -> None:
 MAX_DEVICE_CUBE = 4 * 2**30
 
 
-def make_loader(dataset: PatchDataset, batch_size: int, device: torch.device, shuffle: bool = False,
-                generator: Optional[torch.Generator] = None):
+def make_loader(
+    dataset: PatchDataset,
+    batch_size: int,
+    device: torch.device,
+    shuffle: bool = False,
+    generator: Optional[torch.Generator] = None,
+):
     """Batches of ``dataset``: gathered on the device for CUDA (when the cube fits), else on the host."""
     if device.type == "cuda" and dataset.padded.nbytes <= MAX_DEVICE_CUBE:
         return DevicePatchLoader(dataset, batch_size, device, shuffle=shuffle, generator=generator)
@@ -72,16 +78,24 @@ def _snapshot(net: nn.Module) -> dict:
     return {k: v.detach().to("cpu", copy=True) for k, v in net.state_dict().items()}
 
 
-def fit_torch(spec, hyper: dict, config, data, device: torch.device, progress: Optional[ProgressCallback],
-              cancel: Optional[CancelToken]):
+def fit_torch(
+    spec,
+    hyper: dict,
+    config,
+    data,
+    device: torch.device,
+    progress: Optional[ProgressCallback],
+    cancel: Optional[CancelToken],
+):
     """Train a network; returns ``(net in eval mode, history, cancelled, extra metrics)``."""
     seed_everything(int(config.seed))
     net = build_net(spec, data.preprocessor.n_outputs, len(data.class_ids), hyper).to(device)
     loop = _Loop(net, spec.input_kind, config, device, progress, cancel)
     train_ds = data.dataset(data.split.train)
     val_ds = data.dataset(data.split.val) if len(data.split.val) else None
-    loader = make_loader(train_ds, config.batch_size, device, shuffle=True,
-                         generator=torch.Generator().manual_seed(int(config.seed)))
+    loader = make_loader(
+        train_ds, config.batch_size, device, shuffle=True, generator=torch.Generator().manual_seed(int(config.seed))
+    )
     loop.total = int(config.epochs) * len(loader)
     loop.clock = EtaClock(loop.total)
     history, kept, best_val, best_epoch = [], None, -1.0, None
@@ -94,8 +108,12 @@ def fit_torch(spec, hyper: dict, config, data, device: torch.device, progress: O
         if val_acc is None or val_acc > best_val:
             kept, best_epoch = _snapshot(net), epoch
             best_val = best_val if val_acc is None else val_acc
-        report(progress, ProgressEvent("epoch", epoch, int(config.epochs), _epoch_line(record),
-                                       loop.clock.eta(loop.step), dict(record)))
+        report(
+            progress,
+            ProgressEvent(
+                "epoch", epoch, int(config.epochs), _epoch_line(record), loop.clock.eta(loop.step), dict(record)
+            ),
+        )
     if kept is not None:
         net.load_state_dict(kept)
     extra = {"best_epoch": best_epoch, "val_acc": None if best_val < 0 else best_val}
@@ -135,17 +153,30 @@ class _Loop:
             loss, hits = self._train_batch(patches, targets)
             loss_sum, correct, seen = loss_sum + loss * len(targets), correct + hits, seen + len(targets)
             self.step += 1
-            report(self.progress, ProgressEvent(
-                "batch", self.step, self.total, f"epoch {epoch}, batch {batch}", self.clock.eta(self.step),
-                {"epoch": epoch, "batch": batch, "loss": loss}))
+            report(
+                self.progress,
+                ProgressEvent(
+                    "batch",
+                    self.step,
+                    self.total,
+                    f"epoch {epoch}, batch {batch}",
+                    self.clock.eta(self.step),
+                    {"epoch": epoch, "batch": batch, "loss": loss},
+                ),
+            )
         if self.scheduler is not None:
             self.scheduler.step()
         val_acc = None
         if val_ds is not None:
             pred = predict_dataset(self.net, val_ds, self.kind, self.device, self.config)
             val_acc = float(np.mean(pred == val_ds.targets))
-        return {"epoch": epoch, "loss": loss_sum / max(1, seen), "train_acc": correct / max(1, seen),
-                "val_acc": val_acc, "seconds": round(time.perf_counter() - start, 3)}
+        return {
+            "epoch": epoch,
+            "loss": loss_sum / max(1, seen),
+            "train_acc": correct / max(1, seen),
+            "val_acc": val_acc,
+            "seconds": round(time.perf_counter() - start, 3),
+        }
 
     def _train_batch(self, patches: torch.Tensor, targets: torch.Tensor) -> tuple[float, int]:
         x = to_model_input(patches, self.kind).to(self.device, non_blocking=True)
@@ -158,8 +189,14 @@ class _Loop:
         return float(loss.detach()), int((logits.argmax(1) == y).sum())
 
 
-def predict_dataset(net: nn.Module, dataset: PatchDataset, input_kind, device: torch.device, config,
-                    progress: Optional[ProgressCallback] = None) -> np.ndarray:
+def predict_dataset(
+    net: nn.Module,
+    dataset: PatchDataset,
+    input_kind,
+    device: torch.device,
+    config,
+    progress: Optional[ProgressCallback] = None,
+) -> np.ndarray:
     """Output indices for every item of ``dataset``, in order, in eval mode without gradients."""
     net.to(device).eval()
     loader = make_loader(dataset, max(1, int(config.batch_size)) * 2, device)

@@ -15,6 +15,7 @@ the hardware it was computed on.
 The work is split into tiles of rows; after each tile a ``"predict"`` progress event is sent and the
 cancel token is checked, so a cancelled prediction returns the rows finished so far.
 """
+
 from __future__ import annotations
 
 import time
@@ -23,12 +24,12 @@ from typing import Optional
 
 import numpy as np
 
+from hsiviewer.data.scene import Scene
+from hsiviewer.data.validity import valid_pixels
 from hsiviewer.engine.bundle import TrainedModel, check_scene
 from hsiviewer.engine.predictors import DensePredictor, PatchPredictor, SpectrumPredictor
 from hsiviewer.errors import PluginError
 from hsiviewer.progress import CancelToken, EtaClock, ProgressCallback, ProgressEvent, report
-from hsiviewer.data.scene import Scene
-from hsiviewer.data.validity import valid_pixels
 
 METHODS = ("auto", "patch", "dense")
 #: Rows of the raw cube read at once while preprocessing.
@@ -90,10 +91,18 @@ class Prediction:
     device: str = "cpu"
 
 
-def predict_scene(model: TrainedModel, scene: Scene, method: str = "auto", device: str = "auto",
-                  batch_size: int = 256, tile_rows: Optional[int] = None,
-                  progress: Optional[ProgressCallback] = None, cancel: Optional[CancelToken] = None,
-                  confidence: bool = True, mask: Optional[np.ndarray] = None) -> Prediction:
+def predict_scene(
+    model: TrainedModel,
+    scene: Scene,
+    method: str = "auto",
+    device: str = "auto",
+    batch_size: int = 256,
+    tile_rows: Optional[int] = None,
+    progress: Optional[ProgressCallback] = None,
+    cancel: Optional[CancelToken] = None,
+    confidence: bool = True,
+    mask: Optional[np.ndarray] = None,
+) -> Prediction:
     """Classify every pixel of ``scene``, borders included.
 
     Parameters
@@ -151,10 +160,26 @@ def predict_scene(model: TrainedModel, scene: Scene, method: str = "auto", devic
             break
         out.store(a, b, *predictor.predict_rows(a, b, valid[a:b]), valid[a:b])
         finished = PredictedRows(0, b, out.class_map[:b], None if out.confidence is None else out.confidence[:b])
-        report(progress, ProgressEvent("predict", done + 1, len(tiles), f"rows {a}-{b - 1} of {scene.n_rows}",
-                                       clock.eta(done + 1), {"method": method, "finished": finished}))
-    return Prediction(out.class_map, out.confidence, out.completed, method,
-                      time.perf_counter() - start, cancelled, predictor.device_name)
+        report(
+            progress,
+            ProgressEvent(
+                "predict",
+                done + 1,
+                len(tiles),
+                f"rows {a}-{b - 1} of {scene.n_rows}",
+                clock.eta(done + 1),
+                {"method": method, "finished": finished},
+            ),
+        )
+    return Prediction(
+        out.class_map,
+        out.confidence,
+        out.completed,
+        method,
+        time.perf_counter() - start,
+        cancelled,
+        predictor.device_name,
+    )
 
 
 def dense_available(model: TrainedModel) -> bool:
@@ -181,8 +206,8 @@ def _preprocess_with_mask(model: TrainedModel, scene: Scene) -> tuple[np.ndarray
     step = max(1, READ_BLOCK_PIXELS // max(1, cols))
     for a in range(0, rows, step):
         block = scene.read_subregion(slice(a, a + step), slice(None))
-        valid[a:a + step] = valid_pixels(block, scene.nodata)
-        cube[a:a + step] = model.preprocessor.transform(block)
+        valid[a : a + step] = valid_pixels(block, scene.nodata)
+        cube[a : a + step] = model.preprocessor.transform(block)
     cube[~valid] = 0.0
     return cube, valid
 
@@ -233,4 +258,3 @@ class _Outputs:
         if self.confidence is not None:
             self.confidence[a:b] = np.where(valid, prob, np.nan)
         self.completed[a:b] = True
-

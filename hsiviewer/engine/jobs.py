@@ -3,17 +3,17 @@
 Plain functions of the core with the ``progress`` / ``cancel`` keywords that
 :class:`~hsiviewer.gui.threads.qt_workers.QtJob` passes; nothing here touches a widget.
 """
+
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
 from typing import Optional
 
-
 from hsiviewer.engine.bundle import TrainedModel
 from hsiviewer.engine.training import TrainConfig, train_model
-from hsiviewer.regions.rasterize import label_scene
 from hsiviewer.processing.evaluation import TestEvaluation, evaluate_test_pixels
+from hsiviewer.regions.rasterize import label_scene
 
 
 @dataclass
@@ -24,8 +24,9 @@ class TrainingOutcome:
     evaluation: Optional[TestEvaluation]
 
 
-def train_and_evaluate(scene, config: TrainConfig, registry=None, progress=None, cancel=None,
-                       regions=None, mask=None) -> TrainingOutcome:
+def train_and_evaluate(
+    scene, config: TrainConfig, registry=None, progress=None, cancel=None, regions=None, mask=None
+) -> TrainingOutcome:
     """Train (:func:`~hsiviewer.engine.training.train_model`) and keep its classes on the split's test pixels.
 
     The engine classifies the test pixels through :func:`~hsiviewer.engine.inference.predict_scene` and keeps
@@ -33,14 +34,14 @@ def train_and_evaluate(scene, config: TrainConfig, registry=None, progress=None,
     With ``regions`` the model trains on them and is evaluated against their rasterised classes; ``mask``
     (rows, cols) bool restricts training and testing to the pixels inside it.
     """
-    model = train_model(scene, config, registry=registry, progress=progress, cancel=cancel, regions=regions,
-                        mask=mask)
+    model = train_model(scene, config, registry=registry, progress=progress, cancel=cancel, regions=regions, mask=mask)
     if regions is not None:
         scene = label_scene(scene, regions)[0]
     if model.test_predictions is None:
         return TrainingOutcome(model, None)
-    return TrainingOutcome(model, evaluate_test_pixels(model.split, scene.labels, model.test_predictions,
-                                                       model.classes))
+    return TrainingOutcome(
+        model, evaluate_test_pixels(model.split, scene.labels, model.test_predictions, model.classes)
+    )
 
 
 def warm_up_imports() -> None:
@@ -55,6 +56,7 @@ def warm_up_imports() -> None:
     import torch
 
     from hsiviewer.engine import fit, predictors  # noqa: F401
+
     torch.optim.Adam([torch.zeros(1, requires_grad=True)])
 
 

@@ -9,6 +9,7 @@ bytes changed on disk or in transfer loads and predicts a different map. Three c
 3. the shapes of the preprocessing arrays and of the network's parameters against what the
    plugin builds (:func:`check_state_shapes`), which catches a file from another plugin version.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -37,14 +38,17 @@ def check_archive(path: Path) -> None:
         with zipfile.ZipFile(path) as archive:
             bad = archive.testzip()
     except (zipfile.BadZipFile, EOFError) as exc:
-        raise ModelFileError(f"is not an hsiviewer model file, or is damaged (not a readable archive: {exc})",
-                             path) from exc
+        raise ModelFileError(
+            f"is not an hsiviewer model file, or is damaged (not a readable archive: {exc})", path
+        ) from exc
     except (OSError, RuntimeError, ValueError, NotImplementedError) as exc:  # zlib errors, encrypted, ...
-        raise ModelFileError(f"is damaged; its archive cannot be read ({type(exc).__name__}: {exc})",
-                             path) from exc
+        raise ModelFileError(f"is damaged; its archive cannot be read ({type(exc).__name__}: {exc})", path) from exc
     if bad is not None:
-        raise ModelFileError(f"is damaged: the checksum of its part '{bad}' does not match what was saved "
-                             "(the file was changed after it was written); use a good copy", path)
+        raise ModelFileError(
+            f"is damaged: the checksum of its part '{bad}' does not match what was saved "
+            "(the file was changed after it was written); use a good copy",
+            path,
+        )
 
 
 def payload_digest(payload: dict) -> str:
@@ -84,8 +88,11 @@ def check_digest(payload: dict, path: Path) -> None:
     if stored is None:
         return
     if payload_digest(payload) != stored:
-        raise ModelFileError("is damaged: its content does not match the SHA-256 stored when it was saved "
-                             "(the file was changed after it was written); use a good copy", path)
+        raise ModelFileError(
+            "is damaged: its content does not match the SHA-256 stored when it was saved "
+            "(the file was changed after it was written); use a good copy",
+            path,
+        )
 
 
 def check_state_shapes(expected: dict, weights: dict, name: str, path: Path) -> None:
@@ -103,18 +110,23 @@ def check_state_shapes(expected: dict, weights: dict, name: str, path: Path) -> 
     missing = [k for k in expected if k not in weights]
     extra = [k for k in weights if k not in expected]
     if missing or extra:
-        parts = ([f"missing {', '.join(missing[:3])}"] if missing else []) + \
-                ([f"unexpected {', '.join(extra[:3])}"] if extra else [])
+        parts = ([f"missing {', '.join(missing[:3])}"] if missing else []) + (
+            [f"unexpected {', '.join(extra[:3])}"] if extra else []
+        )
         raise ModelFileError(f"its weights do not fit model '{name}' ({'; '.join(parts)})", path)
     for key, tensor in expected.items():
         got = tuple(weights[key].shape)
         if got != tuple(tensor.shape):
-            raise ModelFileError(f"its weights do not fit model '{name}': parameter '{key}' is {got} in "
-                                 f"the file but {tuple(tensor.shape)} in the plugin", path)
+            raise ModelFileError(
+                f"its weights do not fit model '{name}': parameter '{key}' is {got} in "
+                f"the file but {tuple(tensor.shape)} in the plugin",
+                path,
+            )
 
 
 def check_preprocessor_shapes(pre, n_bands: int, path: Path) -> None:
     """Refuse preprocessing arrays whose shapes disagree with each other or with the band count."""
+
     def shape(a) -> tuple:
         return tuple(np.shape(a))
 
@@ -128,7 +140,8 @@ def check_preprocessor_shapes(pre, n_bands: int, path: Path) -> None:
     if pre.kind == "pca":
         k = shape(pre.components)[0] if len(shape(pre.components)) == 2 else -1
         if shape(pre.components) != (k, pre.n_bands) or shape(pre.explained_variance) != (k,):
-            problems.append(f"the PCA components are {shape(pre.components)} and the variances "
-                            f"{shape(pre.explained_variance)}")
+            problems.append(
+                f"the PCA components are {shape(pre.components)} and the variances {shape(pre.explained_variance)}"
+            )
     if problems:
         raise ModelFileError(f"its preprocessing is inconsistent: {'; '.join(problems)}", path)

@@ -4,20 +4,20 @@ Each predictor is set up once (:meth:`prepare` with the preprocessed cube) and t
 :meth:`predict_rows` for a tile of rows [a, b): two (b - a, cols) arrays, the output index of the
 winning class and its probability. Pixels outside ``valid`` may hold anything; the caller masks them.
 """
+
 from __future__ import annotations
 
 import contextlib
 import math
-from typing import Iterator
+from collections.abc import Iterator
 
 import numpy as np
 import torch
 
-from hsiviewer.engine.device import resolve_device
-
-from hsiviewer.engine.bundle import TrainedModel
-from hsiviewer.models.plugins import InputKind
 from hsiviewer.engine.batches import to_model_input
+from hsiviewer.engine.bundle import TrainedModel
+from hsiviewer.engine.device import resolve_device
+from hsiviewer.models.plugins import InputKind
 from hsiviewer.processing.patches import pad_cube
 
 #: Pixels per tile on the per-patch and spectrum paths (several batches, so progress and cancel
@@ -46,8 +46,10 @@ def exact_fp32(device: torch.device) -> Iterator[None]:
     if device.type != "cuda":
         yield
         return
-    settings = [(torch.backends.cudnn.conv, "fp32_precision", "ieee"),
-                (torch.backends.cuda.matmul, "fp32_precision", "ieee")]
+    settings = [
+        (torch.backends.cudnn.conv, "fp32_precision", "ieee"),
+        (torch.backends.cuda.matmul, "fp32_precision", "ieee"),
+    ]
     if not hasattr(torch.backends.cudnn.conv, "fp32_precision"):  # PyTorch before 2.9
         settings = [(torch.backends.cudnn, "allow_tf32", False), (torch.backends.cuda.matmul, "allow_tf32", False)]
     saved = [(obj, name, getattr(obj, name)) for obj, name, _ in settings]
@@ -85,7 +87,7 @@ class PatchPredictor:
         self.padded = torch.from_numpy(pad_cube(cube, self.size // 2))
 
     def predict_rows(self, a: int, b: int, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        strip = self.padded[a:b + self.size - 1].to(self.device)
+        strip = self.padded[a : b + self.size - 1].to(self.device)
         # (h, W, k, S, S) view of every patch of the strip: gathering a batch is one indexing op.
         windows = strip.unfold(0, self.size, 1).unfold(1, self.size, 1)
         rr, cc = np.nonzero(valid)
@@ -93,12 +95,12 @@ class PatchPredictor:
         prob = np.full(valid.shape, np.nan, np.float32)
         with torch.inference_mode(), exact_fp32(self.device):
             for s in range(0, rr.size, self.batch_size):
-                r = torch.from_numpy(rr[s:s + self.batch_size]).to(self.device)
-                c = torch.from_numpy(cc[s:s + self.batch_size]).to(self.device)
+                r = torch.from_numpy(rr[s : s + self.batch_size]).to(self.device)
+                c = torch.from_numpy(cc[s : s + self.batch_size]).to(self.device)
                 patches = windows[r, c].permute(0, 2, 3, 1)  # (N, S, S, k) as PatchDataset gives
                 idx, p = _best(self.net(to_model_input(patches, self.kind)), 1)
-                index[rr[s:s + self.batch_size], cc[s:s + self.batch_size]] = idx
-                prob[rr[s:s + self.batch_size], cc[s:s + self.batch_size]] = p
+                index[rr[s : s + self.batch_size], cc[s : s + self.batch_size]] = idx
+                prob[rr[s : s + self.batch_size], cc[s : s + self.batch_size]] = p
         return index, prob
 
 
@@ -122,7 +124,7 @@ class DensePredictor:
 
     def predict_rows(self, a: int, b: int, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         # Output rows [a, b) need input rows [a, b + S - 1) of the padded scene.
-        x = self.chw[:, a:b + self.size - 1].to(self.device)
+        x = self.chw[:, a : b + self.size - 1].to(self.device)
         x = x[None, None] if self.kind == InputKind.CUBE else x[None]
         with torch.inference_mode(), exact_fp32(self.device):
             logits = self.net.forward_dense(x)
@@ -160,7 +162,7 @@ class SpectrumPredictor:
         prob = np.full(valid.shape, np.nan, np.float32)
         idx_parts, prob_parts = [], []
         for s in range(0, len(spectra), self.batch_size):
-            idx, p = self._classify(spectra[s:s + self.batch_size])
+            idx, p = self._classify(spectra[s : s + self.batch_size])
             idx_parts.append(idx)
             prob_parts.append(p)
         if idx_parts:

@@ -9,6 +9,7 @@ torch is never imported, nor first used, by two threads at once.
 
 This module imports neither torch nor scikit-learn; it is the only engine module that does not.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -195,8 +196,10 @@ def wait_for_engine(timeout: Optional[float] = None) -> Engine:
 
 def after_engine(fn: Callable[..., Any]) -> Callable[..., Any]:
     """``fn`` made to wait for the engine load before it runs (for calls made on worker threads)."""
+
     @wraps(fn)
     def run(*args: Any, **kwargs: Any) -> Any:
         wait_for_engine()
         return fn(*args, **kwargs)
+
     return run

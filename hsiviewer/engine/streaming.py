@@ -13,6 +13,7 @@ so every forward pass sees the same input of the same shape; and the halo rows h
 preprocessed values a whole-cube pass gives them (zeros above the first row and below the last, as
 the padding of :func:`~hsiviewer.processing.patches.pad_cube`).
 """
+
 from __future__ import annotations
 
 import time
@@ -71,8 +72,14 @@ class BlockPredictor:
         Compute the confidence (scikit-learn models skip it otherwise).
     """
 
-    def __init__(self, model: TrainedModel, method: str = "auto", device: str = "auto", batch_size: int = 256,
-                 confidence: bool = True) -> None:
+    def __init__(
+        self,
+        model: TrainedModel,
+        method: str = "auto",
+        device: str = "auto",
+        batch_size: int = 256,
+        confidence: bool = True,
+    ) -> None:
         if method not in METHODS:
             raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
         self.model = model
@@ -90,15 +97,17 @@ class BlockPredictor:
         """The predictor's tile height for ``scene`` (``tile_rows`` when given)."""
         return max(1, int(tile_rows or self.predictor.default_tile_rows(scene.n_cols)))
 
-    def blocks(self, scene: Scene, tile_rows: Optional[int] = None, block_rows: Optional[int] = None
-               ) -> list[tuple[int, int]]:
+    def blocks(
+        self, scene: Scene, tile_rows: Optional[int] = None, block_rows: Optional[int] = None
+    ) -> list[tuple[int, int]]:
         """Blocks of rows ``[a, b)`` covering the scene, each a whole number of predictor tiles."""
         t = self.tile_rows(scene, tile_rows)
         per_block = max(1, (block_rows or BLOCK_PIXELS // max(1, scene.n_cols)) // t)
         return _tiles(scene.n_rows, per_block * t)
 
-    def predict_block(self, scene: Scene, a: int, b: int, tile_rows: Optional[int] = None,
-                      mask: Optional[np.ndarray] = None) -> tuple[np.ndarray, np.ndarray]:
+    def predict_block(
+        self, scene: Scene, a: int, b: int, tile_rows: Optional[int] = None, mask: Optional[np.ndarray] = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Classes (label ids) and confidence of rows ``[a, b)``, read and preprocessed here.
 
         ``mask`` (the whole scene's (rows, cols) bool) leaves the pixels outside it unclassified (0), as
@@ -119,21 +128,31 @@ class BlockPredictor:
         t = self.tile_rows(scene, tile_rows)
         for ta in range((a // t) * t, b, t):
             lo, hi = max(a, ta), min(b, ta + t)
-            ok = valid[lo - a0:hi - a0]
+            ok = valid[lo - a0 : hi - a0]
             if mask is not None:
                 ok = ok & mask[lo:hi]
             index, p = self.predictor.predict_rows(lo - a0, hi - a0, ok)
-            classes[lo - a:hi - a] = np.where(ok, self.class_ids[np.where(ok, index, 0)], 0)
-            prob[lo - a:hi - a] = np.where(ok, p, np.nan)
+            classes[lo - a : hi - a] = np.where(ok, self.class_ids[np.where(ok, index, 0)], 0)
+            prob[lo - a : hi - a] = np.where(ok, p, np.nan)
         return classes, prob
 
 
-def predict_to_file(model: TrainedModel, scene: Scene, out: str | Path, confidence_out: str | Path | None = None,
-                    method: str = "auto", device: str = "auto", batch_size: int = 256,
-                    tile_rows: Optional[int] = None, block_rows: Optional[int] = None,
-                    progress: Optional[ProgressCallback] = None, cancel: Optional[CancelToken] = None,
-                    keep_partial: bool = False, overviews: bool = True,
-                    mask: Optional[np.ndarray] = None) -> StreamResult:
+def predict_to_file(
+    model: TrainedModel,
+    scene: Scene,
+    out: str | Path,
+    confidence_out: str | Path | None = None,
+    method: str = "auto",
+    device: str = "auto",
+    batch_size: int = 256,
+    tile_rows: Optional[int] = None,
+    block_rows: Optional[int] = None,
+    progress: Optional[ProgressCallback] = None,
+    cancel: Optional[CancelToken] = None,
+    keep_partial: bool = False,
+    overviews: bool = True,
+    mask: Optional[np.ndarray] = None,
+) -> StreamResult:
     """Classify ``scene`` block by block and write the class map (and confidence) GeoTIFFs as it goes.
 
     Parameters
@@ -183,8 +202,9 @@ def predict_to_file(model: TrainedModel, scene: Scene, out: str | Path, confiden
             raise ValueError(f"the mask is {mask.shape} but the scene is {scene.n_rows} x {scene.n_cols}")
     runner = BlockPredictor(model, method, device, batch_size, confidence_out is not None)
     blocks = runner.blocks(scene, tile_rows, block_rows)
-    writer = ClassMapWriter(out, scene.shape[:2], model.classes, model.class_ids, confidence_out, like=scene,
-                            overviews=overviews)
+    writer = ClassMapWriter(
+        out, scene.shape[:2], model.classes, model.class_ids, confidence_out, like=scene, overviews=overviews
+    )
     clock = EtaClock(len(blocks))
     cancelled = False
     try:
@@ -195,17 +215,32 @@ def predict_to_file(model: TrainedModel, scene: Scene, out: str | Path, confiden
             classes, prob = runner.predict_block(scene, a, b, tile_rows, mask)
             writer.write_rows(a, classes, prob)
             rows = PredictedRows(a, b, classes, prob if confidence_out is not None else None)
-            report(progress, ProgressEvent("predict", done + 1, len(blocks), f"rows {a}-{b - 1} of {scene.n_rows}",
-                                           clock.eta(done + 1), {"method": runner.method, "rows": rows}))
+            report(
+                progress,
+                ProgressEvent(
+                    "predict",
+                    done + 1,
+                    len(blocks),
+                    f"rows {a}-{b - 1} of {scene.n_rows}",
+                    clock.eta(done + 1),
+                    {"method": runner.method, "rows": rows},
+                ),
+            )
         if cancelled and not keep_partial:
             writer.abort()
-            return StreamResult(None, None, runner.method, runner.device, time.perf_counter() - start,
-                                writer.rows_written, True)
+            return StreamResult(
+                None, None, runner.method, runner.device, time.perf_counter() - start, writer.rows_written, True
+            )
         writer.finish()
     except BaseException:
         writer.abort()
         raise
-    return StreamResult(Path(out), Path(confidence_out) if confidence_out is not None else None, runner.method,
-                        runner.device, time.perf_counter() - start, writer.rows_written, cancelled)
-
-
+    return StreamResult(
+        Path(out),
+        Path(confidence_out) if confidence_out is not None else None,
+        runner.method,
+        runner.device,
+        time.perf_counter() - start,
+        writer.rows_written,
+        cancelled,
+    )

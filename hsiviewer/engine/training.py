@@ -4,6 +4,7 @@
 :mod:`hsiviewer.engine.fit`. Every random choice follows ``config.seed`` (split, PCA pixel sample,
 weight initialisation, shuffling), so on the CPU the same seed gives the same model and metrics.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -14,21 +15,21 @@ from typing import Optional
 import numpy as np
 import torch
 
-from hsiviewer.engine.bundle import TrainedModel, build_net, sklearn_params
 from hsiviewer.data.classes import ClassTable
-from hsiviewer.errors import Cancelled, PluginError, TrainingError
+from hsiviewer.data.validity import finite_pixels, valid_pixels
+from hsiviewer.engine.batches import PatchDataset
+from hsiviewer.engine.bundle import TrainedModel, build_net, sklearn_params
 from hsiviewer.engine.device import resolve_device
 from hsiviewer.engine.fit import fit_torch
 from hsiviewer.engine.inference import dense_available, predict_scene
+from hsiviewer.errors import Cancelled, PluginError, TrainingError
 from hsiviewer.models.discovery import default_registry
 from hsiviewer.processing.evaluation import evaluate_test_pixels
-from hsiviewer.engine.batches import PatchDataset
 from hsiviewer.processing.preprocess import Preprocessor
-from hsiviewer.regions.rasterize import label_scene
 from hsiviewer.processing.scene_sample import fit_on_scene, transform_scene_padded
-from hsiviewer.progress import CancelToken, ProgressCallback, ProgressEvent, report
 from hsiviewer.processing.splits import Split, disjoint_split, leakage, random_split, region_split
-from hsiviewer.data.validity import finite_pixels, valid_pixels
+from hsiviewer.progress import CancelToken, ProgressCallback, ProgressEvent, report
+from hsiviewer.regions.rasterize import label_scene
 
 
 @dataclass
@@ -116,9 +117,15 @@ class PreparedData:
         return np.asarray(self.cube[rows, cols])
 
 
-def train_model(scene, config: TrainConfig, registry=None, progress: Optional[ProgressCallback] = None,
-                cancel: Optional[CancelToken] = None, regions=None,
-                mask: Optional[np.ndarray] = None) -> TrainedModel:
+def train_model(
+    scene,
+    config: TrainConfig,
+    registry=None,
+    progress: Optional[ProgressCallback] = None,
+    cancel: Optional[CancelToken] = None,
+    regions=None,
+    mask: Optional[np.ndarray] = None,
+) -> TrainedModel:
     """Train ``config.model`` on the labelled pixels of ``scene`` and evaluate it on the test pixels.
 
     Parameters
@@ -168,22 +175,41 @@ def train_model(scene, config: TrainConfig, registry=None, progress: Optional[Pr
         net = net.to("cpu").eval()  # a model handed out (and saved) lives on the CPU
     classes = scene.classes or ClassTable.from_labels(data.labels)
     model = TrainedModel(
-        spec_name=spec.name, plugin_version=spec.version, framework=spec.framework,
-        input_kind=getattr(spec.input_kind, "value", str(spec.input_kind)), hyper=hyper,
-        preprocessor=data.preprocessor, net=net, class_ids=[int(i) for i in data.class_ids],
-        classes=classes, n_bands=int(scene.n_bands),
+        spec_name=spec.name,
+        plugin_version=spec.version,
+        framework=spec.framework,
+        input_kind=getattr(spec.input_kind, "value", str(spec.input_kind)),
+        hyper=hyper,
+        preprocessor=data.preprocessor,
+        net=net,
+        class_ids=[int(i) for i in data.class_ids],
+        classes=classes,
+        n_bands=int(scene.n_bands),
         wavelengths=None if scene.wavelengths is None else [float(w) for w in scene.wavelengths],
-        split=data.split, seed=int(config.seed), history=history,
-        train_config=config.to_dict(), fit_data=fit_data, dense=bool(spec.dense))
-    model.test_predictions = predict_test_pixels(model, scene, str(device), progress,
-                                                 cancel.abort_view() if cancel is not None else None)
+        split=data.split,
+        seed=int(config.seed),
+        history=history,
+        train_config=config.to_dict(),
+        fit_data=fit_data,
+        dense=bool(spec.dense),
+    )
+    model.test_predictions = predict_test_pixels(
+        model, scene, str(device), progress, cancel.abort_view() if cancel is not None else None
+    )
     evaluation = evaluate_test_pixels(data.split, data.labels, model.test_predictions, classes)
     model.metrics = evaluation.report if evaluation is not None else {}
-    model.metrics.update(extra, leakage=leakage(data.split, data.labels.shape, data.patch_size),
-                         n_train=int(len(data.split.train)), n_val=int(len(data.split.val)),
-                         n_test=int(len(data.split.test)), cancelled=bool(cancelled), device=str(device),
-                         nonfinite_pixels=data.nonfinite["pixels"], nonfinite_labelled=data.nonfinite["labelled"],
-                         train_seconds=round(time.perf_counter() - start, 3))
+    model.metrics.update(
+        extra,
+        leakage=leakage(data.split, data.labels.shape, data.patch_size),
+        n_train=int(len(data.split.train)),
+        n_val=int(len(data.split.val)),
+        n_test=int(len(data.split.test)),
+        cancelled=bool(cancelled),
+        device=str(device),
+        nonfinite_pixels=data.nonfinite["pixels"],
+        nonfinite_labelled=data.nonfinite["labelled"],
+        train_seconds=round(time.perf_counter() - start, 3),
+    )
     if data.split.method == "regions":
         model.metrics["regions"] = {k: data.split.params[k] for k in ("per_class", "guard_dropped", "untested_classes")}
     return model
@@ -209,6 +235,7 @@ def check_config(config: TrainConfig) -> None:
     TrainingError
         Naming the setting and the value.
     """
+
     def finite(value) -> bool:
         return isinstance(value, (int, float, np.integer, np.floating)) and bool(np.isfinite(value))
 
@@ -223,12 +250,11 @@ def check_config(config: TrainConfig) -> None:
         raise TrainingError(f"the learning rate must be a positive number, got {config.lr!r}")
     if not (finite(config.train_fraction) and 0 < config.train_fraction < 1):
         raise TrainingError(f"the training fraction must lie between 0 and 1, got {config.train_fraction!r}")
-    if config.train_per_class is not None and not (whole(config.train_per_class)
-                                                   and config.train_per_class >= 1):
+    if config.train_per_class is not None and not (whole(config.train_per_class) and config.train_per_class >= 1):
         raise TrainingError(f"training pixels per class must be at least 1, got {config.train_per_class!r}")
     if not (finite(config.val_fraction) and 0 <= config.val_fraction < 1):
         raise TrainingError(f"the validation fraction must lie in [0, 1), got {config.val_fraction!r}")
-    if not (whole(config.seed) and 0 <= config.seed < 2 ** 32):
+    if not (whole(config.seed) and 0 <= config.seed < 2**32):
         raise TrainingError(f"the seed must be a whole number from 0 to 2**32 - 1, got {config.seed!r}")
     if config.split not in ("random", "disjoint", "regions"):
         raise TrainingError(f"unknown split '{config.split}' (use random, disjoint or regions)")
@@ -258,8 +284,11 @@ def check_labels(labels: np.ndarray, path=None) -> None:
     if low < 0:
         raise TrainingError(f"the ground truth holds negative class ids (minimum {low})", path)
     if high > MAX_CLASS_ID:
-        raise TrainingError(f"the ground truth holds class id {high}; a class map holds ids up to "
-                            f"{MAX_CLASS_ID}, so renumber the classes", path)
+        raise TrainingError(
+            f"the ground truth holds class id {high}; a class map holds ids up to "
+            f"{MAX_CLASS_ID}, so renumber the classes",
+            path,
+        )
     if high == 0:
         raise TrainingError("the ground truth has no labelled pixels (every value is 0)", path)
 
@@ -268,30 +297,45 @@ def _check_config(config: TrainConfig, scene, has_regions: bool = False) -> None
     if scene.labels is None:
         raise TrainingError("has no ground truth to train on; give a label raster", scene.path)
     if config.split == "regions" and not has_regions:
-        raise TrainingError("the regions split needs training regions (a regions file, or regions drawn "
-                            "in the app)", scene.path)
+        raise TrainingError(
+            "the regions split needs training regions (a regions file, or regions drawn in the app)", scene.path
+        )
     check_config(config)
     check_labels(scene.labels, scene.path)
 
 
-def make_split(labels: np.ndarray, config: TrainConfig, patch_size: int,
-               region_ids: Optional[np.ndarray] = None) -> Split:
+def make_split(
+    labels: np.ndarray, config: TrainConfig, patch_size: int, region_ids: Optional[np.ndarray] = None
+) -> Split:
     """The split ``config`` asks for (``TrainingError`` for impossible settings)."""
     try:
         if config.split == "regions":
-            return region_split(labels, region_ids, config.train_fraction, patch_size=patch_size,
-                                val_fraction=config.val_fraction, seed=config.seed)
+            return region_split(
+                labels,
+                region_ids,
+                config.train_fraction,
+                patch_size=patch_size,
+                val_fraction=config.val_fraction,
+                seed=config.seed,
+            )
         if config.split == "disjoint":
-            return disjoint_split(labels, config.train_fraction, patch_size=patch_size,
-                                  val_fraction=config.val_fraction, seed=config.seed)
-        return random_split(labels, config.train_fraction, per_class=config.train_per_class,
-                            val_fraction=config.val_fraction, seed=config.seed)
+            return disjoint_split(
+                labels, config.train_fraction, patch_size=patch_size, val_fraction=config.val_fraction, seed=config.seed
+            )
+        return random_split(
+            labels,
+            config.train_fraction,
+            per_class=config.train_per_class,
+            val_fraction=config.val_fraction,
+            seed=config.seed,
+        )
     except ValueError as exc:
         raise TrainingError(f"cannot split the labelled pixels: {exc}") from exc
 
 
-def prepare_data(scene, config: TrainConfig, hyper: dict, region_ids: Optional[np.ndarray] = None,
-                 mask: Optional[np.ndarray] = None) -> PreparedData:
+def prepare_data(
+    scene, config: TrainConfig, hyper: dict, region_ids: Optional[np.ndarray] = None, mask: Optional[np.ndarray] = None
+) -> PreparedData:
     """Split the labels, fit the preprocessing and pad the preprocessed cube.
 
     With ``mask`` only the labelled pixels inside it are split, and the preprocessing is fitted on the
@@ -310,12 +354,14 @@ def prepare_data(scene, config: TrainConfig, hyper: dict, region_ids: Optional[n
     if n_comp is not None and n_comp > scene.n_bands:
         raise TrainingError(f"pca_components is {n_comp} but the scene has only {scene.n_bands} bands")
     finite, valid = _pixel_masks(scene)
-    nonfinite = {"pixels": int(np.count_nonzero(~finite)),
-                 "labelled": int(np.count_nonzero(~finite & (labels > 0)))}
+    nonfinite = {"pixels": int(np.count_nonzero(~finite)), "labelled": int(np.count_nonzero(~finite & (labels > 0)))}
     if nonfinite["labelled"]:
         if nonfinite["labelled"] == int(np.count_nonzero(labels > 0)):
-            raise TrainingError(f"all {nonfinite['labelled']} labelled pixels hold NaN or infinite values; "
-                                "there is nothing to train on", scene.path)
+            raise TrainingError(
+                f"all {nonfinite['labelled']} labelled pixels hold NaN or infinite values; "
+                "there is nothing to train on",
+                scene.path,
+            )
         labels = np.where(finite, labels, 0).astype(labels.dtype, copy=False)
     split = make_split(labels, config, int(hyper["patch_size"]), region_ids)
     class_ids = np.unique(labels.ravel()[split.train])
@@ -336,7 +382,7 @@ def prepare_data(scene, config: TrainConfig, hyper: dict, region_ids: Optional[n
     # through the page cache) rather than the process's memory.
     r = int(hyper["patch_size"]) // 2
     padded = transform_scene_padded(scene, pre, valid, r, memmap_bytes=MEMMAP_CUBE_BYTES)
-    cube = padded[r:r + scene.n_rows, r:r + scene.n_cols]
+    cube = padded[r : r + scene.n_rows, r : r + scene.n_cols]
     return PreparedData(split, pre, cube, padded, class_ids, labels, int(hyper["patch_size"]), nonfinite)
 
 
@@ -348,8 +394,8 @@ def _pixel_masks(scene) -> tuple[np.ndarray, np.ndarray]:
     step = max(1, READ_BLOCK_VALUES // max(1, scene.n_cols * scene.n_bands))
     for a in range(0, scene.n_rows, step):
         block = scene.read_subregion(slice(a, a + step), slice(None))
-        finite[a:a + step] = finite_pixels(block)
-        valid[a:a + step] = valid_pixels(block, scene.nodata)
+        finite[a : a + step] = finite_pixels(block)
+        valid[a : a + step] = valid_pixels(block, scene.nodata)
     return finite, valid
 
 
@@ -375,15 +421,25 @@ def _fit_sklearn(spec, hyper, config, data, progress, cancel):
     est.fit(x, y)
     val = data.split.val
     val_acc = float(np.mean(est.predict(data.spectra(val)) == data.targets(val))) if len(val) else None
-    record = {"epoch": 1, "loss": None, "train_acc": float(np.mean(est.predict(x) == y)), "val_acc": val_acc,
-              "seconds": round(time.perf_counter() - start, 3)}
+    record = {
+        "epoch": 1,
+        "loss": None,
+        "train_acc": float(np.mean(est.predict(x) == y)),
+        "val_acc": val_acc,
+        "seconds": round(time.perf_counter() - start, 3),
+    }
     report(progress, ProgressEvent("epoch", 1, 1, f"fitted {spec.name}", 0.0, dict(record)))
     cancelled = cancel is not None and cancel.cancelled
     return est, [record], cancelled, (x, y), {"estimator_params": sklearn_params(est)}
 
 
-def predict_test_pixels(model: TrainedModel, scene, device: str, progress: Optional[ProgressCallback] = None,
-                        cancel: Optional[CancelToken] = None) -> np.ndarray:
+def predict_test_pixels(
+    model: TrainedModel,
+    scene,
+    device: str,
+    progress: Optional[ProgressCallback] = None,
+    cancel: Optional[CancelToken] = None,
+) -> np.ndarray:
     """Label ids predicted for ``model.split.test`` (in that order), exactly as :func:`predict_scene` gives them.
 
     The evaluation goes through the same code as a whole-scene prediction (eval mode, full float32),
@@ -402,8 +458,17 @@ def predict_test_pixels(model: TrainedModel, scene, device: str, progress: Optio
     def relabel(event: ProgressEvent) -> None:
         report(progress, dataclasses.replace(event, stage="evaluate", message="classifying the test pixels"))
 
-    pred = predict_scene(model, scene, method=method, device=device, batch_size=512, progress=relabel,
-                         mask=mask.reshape(scene.n_rows, scene.n_cols), confidence=False, cancel=cancel)
+    pred = predict_scene(
+        model,
+        scene,
+        method=method,
+        device=device,
+        batch_size=512,
+        progress=relabel,
+        mask=mask.reshape(scene.n_rows, scene.n_cols),
+        confidence=False,
+        cancel=cancel,
+    )
     if pred.cancelled:
         raise Cancelled("evaluation aborted")
     if model.framework == "torch":

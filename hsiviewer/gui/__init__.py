@@ -8,6 +8,7 @@
 ``MainWindow`` is imported on first use, so that importing a module of this package (a widget in a test)
 does not build the whole window's import graph.
 """
+
 from hsiviewer.gui.qt_compat import protect_singletons
 
 # before any other Qt call: PySide6 6.12.0 on Python 3.11 would otherwise abort the app
@@ -19,5 +20,6 @@ __all__ = ["MainWindow"]
 def __getattr__(name: str):
     if name == "MainWindow":
         from hsiviewer.gui.main_window import MainWindow
+
         return MainWindow
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -3,28 +3,31 @@
 ``run_app(..., screenshot=PATH)`` renders the window off screen, with the ground truth shown and
 a few spectra pinned, saves it as a PNG and returns, which works without any display.
 """
+
 from __future__ import annotations
 
 import ctypes.util
 import os
 import subprocess
 import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Mapping, Optional, Sequence
+from typing import Optional
 
 import numpy as np
 
 EXIT_OK = 0
 EXIT_NO_DISPLAY = 2
 
-XCB_PACKAGES = ("libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 "
-                "libxcb-shape0 libxkbcommon-x11-0 libegl1")
+XCB_PACKAGES = (
+    "libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 "
+    "libxcb-shape0 libxkbcommon-x11-0 libegl1"
+)
 SCREENSHOT_SIZE = (1400, 900)
 PROBE = [sys.executable, "-c", "from PySide6.QtWidgets import QApplication; QApplication([])"]
 
 
-def display_problem(env: Mapping[str, str] | None = None,
-                    probe: Sequence[str] = tuple(PROBE)) -> Optional[str]:
+def display_problem(env: Mapping[str, str] | None = None, probe: Sequence[str] = tuple(PROBE)) -> Optional[str]:
     """Why Qt could not open a window here, in one line, or None when it can.
 
     Only X11 on Linux is probed (the platform where a missing system library makes Qt abort):
@@ -44,8 +47,10 @@ def display_problem(env: Mapping[str, str] | None = None,
     if not env.get("DISPLAY"):
         if env.get("WAYLAND_DISPLAY"):
             return None
-        return ("there is no display (neither DISPLAY nor WAYLAND_DISPLAY is set); to save a picture of "
-                "the viewer use 'hsiviewer gui --screenshot OUT.png', or run with QT_QPA_PLATFORM=offscreen")
+        return (
+            "there is no display (neither DISPLAY nor WAYLAND_DISPLAY is set); to save a picture of "
+            "the viewer use 'hsiviewer gui --screenshot OUT.png', or run with QT_QPA_PLATFORM=offscreen"
+        )
     try:
         result = subprocess.run(list(probe), capture_output=True, text=True, timeout=60, env=dict(env))
     except (OSError, subprocess.TimeoutExpired) as exc:
@@ -54,13 +59,17 @@ def display_problem(env: Mapping[str, str] | None = None,
         return None
     stderr = result.stderr or ""
     if "could not connect to display" in stderr.lower():
-        return (f"Qt cannot connect to the display DISPLAY={env.get('DISPLAY')}; check that the X server "
-                "runs and allows connections, or use --screenshot OUT.png / QT_QPA_PLATFORM=offscreen")
+        return (
+            f"Qt cannot connect to the display DISPLAY={env.get('DISPLAY')}; check that the X server "
+            "runs and allows connections, or use --screenshot OUT.png / QT_QPA_PLATFORM=offscreen"
+        )
     missing = [] if ctypes.util.find_library("xcb-cursor") else ["libxcb-cursor0"]
     if missing or "xcb" in stderr:
         named = ", ".join(missing) + " ..." if missing else "for the xcb platform plugin"
-        return (f"Qt cannot open a window: missing system libraries ({named}). "
-                f"On Debian/Ubuntu: sudo apt-get install {XCB_PACKAGES}")
+        return (
+            f"Qt cannot open a window: missing system libraries ({named}). "
+            f"On Debian/Ubuntu: sudo apt-get install {XCB_PACKAGES}"
+        )
     last = stderr.strip().splitlines()[-1] if stderr.strip() else f"exit code {result.returncode}"
     return f"Qt cannot open a window: {last}"
 
@@ -74,10 +83,12 @@ def _drop_offscreen_noise(_mode, _context, message: str) -> None:
 def _application(screenshot: bool):
     """The running QApplication, created (off screen for screenshots) when there is none."""
     from PySide6.QtWidgets import QApplication
+
     app = QApplication.instance()
     if app is None:
         if screenshot:
             from PySide6.QtCore import qInstallMessageHandler
+
             os.environ["QT_QPA_PLATFORM"] = "offscreen"
             qInstallMessageHandler(_drop_offscreen_noise)
         app = QApplication([sys.argv[0] if sys.argv else "hsiviewer"])
@@ -87,8 +98,10 @@ def _application(screenshot: bool):
     from PySide6.QtGui import QIcon
 
     from hsiviewer.data.resources import resources_dir
+
     app.setWindowIcon(QIcon(str(resources_dir() / "icons" / "hsiviewer.png")))
     import pyqtgraph as pg
+
     pg.setConfigOptions(imageAxisOrder="row-major", antialias=True)
     return app
 
@@ -131,8 +144,7 @@ def save_screenshot(window, app, path: str | Path) -> bool:
     return bool(window.grab().save(str(path)))
 
 
-def run_app(scene_path: str | None = None, labels_path: str | None = None,
-            screenshot: str | None = None) -> int:
+def run_app(scene_path: str | None = None, labels_path: str | None = None, screenshot: str | None = None) -> int:
     """Run the viewer.
 
     Parameters

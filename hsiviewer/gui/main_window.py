@@ -9,11 +9,13 @@ Public API for panels that plug in (a training panel, for example):
 - :attr:`MainWindow.error_dialog` (replaceable) and :meth:`MainWindow.run_guarded` to report errors;
 - :attr:`MainWindow.leave_guards`: callables asked before another scene opens (False keeps the current one).
 """
+
 from __future__ import annotations
 
 import traceback
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Optional
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
@@ -22,21 +24,21 @@ from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QWi
 
 from hsiviewer import open_scene as read_scene
 from hsiviewer.data.classes import ClassTable
-from hsiviewer.errors import HsiError
 from hsiviewer.data.scene import Scene
-from hsiviewer.gui.widgets.display_panel import DisplayPanel
-from hsiviewer.viewer.display import DisplayState
-from hsiviewer.gui.widgets.image_view import SceneView
-from hsiviewer.viewer.layers import ClassLayer, LayerStack
-from hsiviewer.gui.widgets.layers_panel import LayersPanel
+from hsiviewer.errors import HsiError
 from hsiviewer.gui.actions.menus import build_menus
 from hsiviewer.gui.actions.model_menu import install as install_model_tools
 from hsiviewer.gui.actions.region_actions import install as install_region_tools
 from hsiviewer.gui.actions.spectral_tools import install as install_spectral_tools
 from hsiviewer.gui.actions.viewport import ViewportController
+from hsiviewer.gui.widgets.display_panel import DisplayPanel
+from hsiviewer.gui.widgets.image_view import SceneView
+from hsiviewer.gui.widgets.layers_panel import LayersPanel
+from hsiviewer.gui.widgets.spectrum_panel import SpectrumPanel
+from hsiviewer.viewer.display import DisplayState
+from hsiviewer.viewer.layers import ClassLayer, LayerStack
 from hsiviewer.viewer.pins import PinnedPixels
 from hsiviewer.viewer.pixel_info import describe_pixel
-from hsiviewer.gui.widgets.spectrum_panel import SpectrumPanel
 
 GROUND_TRUTH = "Ground truth"
 
@@ -76,8 +78,9 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("hsiviewer")
         screen = QGuiApplication.primaryScreen()
         room = screen.availableGeometry() if screen is not None else None
-        self.resize(min(1400, int(room.width() * 0.95)) if room else 1400,
-                    min(900, int(room.height() * 0.95)) if room else 900)
+        self.resize(
+            min(1400, int(room.width() * 0.95)) if room else 1400, min(900, int(room.height() * 0.95)) if room else 900
+        )
         self.setAcceptDrops(True)
         self._scene: Optional[Scene] = None
         self._inspector_extra: Optional[Callable[[int, int], Optional[str]]] = None
@@ -98,8 +101,7 @@ class MainWindow(QMainWindow):
         self.add_dock(self.display_panel, "Display", Qt.DockWidgetArea.LeftDockWidgetArea)
         self.add_dock(self.layers_panel, "Layers", Qt.DockWidgetArea.LeftDockWidgetArea)
         self.add_dock(self.spectrum_panel, "Spectrum", Qt.DockWidgetArea.RightDockWidgetArea)
-        self.resizeDocks([self.docks["Display"], self.docks["Spectrum"]], [290, 520],
-                         Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["Display"], self.docks["Spectrum"]], [290, 520], Qt.Orientation.Horizontal)
         self.pixel_label = QLabel("Open a scene (File ▸ Open scene…, or drop a file here)")
         self.statusBar().addWidget(self.pixel_label, 1)
         # What the reader assumed or dropped (units, encodings, ignored header keys): one line
@@ -167,8 +169,7 @@ class MainWindow(QMainWindow):
         self.menus.set_presets(scene)
         if scene.labels is not None:
             self.add_class_layer(GROUND_TRUTH, scene.labels, scene.classes)
-        self.pixel_label.setText(f"{scene.name}: {scene.n_rows} x {scene.n_cols} pixels, "
-                                 f"{scene.n_bands} bands")
+        self.pixel_label.setText(f"{scene.name}: {scene.n_rows} x {scene.n_cols} pixels, {scene.n_bands} bands")
         self._show_reader_warnings(scene)
         self.scene_changed.emit(scene)
 
@@ -176,12 +177,14 @@ class MainWindow(QMainWindow):
         warnings = [str(w) for w in scene.metadata.get("warnings", [])]
         self.warnings_label.setVisible(bool(warnings))
         if warnings:
-            self.warnings_label.setText(f"⚠ {len(warnings)} reader warning{'s' if len(warnings) > 1 else ''}: "
-                                        + warnings[0][:80] + ("…" if len(warnings[0]) > 80 else ""))
+            self.warnings_label.setText(
+                f"⚠ {len(warnings)} reader warning{'s' if len(warnings) > 1 else ''}: "
+                + warnings[0][:80]
+                + ("…" if len(warnings[0]) > 80 else "")
+            )
         self.warnings_label.setToolTip("\n".join(f"• {w}" for w in warnings))
 
-    def add_class_layer(self, name: str, array: np.ndarray,
-                        classes: Optional[ClassTable] = None) -> ClassLayer:
+    def add_class_layer(self, name: str, array: np.ndarray, classes: Optional[ClassTable] = None) -> ClassLayer:
         """Draw a class map (rows, cols) of ids (0 = transparent) over the scene.
 
         A layer of the same name is updated in place (so a panel can refresh its prediction).
@@ -194,12 +197,15 @@ class MainWindow(QMainWindow):
         if self._scene is None:
             raise ValueError("open a scene before adding a class layer")
         if np.shape(array) != (self._scene.n_rows, self._scene.n_cols):
-            raise ValueError(f"class layer '{name}' is {np.shape(array)} but the scene is "
-                             f"{self._scene.n_rows} x {self._scene.n_cols}")
+            raise ValueError(
+                f"class layer '{name}' is {np.shape(array)} but the scene is "
+                f"{self._scene.n_rows} x {self._scene.n_cols}"
+            )
         return self.layers.add(name, array, classes)
 
-    def add_dock(self, widget: QWidget, title: str,
-                 area: Qt.DockWidgetArea = Qt.DockWidgetArea.RightDockWidgetArea) -> QDockWidget:
+    def add_dock(
+        self, widget: QWidget, title: str, area: Qt.DockWidgetArea = Qt.DockWidgetArea.RightDockWidgetArea
+    ) -> QDockWidget:
         """Put ``widget`` in a dockable panel called ``title`` (listed in View ▸ Panels)."""
         dock = QDockWidget(title, self)
         dock.setObjectName(f"dock_{title.lower().replace(' ', '_')}")
@@ -237,8 +243,10 @@ class MainWindow(QMainWindow):
         except (OSError, ValueError, KeyError, IndexError) as exc:
             self.error_dialog(f"Cannot {what}", f"{type(exc).__name__}: {exc}")
         except Exception as exc:  # an unexpected bug must not close the app with unsaved work
-            self.error_dialog(f"Cannot {what}", f"Unexpected error: {type(exc).__name__}: {exc}\n\n"
-                              + "".join(traceback.format_exception(exc)[-3:]))
+            self.error_dialog(
+                f"Cannot {what}",
+                f"Unexpected error: {type(exc).__name__}: {exc}\n\n" + "".join(traceback.format_exception(exc)[-3:]),
+            )
         return None
 
     def _critical_box(self, title: str, message: str) -> None:
@@ -247,12 +255,15 @@ class MainWindow(QMainWindow):
     def _view_error(self, what: str, exc: Exception | str) -> None:
         """An error while displaying, hovering, clicking or drawing: in the status bar each time, in a
         dialog once per scene (it would otherwise pop up on every mouse move), and the window stays usable."""
-        text = exc if isinstance(exc, str) else str(exc) if isinstance(exc, HsiError) else f"{type(exc).__name__}: {exc}"
+        text = (
+            exc if isinstance(exc, str) else str(exc) if isinstance(exc, HsiError) else f"{type(exc).__name__}: {exc}"
+        )
         self.pixel_label.setText(f"Cannot {what}: {text}")
         if not self._view_error_shown:
             self._view_error_shown = True
-            self.error_dialog(f"Cannot {what}", text + "\n\n(Further errors of this scene are shown in the "
-                              "status bar only.)")
+            self.error_dialog(
+                f"Cannot {what}", text + "\n\n(Further errors of this scene are shown in the status bar only.)"
+            )
 
     # --- reactions --------------------------------------------------------------------
     def _refresh_image(self, _field: str = "") -> None:
@@ -263,8 +274,7 @@ class MainWindow(QMainWindow):
         if self._scene is None:
             return
         try:  # called on every mouse move: report, never raise (the file is checked before it is read)
-            text = describe_pixel(self._scene, row, col, self.display_state, self.viewport.renderer,
-                                  self.layers.layers)
+            text = describe_pixel(self._scene, row, col, self.display_state, self.viewport.renderer, self.layers.layers)
             self.pixel_label.setText(text)
             self.spectrum_panel.show_live(row, col)
         except Exception as exc:

@@ -9,6 +9,7 @@ the bug. The real fix is a PySide6 without it (or Python >= 3.12); until then
 :func:`protect_singletons` detects the bug and gives the three singletons so large a
 reference count that it cannot reach zero, which is what Python 3.12 does by design.
 """
+
 from __future__ import annotations
 
 import ctypes

@@ -9,6 +9,7 @@ Everything goes through one :class:`QSettings` INI file:
 * else (the window embedded in another Qt application, a test run under pytest-qt) a temporary
   file that is dropped at exit, so that nothing leaks into, or is read from, the user's settings.
 """
+
 from __future__ import annotations
 
 import json

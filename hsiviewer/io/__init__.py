@@ -9,6 +9,7 @@ extension          reader                                     module
 anything else      GeoTIFF and other GDAL rasters (rasterio)  :mod:`hsiviewer.io.gdal`
 =================  =========================================  ==========================
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -16,29 +17,33 @@ from pathlib import Path
 import numpy as np
 
 from hsiviewer.data.classes import ClassTable
-from hsiviewer.errors import HsiError, SceneReadError
 from hsiviewer.data.scene import Scene
-from hsiviewer.io.formats import ENVI_DATA_SUFFIXES, detect_format, find_envi_header
+from hsiviewer.errors import HsiError, SceneReadError
 from hsiviewer.io.file_checks import check_input_file, check_scene_array
+from hsiviewer.io.formats import ENVI_DATA_SUFFIXES, detect_format, find_envi_header
+
 
 def _reader_for(path: Path):
     # Readers are imported on first use: h5py, scipy.io and rasterio cost start-up time.
     kind = detect_format(path)
     if kind == "numpy":
         from hsiviewer.io.numpy_io import read_numpy
+
         return read_numpy
     if kind == "matlab":
         from hsiviewer.io.matlab import read_mat
+
         return read_mat
     if kind == "envi":
         from hsiviewer.io.envi import read_envi
+
         return read_envi
     from hsiviewer.io.gdal import read_gdal
+
     return read_gdal
 
 
-def open_scene(path: str | Path, labels: str | Path | None = None,
-               variable: str | None = None) -> Scene:
+def open_scene(path: str | Path, labels: str | Path | None = None, variable: str | None = None) -> Scene:
     """Open a hyperspectral scene, lazily.
 
     Parameters
@@ -90,6 +95,7 @@ def open_labels(path: str | Path, variable: str | None = None) -> tuple[np.ndarr
     """
     path = check_input_file(path, "label raster")
     from hsiviewer.io.labels import read_labels
+
     try:
         return read_labels(path, variable=variable)
     except HsiError:
@@ -102,8 +108,9 @@ def attach_labels(scene: Scene, path: str | Path) -> Scene:
     """Read ``path`` with :func:`open_labels` and set it as the scene's ground truth."""
     labels, classes = open_labels(path)
     if labels.shape != scene.shape[:2]:
-        raise SceneReadError(f"labels are {labels.shape[0]} x {labels.shape[1]} but the scene is "
-                             f"{scene.n_rows} x {scene.n_cols}", path)
+        raise SceneReadError(
+            f"labels are {labels.shape[0]} x {labels.shape[1]} but the scene is {scene.n_rows} x {scene.n_cols}", path
+        )
     scene.labels = labels
     scene.classes = classes
     return scene

@@ -1,11 +1,12 @@
 """Atomic file writes: write beside the target, then rename over it."""
+
 from __future__ import annotations
 
 import contextlib
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from hsiviewer.errors import ExportError
 
@@ -35,8 +36,9 @@ def atomic_path(target: str | Path, suffix: str | None = None) -> Iterator[Path]
     if not target.parent.is_dir():
         raise ExportError(f"the folder {target.parent} does not exist", target)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix or target.suffix + ".part",
-                                   dir=target.parent)
+        fd, tmp = tempfile.mkstemp(
+            prefix=f".{target.name}.", suffix=suffix or target.suffix + ".part", dir=target.parent
+        )
     except OSError as exc:
         raise ExportError(f"cannot write here ({exc.strerror})", target) from exc
     os.close(fd)
@@ -81,8 +83,9 @@ def check_output_path(target: str | Path) -> Path:
         raise ExportError(f"the folder {folder} is not writable", target)
     if target.exists() or target.is_symlink():
         if not target.is_file():
-            raise ExportError("exists and is not a regular file (a FIFO, a device or a broken link); "
-                              "it will not be replaced", target)
+            raise ExportError(
+                "exists and is not a regular file (a FIFO, a device or a broken link); it will not be replaced", target
+            )
         if not os.access(target, os.W_OK):
             raise ExportError("exists and is read-only", target)
     return target

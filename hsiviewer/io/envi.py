@@ -5,11 +5,13 @@ pixels are memory-mapped, so opening a large cube costs nothing until bands are 
 The helpers for wavelength units and ``{...}`` lists are shared with :mod:`hsiviewer.io.gdal`,
 which meets the same ENVI-style metadata in GDAL tags.
 """
+
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import Any, Optional
 
 import numpy as np
 import spectral.io.envi as spy_envi
@@ -17,22 +19,33 @@ from affine import Affine
 from rasterio.crs import CRS
 from rasterio.errors import CRSError
 
-from hsiviewer.errors import SceneReadError
 from hsiviewer.data.scene import ArraySource, Scene
+from hsiviewer.errors import SceneReadError
 from hsiviewer.io.envi_header import read_header_file
 
 REQUIRED_KEYS = ("samples", "lines", "bands", "data type", "interleave", "byte order")
 DATA_SUFFIXES = ("", ".bsq", ".bil", ".bip", ".img", ".dat", ".raw")
 #: ENVI ``data type`` codes this reader accepts (complex types 6 and 9 are refused).
-DATA_TYPES = {"1": "u1", "2": "i2", "3": "i4", "4": "f4", "5": "f8",
-              "12": "u2", "13": "u4", "14": "i8", "15": "u8"}
+DATA_TYPES = {"1": "u1", "2": "i2", "3": "i4", "4": "f4", "5": "f8", "12": "u2", "13": "u4", "14": "i8", "15": "u8"}
 _MICRO = ("um", "µm", "μm", "micrometer", "micrometers", "micrometre", "micrometres", "micron", "microns")
 _NANO = ("nm", "nanometer", "nanometers", "nanometre", "nanometres")
-_SCALED = ((("mm", "millimeter", "millimeters", "millimetre", "millimetres"), 1e6),
-           (("cm", "centimeter", "centimeters", "centimetre", "centimetres"), 1e7),
-           (("m", "meter", "meters", "metre", "metres"), 1e9))
-_WAVENUMBER = ("wavenumber", "wavenumbers", "wave number", "wave numbers", "cm-1", "cm^-1", "1/cm",
-               "cm⁻¹", "inverse centimeters", "inverse centimetres")
+_SCALED = (
+    (("mm", "millimeter", "millimeters", "millimetre", "millimetres"), 1e6),
+    (("cm", "centimeter", "centimeters", "centimetre", "centimetres"), 1e7),
+    (("m", "meter", "meters", "metre", "metres"), 1e9),
+)
+_WAVENUMBER = (
+    "wavenumber",
+    "wavenumbers",
+    "wave number",
+    "wave numbers",
+    "cm-1",
+    "cm^-1",
+    "1/cm",
+    "cm⁻¹",
+    "inverse centimeters",
+    "inverse centimetres",
+)
 _NOT_LENGTH = ("ghz", "mhz", "khz", "hz", "unknown", "data value", "data values")
 
 
@@ -81,18 +94,25 @@ def read_envi(path: Path, variable: Optional[str] = None) -> Scene:
     units = header.get("wavelength units")
     crs, transform = georeference(header, header_path)
     metadata = {key: header[key] for key in ("description", "sensor type", "file type") if key in header}
-    metadata.update(header_file=str(header_path), data_file=str(data_path),
-                    byte_order=int(header["byte order"]), header_offset=int(header.get("header offset", 0)))
+    metadata.update(
+        header_file=str(header_path),
+        data_file=str(data_path),
+        byte_order=int(header["byte order"]),
+        header_offset=int(header.get("header offset", 0)),
+    )
     scene = Scene(
-        path=Path(path), source=NativeOrderSource(memmap),
+        path=Path(path),
+        source=NativeOrderSource(memmap),
         wavelengths=_band_vector(header, "wavelength", n_bands, warnings, units),
-        fwhm=_band_vector(header, "fwhm", n_bands, warnings, units,
-                          like=header.get("wavelength")),
+        fwhm=_band_vector(header, "fwhm", n_bands, warnings, units, like=header.get("wavelength")),
         bad_bands=_bad_bands(header, n_bands, warnings),
         band_names=_band_names(header, n_bands, warnings),
         default_bands=_default_bands(header, n_bands, warnings),
-        crs=crs, transform=transform, nodata=number(header.get("data ignore value")),
-        interleave=str(header["interleave"]).lower(), metadata=metadata,
+        crs=crs,
+        transform=transform,
+        nodata=number(header.get("data ignore value")),
+        interleave=str(header["interleave"]).lower(),
+        metadata=metadata,
     )
     if warnings:
         scene.metadata["warnings"] = warnings
@@ -108,8 +128,11 @@ def locate_envi_files(path: Path) -> tuple[Path, Path]:
             candidate = stem.with_name(stem.name + suffix)
             if candidate.is_file():
                 return header, candidate
-        raise SceneReadError("no ENVI data file beside this header (looked for the same name without "
-                             f"extension or with {', '.join(DATA_SUFFIXES[1:])})", path)
+        raise SceneReadError(
+            "no ENVI data file beside this header (looked for the same name without "
+            f"extension or with {', '.join(DATA_SUFFIXES[1:])})",
+            path,
+        )
     for header in (path.with_suffix(".hdr"), path.with_name(path.name + ".hdr")):
         if header.is_file() and header != path:
             return header, path
@@ -139,33 +162,43 @@ def open_envi_memmap(header_path: Path, data_path: Path, header: dict) -> np.nda
     """Memory-map the data file as a (rows, cols, bands) view in the file's dtype and byte order."""
     code = str(header["data type"]).strip()
     if code not in DATA_TYPES:
-        raise SceneReadError(f"unknown or unsupported ENVI data type {code} (supported: "
-                             f"{', '.join(sorted(DATA_TYPES, key=int))})", header_path)
+        raise SceneReadError(
+            f"unknown or unsupported ENVI data type {code} (supported: {', '.join(sorted(DATA_TYPES, key=int))})",
+            header_path,
+        )
     try:
         rows, cols, bands = (int(header[k]) for k in ("lines", "samples", "bands"))
         offset = int(header.get("header offset", 0))
         byte_order = int(header["byte order"])
     except ValueError as exc:
-        raise SceneReadError(f"the ENVI header has a non-integer size, offset or byte order ({exc})",
-                             header_path) from exc
+        raise SceneReadError(
+            f"the ENVI header has a non-integer size, offset or byte order ({exc})", header_path
+        ) from exc
     _check_layout(header_path, header, byte_order)
     dtype = np.dtype(DATA_TYPES[code]).newbyteorder(">" if byte_order == 1 else "<")
     needed = offset + rows * cols * bands * dtype.itemsize
     size = os.path.getsize(data_path)
     if size < needed:
-        raise SceneReadError(f"the data file is {size} bytes but the header declares {rows} lines x "
-                             f"{cols} samples x {bands} bands of {dtype.name} after a {offset}-byte "
-                             f"offset ({needed} bytes); is it truncated?", data_path)
+        raise SceneReadError(
+            f"the data file is {size} bytes but the header declares {rows} lines x "
+            f"{cols} samples x {bands} bands of {dtype.name} after a {offset}-byte "
+            f"offset ({needed} bytes); is it truncated?",
+            data_path,
+        )
     if min(rows, cols, bands) < 1:
-        raise SceneReadError(f"the ENVI header declares {rows} lines x {cols} samples x {bands} bands; "
-                             "an image needs at least one of each", header_path)
+        raise SceneReadError(
+            f"the ENVI header declares {rows} lines x {cols} samples x {bands} bands; "
+            "an image needs at least one of each",
+            header_path,
+        )
     try:
         # Spectral's own open() would re-read the header with its stricter parser: hand it ours.
         spy_envi.check_compatibility(header)
         params = spy_envi.gen_params(header)
         params.filename = str(data_path)
-        kind = {"bil": spy_envi.BilFile, "bip": spy_envi.BipFile}.get(str(header["interleave"]).lower(),
-                                                                      spy_envi.BsqFile)
+        kind = {"bil": spy_envi.BilFile, "bip": spy_envi.BipFile}.get(
+            str(header["interleave"]).lower(), spy_envi.BsqFile
+        )
         image = kind(params, header)
     except spy_envi.EnviException as exc:
         raise SceneReadError(f"Spectral Python cannot open it ({exc})", header_path) from exc
@@ -182,16 +215,18 @@ def _check_layout(header_path: Path, header: dict, byte_order: int) -> None:
         # Spectral treats anything but bil/BIL/bip/BIP (e.g. "Bil") as BSQ
         raise SceneReadError(f"unknown interleave '{interleave}' (expected bsq, bil or bip)", header_path)
     if byte_order not in (0, 1):
-        raise SceneReadError(f"byte order must be 0 (little-endian) or 1 (big-endian), not {byte_order}",
-                             header_path)
+        raise SceneReadError(f"byte order must be 0 (little-endian) or 1 (big-endian), not {byte_order}", header_path)
     if "library" in str(header.get("file type", "")).lower():
         raise SceneReadError("is an ENVI spectral library, not an image", header_path)
 
 
 # --- metadata --------------------------------------------------------------------------------------
-def wavelengths_to_nm(values: Sequence[float] | np.ndarray, units: Optional[str],
-                      like: Optional[Sequence[float]] = None,
-                      warnings: Optional[list] = None) -> Optional[np.ndarray]:
+def wavelengths_to_nm(
+    values: Sequence[float] | np.ndarray,
+    units: Optional[str],
+    like: Optional[Sequence[float]] = None,
+    warnings: Optional[list] = None,
+) -> Optional[np.ndarray]:
     """Convert band centres or widths to nanometres.
 
     Parameters
@@ -226,10 +261,14 @@ def wavelengths_to_nm(values: Sequence[float] | np.ndarray, units: Optional[str]
     if unit in _WAVENUMBER:
         return _wavenumber_to_nm(arr, like, units, warnings)
     if unit:
-        what = "band indices" if unit in ("index", "file index") else \
-            "not a length" if unit in _NOT_LENGTH else "not a unit hsiviewer knows"
-        _warn(warnings, f"wavelength units '{units}' are {what}; the bands are shown by number, "
-                        "without wavelengths")
+        what = (
+            "band indices"
+            if unit in ("index", "file index")
+            else "not a length"
+            if unit in _NOT_LENGTH
+            else "not a unit hsiviewer knows"
+        )
+        _warn(warnings, f"wavelength units '{units}' are {what}; the bands are shown by number, without wavelengths")
         return None
     basis = np.asarray(like if like is not None else arr, dtype=float)
     return _micro_to_nm(arr) if basis.size and np.nanmax(basis) < 100 else arr
@@ -239,12 +278,14 @@ def _wavenumber_to_nm(arr: np.ndarray, like, units, warnings) -> Optional[np.nda
     """cm⁻¹ -> nm: a centre ν becomes 1e7 / ν; a width Δν about ν becomes 1e7 Δν / ν²."""
     centres = arr if like is None else np.asarray(like, dtype=float)
     if not np.all(np.isfinite(centres) & (centres > 0)):
-        _warn(warnings, f"wavelength units '{units}' need positive wavenumbers; the bands are shown by "
-                        "number, without wavelengths")
+        _warn(
+            warnings,
+            f"wavelength units '{units}' need positive wavenumbers; the bands are shown by number, without wavelengths",
+        )
         return None
     if like is None:
         return 1e7 / arr
-    return 1e7 * np.abs(arr) / centres ** 2
+    return 1e7 * np.abs(arr) / centres**2
 
 
 def _micro_to_nm(arr: np.ndarray) -> np.ndarray:
@@ -279,8 +320,9 @@ def number(value: Any) -> Optional[float]:
         return None
 
 
-def _band_vector(header: dict, key: str, n_bands: int, warnings: list, units: Optional[str],
-                 like: Any = None) -> Optional[np.ndarray]:
+def _band_vector(
+    header: dict, key: str, n_bands: int, warnings: list, units: Optional[str], like: Any = None
+) -> Optional[np.ndarray]:
     if key not in header:
         return None
     try:
@@ -321,8 +363,9 @@ def _default_bands(header: dict, n_bands: int, warnings: list) -> Optional[tuple
     if len(bands) == 1:  # a grey-scale default: the same band three times
         bands = bands * 3
     if len(bands) != 3 or not all(0 <= b < n_bands for b in bands):
-        warnings.append(f"'default bands' {header['default bands']} does not name 1 or 3 bands "
-                        f"in 1..{n_bands}; ignored")
+        warnings.append(
+            f"'default bands' {header['default bands']} does not name 1 or 3 bands in 1..{n_bands}; ignored"
+        )
         return None
     r, g, b = bands
     return (r, g, b)
@@ -351,8 +394,12 @@ def _map_info_transform(info: list[str], header_path: Path) -> Affine:
     rotation = float(extras.get("rotation", 0.0))
     # ENVI's reference pixel is 1-based and names the pixel's upper-left corner. ``rotation`` turns
     # the grid counter-clockwise on the map (GDAL's ENVI driver agrees), about the reference pixel.
-    return (Affine.translation(easting, northing) @ Affine.rotation(rotation)
-            @ Affine.scale(px, -py) @ Affine.translation(-(ref_x - 1.0), -(ref_y - 1.0)))
+    return (
+        Affine.translation(easting, northing)
+        @ Affine.rotation(rotation)
+        @ Affine.scale(px, -py)
+        @ Affine.translation(-(ref_x - 1.0), -(ref_y - 1.0))
+    )
 
 
 def _crs_from_wkt(wkt: str) -> Optional[CRS]:
@@ -379,4 +426,3 @@ def _crs_from_map_info(info: list[str]) -> Optional[CRS]:
     if projection.startswith("geographic"):
         return CRS.from_epsg(4326)
     return None
-

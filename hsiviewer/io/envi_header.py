@@ -7,6 +7,7 @@ even ``lines`` or ``data type``. This parser decodes UTF-8 (with or without a BO
 and says so; it keeps ENVI's rule that the last value of a repeated key wins, with a warning that
 names the key, and refuses a repeat that changes how the data file is laid out.
 """
+
 from __future__ import annotations
 
 import codecs
@@ -21,21 +22,21 @@ LAYOUT_KEYS = ("samples", "lines", "bands", "interleave", "data type", "header o
 def decode_header(raw: bytes, path: Path, warnings: list) -> str:
     """The header's text: UTF-8 (a BOM is dropped), UTF-16 with a BOM, else Latin-1 with a warning."""
     if raw.startswith(codecs.BOM_UTF8):
-        raw = raw[len(codecs.BOM_UTF8):]
+        raw = raw[len(codecs.BOM_UTF8) :]
     elif raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
             return raw.decode("utf-16")
         except UnicodeDecodeError as exc:
-            raise SceneReadError(f"the ENVI header starts like UTF-16 text but is not ({exc.reason})",
-                                 path) from exc
+            raise SceneReadError(f"the ENVI header starts like UTF-16 text but is not ({exc.reason})", path) from exc
     if b"\x00" in raw[:4096]:
-        raise SceneReadError("is not an ENVI header (it holds binary data; its first line must be 'ENVI')",
-                             path)
+        raise SceneReadError("is not an ENVI header (it holds binary data; its first line must be 'ENVI')", path)
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        warnings.append(f"the header is not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start}); "
-                        "it was read as Latin-1, so check accented names and units")
+        warnings.append(
+            f"the header is not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start}); "
+            "it was read as Latin-1, so check accented names and units"
+        )
         return raw.decode("latin-1")
 
 
@@ -84,11 +85,13 @@ def _check_repeats(seen: dict, path: Path, warnings: list) -> None:
             continue
         if key in LAYOUT_KEYS and len({str(v).strip().lower() for v in values}) > 1:
             shown = " and ".join(f"'{v}'" for v in values)
-            raise SceneReadError(f"the ENVI header gives '{key}' {len(values)} times with different values "
-                                 f"({shown}); which one is right decides how the data are read, so fix "
-                                 "the header", path)
-        warnings.append(f"'{key}' is given {len(values)} times in the header; the last value is used, "
-                        "as ENVI does")
+            raise SceneReadError(
+                f"the ENVI header gives '{key}' {len(values)} times with different values "
+                f"({shown}); which one is right decides how the data are read, so fix "
+                "the header",
+                path,
+            )
+        warnings.append(f"'{key}' is given {len(values)} times in the header; the last value is used, as ENVI does")
 
 
 def read_header_file(path: Path, warnings: list) -> dict:

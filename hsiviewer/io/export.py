@@ -7,24 +7,26 @@ back). Class names go where GDAL and QGIS look for them: ``<map>.tif.aux.xml`` a
 (see :mod:`hsiviewer.io.export_styles`). Every file is written to a temporary name in the target
 folder and renamed into place only once all of them are complete.
 """
+
 from __future__ import annotations
 
 import contextlib
 import json
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator, Optional
+from typing import Any, Optional
 
 import numpy as np
 import rasterio
 from affine import Affine
-from rasterio.crs import CRS
 from rasterio._err import CPLE_BaseError  # GDAL's own errors; rasterio exports no public alias
+from rasterio.crs import CRS
 from rasterio.errors import CRSError, NotGeoreferencedWarning, RasterioError
 
-from hsiviewer.io.atomic import atomic_path
 from hsiviewer.data.classes import ClassTable
 from hsiviewer.errors import ExportError
+from hsiviewer.io.atomic import atomic_path
 from hsiviewer.io.export_styles import pam_xml, qgis_style, rgba
 
 CLASSES_TAG = "HSIVIEWER_CLASSES"
@@ -32,8 +34,14 @@ BAND_DESCRIPTION = "class"
 MAX_TILE = 256
 
 
-def write_class_map(path: str | Path, class_map: np.ndarray, classes: ClassTable, like: Any = None,
-                    crs: Any = None, transform: Any = None) -> Path:
+def write_class_map(
+    path: str | Path,
+    class_map: np.ndarray,
+    classes: ClassTable,
+    like: Any = None,
+    crs: Any = None,
+    transform: Any = None,
+) -> Path:
     """Write a class map as a GeoTIFF with a colour table, class names and a QGIS style.
 
     Parameters
@@ -68,8 +76,11 @@ def write_class_map(path: str | Path, class_map: np.ndarray, classes: ClassTable
     dtype = np.uint8 if max(table.ids) <= 255 else np.uint16
     profile = _profile(path, ids.shape, dtype, nodata=0, like=like, crs=crs, transform=transform)
     with _writing(path):
-        with atomic_path(path) as tif, atomic_path(_aux_path(path), suffix=".part") as aux, \
-                atomic_path(path.with_suffix(".qml"), suffix=".part") as qml:
+        with (
+            atomic_path(path) as tif,
+            atomic_path(_aux_path(path), suffix=".part") as aux,
+            atomic_path(path.with_suffix(".qml"), suffix=".part") as qml,
+        ):
             with _open_for_writing(tif, profile) as dst:
                 dst.write(ids.astype(dtype), 1)
                 # A TIFF palette holds no alpha: GDAL makes the nodata entry (0) transparent itself.
@@ -82,8 +93,9 @@ def write_class_map(path: str | Path, class_map: np.ndarray, classes: ClassTable
     return path
 
 
-def write_confidence_map(path: str | Path, confidence: np.ndarray, like: Any = None, crs: Any = None,
-                         transform: Any = None) -> Path:
+def write_confidence_map(
+    path: str | Path, confidence: np.ndarray, like: Any = None, crs: Any = None, transform: Any = None
+) -> Path:
     """Write a per-pixel confidence as a float32 GeoTIFF, nodata NaN, band description ``confidence``.
 
     Parameters
@@ -103,12 +115,20 @@ def write_confidence_map(path: str | Path, confidence: np.ndarray, like: Any = N
     ------
     ExportError
     """
-    return write_float_map(path, confidence, "confidence", like=like, crs=crs, transform=transform,
-                           what="confidence map")
+    return write_float_map(
+        path, confidence, "confidence", like=like, crs=crs, transform=transform, what="confidence map"
+    )
 
 
-def write_float_map(path: str | Path, values: np.ndarray, description: str, like: Any = None, crs: Any = None,
-                    transform: Any = None, what: str = "layer") -> Path:
+def write_float_map(
+    path: str | Path,
+    values: np.ndarray,
+    description: str,
+    like: Any = None,
+    crs: Any = None,
+    transform: Any = None,
+    what: str = "layer",
+) -> Path:
     """Write any continuous layer (an index, a score) as a float32 GeoTIFF, nodata NaN.
 
     Parameters
@@ -137,8 +157,7 @@ def write_float_map(path: str | Path, values: np.ndarray, description: str, like
     _check_shape(path, values, like, what)
     if not (np.issubdtype(values.dtype, np.floating) or np.issubdtype(values.dtype, np.integer)):
         raise ExportError(f"a {what} must hold numbers, not {values.dtype}", path)
-    profile = _profile(path, values.shape, np.float32, nodata=float("nan"), like=like, crs=crs,
-                       transform=transform)
+    profile = _profile(path, values.shape, np.float32, nodata=float("nan"), like=like, crs=crs, transform=transform)
     with _writing(path):
         with atomic_path(path) as tif:
             with _open_for_writing(tif, profile) as dst:
@@ -155,8 +174,11 @@ def _check_shape(path: Path, values: np.ndarray, like: Any, what: str) -> None:
     if values.ndim != 2:
         raise ExportError(f"a {what} must be 2-D (rows, cols), got shape {values.shape}", path)
     if like is not None and tuple(like.shape[:2]) != values.shape:
-        raise ExportError(f"the {what} is {values.shape[0]} x {values.shape[1]} but the scene it "
-                          f"belongs to is {like.shape[0]} x {like.shape[1]}", path)
+        raise ExportError(
+            f"the {what} is {values.shape[0]} x {values.shape[1]} but the scene it "
+            f"belongs to is {like.shape[0]} x {like.shape[1]}",
+            path,
+        )
 
 
 def _check_class_map(path: Path, class_map: np.ndarray, like: Any) -> np.ndarray:
@@ -174,12 +196,21 @@ def _check_class_map(path: Path, class_map: np.ndarray, like: Any) -> np.ndarray
 
 
 # --- GeoTIFF profile ------------------------------------------------------------------------
-def _profile(path: Path, shape: tuple[int, int], dtype, nodata: float, like: Any, crs: Any,
-             transform: Any) -> dict:
+def _profile(path: Path, shape: tuple[int, int], dtype, nodata: float, like: Any, crs: Any, transform: Any) -> dict:
     rows, cols = shape
     tile = min(MAX_TILE, max(16, -(-max(rows, cols) // 16) * 16))  # GeoTIFF tiles: multiples of 16
-    profile = dict(driver="GTiff", width=cols, height=rows, count=1, dtype=np.dtype(dtype).name,
-                   nodata=nodata, compress="deflate", tiled=True, blockxsize=tile, blockysize=tile)
+    profile = dict(
+        driver="GTiff",
+        width=cols,
+        height=rows,
+        count=1,
+        dtype=np.dtype(dtype).name,
+        nodata=nodata,
+        compress="deflate",
+        tiled=True,
+        blockxsize=tile,
+        blockysize=tile,
+    )
     crs, transform = _georeference(path, like, crs, transform)
     # Keys left out entirely: rasterio then writes no georeferencing (not an identity transform).
     if crs is not None:

@@ -6,6 +6,7 @@ table with value, colour and name columns that QGIS 3.30+ and ArcGIS read), and 
 the paletted style ``<map>.qml`` beside the raster as the layer's default style, so the legend
 shows the names at once (the habit of the EnMAP-Box).
 """
+
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
@@ -16,9 +17,14 @@ from hsiviewer.data.classes import ClassTable
 _GFT_INTEGER, _GFT_STRING = 0, 2
 _GFU_NAME, _GFU_MINMAX, _GFU_RED, _GFU_GREEN, _GFU_BLUE, _GFU_ALPHA = 2, 5, 6, 7, 8, 9
 
-_RAT_FIELDS = (("Value", _GFT_INTEGER, _GFU_MINMAX), ("Red", _GFT_INTEGER, _GFU_RED),
-               ("Green", _GFT_INTEGER, _GFU_GREEN), ("Blue", _GFT_INTEGER, _GFU_BLUE),
-               ("Alpha", _GFT_INTEGER, _GFU_ALPHA), ("Class_Name", _GFT_STRING, _GFU_NAME))
+_RAT_FIELDS = (
+    ("Value", _GFT_INTEGER, _GFU_MINMAX),
+    ("Red", _GFT_INTEGER, _GFU_RED),
+    ("Green", _GFT_INTEGER, _GFU_GREEN),
+    ("Blue", _GFT_INTEGER, _GFU_BLUE),
+    ("Alpha", _GFT_INTEGER, _GFU_ALPHA),
+    ("Class_Name", _GFT_STRING, _GFU_NAME),
+)
 
 
 def category_names(classes: ClassTable) -> list[str]:
@@ -54,27 +60,48 @@ def pam_xml(classes: ClassTable, band_description: str = "class") -> str:
 
 def qgis_style(classes: ClassTable, band: int = 1) -> str:
     """The text of ``<map>.qml``: a QGIS paletted renderer with one entry per class (not 0)."""
-    root = ET.Element("qgis", version="3.28.0", styleCategories="AllStyleCategories",
-                      hasScaleBasedVisibilityFlag="0", minScale="1e+08", maxScale="0")
+    root = ET.Element(
+        "qgis",
+        version="3.28.0",
+        styleCategories="AllStyleCategories",
+        hasScaleBasedVisibilityFlag="0",
+        minScale="1e+08",
+        maxScale="0",
+    )
     pipe = ET.SubElement(root, "pipe")
-    renderer = ET.SubElement(pipe, "rasterrenderer", type="paletted", band=str(band), opacity="1",
-                             alphaBand="-1", nodataColor="")
+    renderer = ET.SubElement(
+        pipe, "rasterrenderer", type="paletted", band=str(band), opacity="1", alphaBand="-1", nodataColor=""
+    )
     ET.SubElement(renderer, "rasterTransparency")
     palette = ET.SubElement(renderer, "colorPalette")
     for class_id in classes.ids:
         if class_id == 0:
             continue  # 0 is nodata: QGIS draws it transparent anyway
         r, g, b, a = rgba(classes, class_id)
-        ET.SubElement(palette, "paletteEntry", value=str(class_id), color=f"#{r:02x}{g:02x}{b:02x}",
-                      label=classes.names[class_id], alpha=str(a))
+        ET.SubElement(
+            palette,
+            "paletteEntry",
+            value=str(class_id),
+            color=f"#{r:02x}{g:02x}{b:02x}",
+            label=classes.names[class_id],
+            alpha=str(a),
+        )
     ET.SubElement(pipe, "brightnesscontrast", brightness="0", contrast="0", gamma="1")
-    ET.SubElement(pipe, "huesaturation", saturation="0", grayscaleMode="0", colorizeOn="0",
-                  colorizeRed="255", colorizeGreen="128", colorizeBlue="128", colorizeStrength="100")
+    ET.SubElement(
+        pipe,
+        "huesaturation",
+        saturation="0",
+        grayscaleMode="0",
+        colorizeOn="0",
+        colorizeRed="255",
+        colorizeGreen="128",
+        colorizeBlue="128",
+        colorizeStrength="100",
+    )
     ET.SubElement(pipe, "rasterresampler", maxOversampling="2")
     ET.SubElement(root, "blendMode").text = "0"
     ET.indent(root)
-    return ("<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n"
-            + ET.tostring(root, encoding="unicode") + "\n")
+    return "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n" + ET.tostring(root, encoding="unicode") + "\n"
 
 
 def rgba(classes: ClassTable, class_id: int) -> tuple[int, int, int, int]:

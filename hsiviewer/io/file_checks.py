@@ -4,6 +4,7 @@ Opening a FIFO (named pipe) blocks until something writes to it, so ``hsiviewer 
 would hang; a device can be endless; a symbolic link loop reads as "no such file" in
 :meth:`pathlib.Path.exists`. Each is named here for what it is, without opening it.
 """
+
 from __future__ import annotations
 
 import errno
@@ -16,8 +17,12 @@ import numpy as np
 
 from hsiviewer.errors import SceneReadError
 
-_KINDS = ((stat.S_ISFIFO, "FIFO (named pipe)"), (stat.S_ISCHR, "character device"),
-          (stat.S_ISBLK, "block device"), (stat.S_ISSOCK, "socket"))
+_KINDS = (
+    (stat.S_ISFIFO, "FIFO (named pipe)"),
+    (stat.S_ISCHR, "character device"),
+    (stat.S_ISBLK, "block device"),
+    (stat.S_ISSOCK, "socket"),
+)
 
 
 def check_input_file(path: str | Path, what: str = "scene file") -> Path:
@@ -44,8 +49,9 @@ def check_input_file(path: str | Path, what: str = "scene file") -> Path:
         raise SceneReadError(f"is a folder, not a {what}", path)
     for test, kind in _KINDS:
         if test(info.st_mode):
-            raise SceneReadError(f"is a {kind}, not a regular file; hsiviewer reads {what}s from regular "
-                                 "files only", path)
+            raise SceneReadError(
+                f"is a {kind}, not a regular file; hsiviewer reads {what}s from regular files only", path
+            )
     if info.st_size == 0:
         raise SceneReadError(f"is empty (0 bytes), not a {what}", path)
     if not os.access(path, os.R_OK):
@@ -75,16 +81,26 @@ def check_scene_array(shape: tuple, dtype, path: Optional[Path]) -> None:
     """
     dtype = np.dtype(dtype)
     if any(int(n) == 0 for n in shape):
-        raise SceneReadError(f"holds an empty cube ({' x '.join(str(int(n)) for n in shape)} rows x cols x "
-                             "bands); a scene needs at least one of each", path)
+        raise SceneReadError(
+            f"holds an empty cube ({' x '.join(str(int(n)) for n in shape)} rows x cols x "
+            "bands); a scene needs at least one of each",
+            path,
+        )
     if dtype.kind not in "biuf":
-        raise SceneReadError(f"holds {_dtype_words(dtype)}; a scene is a (rows, cols, bands) array of "
-                             "integers or real floats", path)
+        raise SceneReadError(
+            f"holds {_dtype_words(dtype)}; a scene is a (rows, cols, bands) array of integers or real floats", path
+        )
 
 
 def _dtype_words(dtype: np.dtype) -> str:
     if dtype.names:
         return f"a structured array (fields {', '.join(dtype.names)})"
-    return {"c": f"complex numbers ({dtype.name})", "O": "Python objects (an object array)",
-            "U": "text", "S": "bytes", "M": "dates", "m": "time spans", "V": "raw bytes"}.get(
-        dtype.kind, f"{dtype} values")
+    return {
+        "c": f"complex numbers ({dtype.name})",
+        "O": "Python objects (an object array)",
+        "U": "text",
+        "S": "bytes",
+        "M": "dates",
+        "m": "time spans",
+        "V": "raw bytes",
+    }.get(dtype.kind, f"{dtype} values")

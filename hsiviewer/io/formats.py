@@ -2,6 +2,7 @@
 
 Used by :func:`hsiviewer.io.open_scene` (scene readers) and :mod:`hsiviewer.io.labels` (label readers).
 """
+
 from __future__ import annotations
 
 from pathlib import Path

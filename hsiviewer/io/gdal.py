@@ -5,12 +5,14 @@ Wavelengths are looked for where GDAL and other tools put them, most precise fir
 ENVI-style ``{...}`` lists in the dataset's ``ENVI`` or default metadata domain, and the
 ``IMAGERY`` domain's ``CENTRAL_WAVELENGTH_UM`` / ``FWHM_UM`` (GDAL >= 3.10, rounded to 3 decimals).
 """
+
 from __future__ import annotations
 
 import threading
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import Any, Optional
 
 import numpy as np
 import rasterio
@@ -18,8 +20,8 @@ from affine import Affine
 from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
 from rasterio.windows import Window
 
-from hsiviewer.errors import SceneReadError
 from hsiviewer.data.scene import Scene
+from hsiviewer.errors import SceneReadError
 from hsiviewer.io.envi import parse_list, wavelengths_to_nm
 from hsiviewer.io.slicing import forward_slice
 
@@ -78,11 +80,12 @@ class RasterioSource:
         indexes = [b % n + 1 for b in wanted]  # GDAL counts bands from 1
         height, width = row_sel.stop - row_sel.start, col_sel.stop - col_sel.start
         if height == 0 or width == 0 or not indexes:
-            return np.zeros((len(range(height)[::row_sel.step]), len(range(width)[::col_sel.step]),
-                             len(indexes)), self.dtype)
+            return np.zeros(
+                (len(range(height)[:: row_sel.step]), len(range(width)[:: col_sel.step]), len(indexes)), self.dtype
+            )
         window = Window(col_sel.start, row_sel.start, width, height)
         block = self.dataset().read(indexes, window=window, out_dtype=self.dtype)
-        block = np.moveaxis(block, 0, -1)[::row_sel.step, ::col_sel.step]
+        block = np.moveaxis(block, 0, -1)[:: row_sel.step, :: col_sel.step]
         return np.ascontiguousarray(block[::row_flip, ::col_flip])
 
     def close(self) -> None:
@@ -129,11 +132,20 @@ def read_gdal(path: Path, variable: Optional[str] = None) -> Scene:
     if any(s != 1 for s in src.scales) or any(o != 0 for o in src.offsets):
         metadata["scales"], metadata["offsets"] = list(src.scales), list(src.offsets)
     interleaving = getattr(src.interleaving, "value", "") or ""
-    return Scene(path=path, source=source, wavelengths=wavelengths, fwhm=fwhm,
-                 bad_bands=_bad_bands(meta, src.count), band_names=band_names,
-                 default_bands=_default_bands(meta, src.count), crs=crs, transform=transform,
-                 nodata=None if src.nodata is None else float(src.nodata),
-                 interleave=_INTERLEAVE.get(interleaving.lower(), "bsq"), metadata=metadata)
+    return Scene(
+        path=path,
+        source=source,
+        wavelengths=wavelengths,
+        fwhm=fwhm,
+        bad_bands=_bad_bands(meta, src.count),
+        band_names=band_names,
+        default_bands=_default_bands(meta, src.count),
+        crs=crs,
+        transform=transform,
+        nodata=None if src.nodata is None else float(src.nodata),
+        interleave=_INTERLEAVE.get(interleaving.lower(), "bsq"),
+        metadata=metadata,
+    )
 
 
 def georeference(src: rasterio.DatasetReader) -> tuple[Any, Optional[Affine]]:
@@ -153,8 +165,9 @@ def _dataset_tags(src: rasterio.DatasetReader) -> dict[str, str]:
     return tags
 
 
-def spectral_vectors(src: rasterio.DatasetReader,
-                     meta: dict[str, str]) -> tuple[Optional[np.ndarray], Optional[np.ndarray]]:
+def spectral_vectors(
+    src: rasterio.DatasetReader, meta: dict[str, str]
+) -> tuple[Optional[np.ndarray], Optional[np.ndarray]]:
     """Band centres and widths in nm from band tags, ENVI-style lists or the IMAGERY domain.
 
     Each comes from the first place that has it: GDAL's ENVI driver, for one, puts centres in
@@ -175,8 +188,10 @@ def _from_band_tags(src, meta) -> tuple[Optional[np.ndarray], Optional[np.ndarra
     if centres is None:
         return None, None
     widths = _floats([t["fwhm"] for t in tags]) if all("fwhm" in t for t in tags) else None
-    return (wavelengths_to_nm(centres, units),
-            None if widths is None else wavelengths_to_nm(widths, units, like=centres))
+    return (
+        wavelengths_to_nm(centres, units),
+        None if widths is None else wavelengths_to_nm(widths, units, like=centres),
+    )
 
 
 def _from_envi_lists(src, meta) -> tuple[Optional[np.ndarray], Optional[np.ndarray]]:
@@ -187,19 +202,22 @@ def _from_envi_lists(src, meta) -> tuple[Optional[np.ndarray], Optional[np.ndarr
     widths = _floats(parse_list(meta["fwhm"])) if "fwhm" in meta else None
     if widths is not None and len(widths) != src.count:
         widths = None
-    return (wavelengths_to_nm(centres, units),
-            None if widths is None else wavelengths_to_nm(widths, units, like=centres))
+    return (
+        wavelengths_to_nm(centres, units),
+        None if widths is None else wavelengths_to_nm(widths, units, like=centres),
+    )
 
 
 def _from_imagery(src, meta) -> tuple[Optional[np.ndarray], Optional[np.ndarray]]:
-    tags = [src.tags(i, ns="IMAGERY") if "IMAGERY" in src.tag_namespaces(i) else {}
-            for i in range(1, src.count + 1)]
+    tags = [src.tags(i, ns="IMAGERY") if "IMAGERY" in src.tag_namespaces(i) else {} for i in range(1, src.count + 1)]
     if not all("CENTRAL_WAVELENGTH_UM" in t for t in tags):
         return None, None
     centres = _floats([t["CENTRAL_WAVELENGTH_UM"] for t in tags])
     widths = _floats([t["FWHM_UM"] for t in tags]) if all("FWHM_UM" in t for t in tags) else None
-    return (None if centres is None else wavelengths_to_nm(centres, "um"),
-            None if widths is None else wavelengths_to_nm(widths, "um"))
+    return (
+        None if centres is None else wavelengths_to_nm(centres, "um"),
+        None if widths is None else wavelengths_to_nm(widths, "um"),
+    )
 
 
 def _floats(values: Sequence[str]) -> Optional[list[float]]:

@@ -7,12 +7,14 @@ colours are merged, later sources overriding earlier ones: what the format holds
 ``<stem>.json`` sidecar's ``classes`` (written on purpose to describe the file), then the
 ``HSIVIEWER_CLASSES`` tag (hsiviewer's own, complete record).
 """
+
 from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ElementTree
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping, NamedTuple, Optional
+from typing import Any, NamedTuple, Optional
 
 import numpy as np
 
@@ -24,7 +26,6 @@ from hsiviewer.io.numpy_io import LABEL_KEYS
 from hsiviewer.io.sidecar import read_sidecar
 
 CLASSES_TAG = "HSIVIEWER_CLASSES"
-
 
 
 class _Raw(NamedTuple):
@@ -107,12 +108,14 @@ def to_label_array(raw: Any, path: Path, nodata: Optional[float] = None) -> np.n
         bad = ~np.isfinite(arr) | (arr != np.round(arr))
         if bad.any():
             row, col = (int(i) for i in np.argwhere(bad)[0])
-            raise SceneReadError(f"holds values that are not whole numbers (e.g. {arr[row, col]} at "
-                                 f"row {row}, col {col}); labels must be class ids", path)
+            raise SceneReadError(
+                f"holds values that are not whole numbers (e.g. {arr[row, col]} at "
+                f"row {row}, col {col}); labels must be class ids",
+                path,
+            )
     low, high = (int(arr.min()), int(arr.max())) if arr.size else (0, 0)
     if low < 0:
-        raise SceneReadError(f"holds negative values (minimum {low}); labels must be 0 or positive "
-                             "class ids", path)
+        raise SceneReadError(f"holds negative values (minimum {low}); labels must be 0 or positive class ids", path)
     if high > np.iinfo(np.int32).max:
         raise SceneReadError(f"holds class ids up to {high}, more than a label image supports", path)
     dtype = np.uint8 if high <= 255 else np.uint16 if high <= 65535 else np.int32
@@ -143,8 +146,9 @@ def _numpy_raw(path: Path, variable: Optional[str]) -> _Raw:
             return _Raw(arrays[key], {}, {})
     flat = [k for k, a in arrays.items() if a.ndim == 2]
     if len(flat) != 1:
-        raise SceneReadError(f"holds {len(flat)} 2-D arrays, so it is not clear which are the labels; "
-                             f"name one (it has {listing})", path)
+        raise SceneReadError(
+            f"holds {len(flat)} 2-D arrays, so it is not clear which are the labels; name one (it has {listing})", path
+        )
     return _Raw(arrays[flat[0]], {}, {})
 
 
@@ -168,7 +172,7 @@ def _envi_raw(path: Path) -> _Raw:
             values = [int(float(v)) for v in envi.parse_list(header["class lookup"])]
         except ValueError as exc:
             raise SceneReadError(f"'class lookup' is not a list of numbers ({exc})", header_path) from exc
-        colors = {i: tuple(values[3 * i:3 * i + 3]) for i in range(len(values) // 3)}
+        colors = {i: tuple(values[3 * i : 3 * i + 3]) for i in range(len(values) // 3)}
     nodata = header.get("data ignore value")
     return _Raw(raw, names, colors, envi.number(nodata))
 
@@ -207,6 +211,7 @@ def category_names(path: Path) -> dict[int, str]:
         if band.get("band", "1") == "1":
             categories = band.find("CategoryNames")
             if categories is not None:
-                return {i: c.text.strip() for i, c in enumerate(categories.findall("Category"))
-                        if c.text and c.text.strip()}
+                return {
+                    i: c.text.strip() for i, c in enumerate(categories.findall("Category")) if c.text and c.text.strip()
+                }
     return {}

@@ -6,23 +6,36 @@ read pulls only the requested block and transposes it back (reading one band is 
 slab of the file). A v5 file has no random access, so the chosen variable is loaded into memory
 (only that variable, not the whole file).
 """
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Optional
 
 import h5py
 import numpy as np
 import scipy.io
 
-from hsiviewer.errors import SceneReadError
 from hsiviewer.data.scene import Scene
+from hsiviewer.errors import SceneReadError
 from hsiviewer.io.numpy_io import LABEL_KEYS, scene_from_array
 from hsiviewer.io.sidecar import read_sidecar
 from hsiviewer.io.slicing import forward_slice
 
-NUMERIC_CLASSES = {"double", "single", "logical", "int8", "uint8", "int16", "uint16",
-                   "int32", "uint32", "int64", "uint64"}
+NUMERIC_CLASSES = {
+    "double",
+    "single",
+    "logical",
+    "int8",
+    "uint8",
+    "int16",
+    "uint16",
+    "int32",
+    "uint32",
+    "int64",
+    "uint64",
+}
 
 
 class MatlabH5Source:
@@ -56,8 +69,9 @@ class MatlabH5Source:
             wanted = [b % n for b in wanted]
             unique = sorted(set(wanted))  # h5py wants increasing, distinct indices
             if not unique:
-                return np.zeros((len(range(*rows.indices(self.shape[0]))),
-                                 len(range(*cols.indices(self.shape[1]))), 0), self.dtype)
+                return np.zeros(
+                    (len(range(*rows.indices(self.shape[0]))), len(range(*cols.indices(self.shape[1]))), 0), self.dtype
+                )
             block = np.asarray(self.dataset[unique, col_sel, row_sel]).transpose(2, 1, 0)
             block = block[:, :, np.searchsorted(unique, wanted)]
         return np.ascontiguousarray(block[::row_flip, ::col_flip])
@@ -110,15 +124,19 @@ def choose_variable(path: Path, variables: list, ndim: int, variable: Optional[s
             raise SceneReadError(f"has no variable '{variable}' (it has {describe(variables)})", path)
         name, shape, cls = match[0]
         if len(shape) != ndim or cls not in NUMERIC_CLASSES:
-            raise SceneReadError(f"variable '{name}' is {'x'.join(map(str, shape))} {cls}; {what} needs "
-                                 f"a {ndim}-D numeric array", path)
+            raise SceneReadError(
+                f"variable '{name}' is {'x'.join(map(str, shape))} {cls}; {what} needs a {ndim}-D numeric array", path
+            )
         return name
     candidates = [v for v in variables if len(v[1]) == ndim and v[2] in NUMERIC_CLASSES]
     if len(candidates) == 1:
         return candidates[0][0]
     problem = "several" if candidates else "no"
-    raise SceneReadError(f"holds {problem} {ndim}-D numeric arrays, so it is not clear which is {what}; "
-                         f"name the variable (it has {describe(variables)})", path)
+    raise SceneReadError(
+        f"holds {problem} {ndim}-D numeric arrays, so it is not clear which is {what}; "
+        f"name the variable (it has {describe(variables)})",
+        path,
+    )
 
 
 def load_variable(path: Path, fmt: str, name: str) -> np.ndarray:

@@ -1,4 +1,5 @@
 """NumPy ``.npy`` / ``.npz`` scenes, with metadata from a JSON sidecar."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,11 +8,10 @@ from typing import Optional
 import numpy as np
 
 from hsiviewer.data.classes import ClassTable
-from hsiviewer.errors import SceneReadError
 from hsiviewer.data.scene import ArraySource, Scene
-from hsiviewer.io.sidecar import read_sidecar
+from hsiviewer.errors import SceneReadError
 from hsiviewer.io.file_checks import check_scene_array
-from hsiviewer.io.sidecar import check_band_fields, sidecar_path
+from hsiviewer.io.sidecar import check_band_fields, read_sidecar, sidecar_path
 
 CUBE_KEYS = ("data", "cube", "image", "hsi")
 LABEL_KEYS = ("labels", "gt", "ground_truth", "label")
@@ -34,12 +34,14 @@ def read_numpy(path: Path, variable: Optional[str] = None) -> Scene:
             labels = _pick_labels(arrays, cube.shape[:2])
     except ValueError as exc:
         if "allow_pickle" in str(exc) or "Python objects" in str(exc):
-            raise SceneReadError("holds Python objects (an object array); hsiviewer does not unpickle them, "
-                                 "as that could run code from the file: save the cube as numbers", path) from exc
+            raise SceneReadError(
+                "holds Python objects (an object array); hsiviewer does not unpickle them, "
+                "as that could run code from the file: save the cube as numbers",
+                path,
+            ) from exc
         raise
     if cube.ndim != 3:
-        raise SceneReadError(f"holds a {cube.ndim}-D array {cube.shape}; a scene needs (rows, cols, bands)",
-                             path)
+        raise SceneReadError(f"holds a {cube.ndim}-D array {cube.shape}; a scene needs (rows, cols, bands)", path)
     check_scene_array(cube.shape, cube.dtype, path)  # before the sidecar is matched to its bands
     return scene_from_array(path, cube, labels, read_sidecar(path))
 
@@ -71,16 +73,21 @@ def scene_from_array(path: Optional[Path], cube, labels: Optional[np.ndarray], m
 
     classes = ClassTable.from_dict(meta) if meta.get("classes") else None
     if labels is not None:
-        classes = ClassTable.from_labels(labels, classes.names if classes else None,
-                                         classes.colors if classes else None)
+        classes = ClassTable.from_labels(
+            labels, classes.names if classes else None, classes.colors if classes else None
+        )
     default = meta.get("default_bands")  # one band (grey) or three, checked above
     return Scene(
-        path=path, source=cube if hasattr(cube, "read_subregion") else ArraySource(cube),
-        wavelengths=vector("wavelengths"), fwhm=vector("fwhm"),
+        path=path,
+        source=cube if hasattr(cube, "read_subregion") else ArraySource(cube),
+        wavelengths=vector("wavelengths"),
+        fwhm=vector("fwhm"),
         bad_bands=vector("bad_bands", bool),
         band_names=list(meta["band_names"]) if meta.get("band_names") else None,
         default_bands=_three_bands(default),
-        nodata=meta.get("nodata"), labels=labels, classes=classes,
+        nodata=meta.get("nodata"),
+        labels=labels,
+        classes=classes,
         metadata={k: meta[k] for k in ("description", "source", "licence") if k in meta},
     )
 
@@ -95,8 +102,9 @@ def _pick_cube(path: Path, arrays: dict, variable: Optional[str]) -> np.ndarray:
             return arrays[key]
     cubes = [k for k, a in arrays.items() if a.ndim == 3]
     if len(cubes) != 1:
-        raise SceneReadError(f"holds {len(cubes)} 3-D arrays ({', '.join(cubes) or 'none'}); "
-                             "name the cube's variable", path)
+        raise SceneReadError(
+            f"holds {len(cubes)} 3-D arrays ({', '.join(cubes) or 'none'}); name the cube's variable", path
+        )
     return arrays[cubes[0]]
 
 

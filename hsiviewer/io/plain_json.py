@@ -1,4 +1,5 @@
 """JSON for the core's results: numpy numbers and arrays, enums and paths become plain values."""
+
 from __future__ import annotations
 
 import json

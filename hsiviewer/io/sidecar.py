@@ -7,6 +7,7 @@ Keys, all optional: ``wavelengths`` and ``fwhm`` (nm), ``bad_bands`` (list of bo
 Each field is checked on its own, and a wrong one is refused with a message naming it: a sidecar
 is written by hand, and a typo must not become a traceback or a silently wrong scene.
 """
+
 from __future__ import annotations
 
 import json
@@ -37,8 +38,7 @@ def read_sidecar(path: Path) -> dict[str, Any]:
     if side == path or not (side.exists() or side.is_symlink()):
         return {}
     if not side.is_file():  # a FIFO would block the read below
-        raise SceneReadError("metadata sidecar is not a regular file (a folder, FIFO, device or broken link)",
-                             side)
+        raise SceneReadError("metadata sidecar is not a regular file (a folder, FIFO, device or broken link)", side)
     try:
         data = json.loads(side.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -80,23 +80,25 @@ def check_fields(meta: dict, side: Optional[Path]) -> None:
     if classes is None:
         return
     if not isinstance(classes, list):
-        _fail(side, "classes", "must be a list of {\"id\", \"name\", \"color\"} objects", classes)
+        _fail(side, "classes", 'must be a list of {"id", "name", "color"} objects', classes)
     for i, entry in enumerate(classes):
         _check_class(entry, f"classes[{i}]", side)
 
 
 def _check_class(entry: Any, where: str, side: Optional[Path]) -> None:
     if not isinstance(entry, dict):
-        _fail(side, where, "must be an object with \"id\", \"name\" and \"color\"", entry)
+        _fail(side, where, 'must be an object with "id", "name" and "color"', entry)
     class_id = entry.get("id")
     if not (isinstance(class_id, int) and not isinstance(class_id, bool) and 0 <= class_id <= MAX_CLASS_ID):
         _fail(side, f"{where}.id", f"must be a whole number from 0 to {MAX_CLASS_ID}", class_id)
     if "name" in entry and not isinstance(entry["name"], str):
         _fail(side, f"{where}.name", "must be a text", entry["name"])
     color = entry.get("color")
-    if color is not None and not (isinstance(color, list) and len(color) in (3, 4)
-                                  and all(isinstance(c, int) and not isinstance(c, bool) and 0 <= c <= 255
-                                          for c in color)):
+    if color is not None and not (
+        isinstance(color, list)
+        and len(color) in (3, 4)
+        and all(isinstance(c, int) and not isinstance(c, bool) and 0 <= c <= 255 for c in color)
+    ):
         _fail(side, f"{where}.color", "must be three or four whole numbers from 0 to 255 (RGB or RGBA)", color)
 
 
@@ -116,19 +118,24 @@ def check_band_fields(meta: dict, n_bands: int, side: Optional[Path]) -> None:
     meta = {k: _plain(meta.get(k)) for k in ("wavelengths", "fwhm", "bad_bands", "band_names", "default_bands")}
     for key in ("wavelengths", "fwhm"):
         value = meta.get(key)
-        if value is not None and not (_is_list_of(value, n_bands) and all(
-                _is_number(v) and math.isfinite(v) for v in value)):
+        if value is not None and not (
+            _is_list_of(value, n_bands) and all(_is_number(v) and math.isfinite(v) for v in value)
+        ):
             _fail(side, key, f"must be a list of {n_bands} finite numbers (one per band)", value)
     value = meta.get("bad_bands")
-    if value is not None and not (_is_list_of(value, n_bands) and all(
-            isinstance(v, bool) or v in (0, 1) for v in value)):
+    if value is not None and not (
+        _is_list_of(value, n_bands) and all(isinstance(v, bool) or v in (0, 1) for v in value)
+    ):
         _fail(side, "bad_bands", f"must be a list of {n_bands} true/false values (one per band)", value)
     value = meta.get("band_names")
     if value is not None and not (_is_list_of(value, n_bands) and all(isinstance(v, str) for v in value)):
         _fail(side, "band_names", f"must be a list of {n_bands} texts (one per band)", value)
     value = meta.get("default_bands")
-    if value is not None and not (isinstance(value, list) and len(value) in (1, 3) and all(
-            isinstance(v, int) and not isinstance(v, bool) and 0 <= v < n_bands for v in value)):
+    if value is not None and not (
+        isinstance(value, list)
+        and len(value) in (1, 3)
+        and all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v < n_bands for v in value)
+    ):
         _fail(side, "default_bands", f"must be three (or one) band indices from 0 to {n_bands - 1}", value)
 
 

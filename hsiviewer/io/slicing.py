@@ -1,4 +1,5 @@
 """Slice arithmetic shared by the lazy readers (GDAL windows and HDF5 reads want forward slices)."""
+
 from __future__ import annotations
 
 

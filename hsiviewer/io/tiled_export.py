@@ -7,6 +7,7 @@ as they are predicted (rasterio windowed writes) into temporary files beside the
 appears under the target names until :meth:`ClassMapWriter.finish` has added the overviews and
 renamed every file into place; :meth:`ClassMapWriter.abort` removes the temporary files.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -66,8 +67,16 @@ class ClassMapWriter:
         When a target folder is missing or the files cannot be created.
     """
 
-    def __init__(self, path: str | Path, shape: tuple[int, int], classes: ClassTable, class_ids,
-                 confidence_path: str | Path | None = None, like: Any = None, overviews: bool = True) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        shape: tuple[int, int],
+        classes: ClassTable,
+        class_ids,
+        confidence_path: str | Path | None = None,
+        like: Any = None,
+        overviews: bool = True,
+    ) -> None:
         self.path = Path(path)
         self.confidence_path = Path(confidence_path) if confidence_path is not None else None
         self.shape = (int(shape[0]), int(shape[1]))
@@ -80,8 +89,11 @@ class ClassMapWriter:
         self._tmp: list[Path] = []
         try:
             self._dst = self._create(self.path, self.dtype, 0, like)
-            self._conf = (self._create(self.confidence_path, np.float32, float("nan"), like)
-                          if self.confidence_path is not None else None)
+            self._conf = (
+                self._create(self.confidence_path, np.float32, float("nan"), like)
+                if self.confidence_path is not None
+                else None
+            )
         except BaseException:
             self.abort()
             raise

@@ -1,4 +1,5 @@
 """A quick, cheap check that a registered model builds and runs (used by ``Registry.check``)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -47,8 +48,11 @@ def _check_torch(spec: ModelSpec, model, bands: int, size: int, rng: np.random.G
     import torch
 
     model.eval()
-    shape = {InputKind.CUBE: (_BATCH, 1, bands, size, size), InputKind.PATCH: (_BATCH, bands, size, size),
-             InputKind.SPECTRUM: (_BATCH, bands)}[spec.input_kind]
+    shape = {
+        InputKind.CUBE: (_BATCH, 1, bands, size, size),
+        InputKind.PATCH: (_BATCH, bands, size, size),
+        InputKind.SPECTRUM: (_BATCH, bands),
+    }[spec.input_kind]
     x = torch.from_numpy(rng.normal(size=shape).astype(np.float32))
     with torch.no_grad():
         out = model(x)
@@ -68,17 +72,18 @@ def _check_dense(spec: ModelSpec, model, bands: int, size: int, rng: np.random.G
     rows, cols = _DENSE_SHAPE
     r = size // 2
     scene = np.zeros((bands, rows + 2 * r, cols + 2 * r), np.float32)
-    scene[:, r:r + rows, r:r + cols] = rng.normal(size=(bands, rows, cols))
+    scene[:, r : r + rows, r : r + cols] = rng.normal(size=(bands, rows, cols))
     padded = torch.from_numpy(scene)
-    patches = torch.stack([padded[:, i:i + size, j:j + size] for i in range(rows) for j in range(cols)])
+    patches = torch.stack([padded[:, i : i + size, j : j + size] for i in range(rows) for j in range(cols)])
     if spec.input_kind == InputKind.CUBE:
         padded, patches = padded[None], patches[:, None]
     with torch.no_grad():
         dense = model.forward_dense(padded[None])
         per_patch = model(patches).T.reshape(1, N_CLASSES, rows, cols)
     if tuple(dense.shape) != tuple(per_patch.shape):
-        raise PluginError(f"model '{spec.name}': forward_dense gave shape {tuple(dense.shape)}, "
-                          f"expected {tuple(per_patch.shape)}")
+        raise PluginError(
+            f"model '{spec.name}': forward_dense gave shape {tuple(dense.shape)}, expected {tuple(per_patch.shape)}"
+        )
     scale = float(per_patch.abs().max()) or 1.0
     if float((dense - per_patch).abs().max()) > 1e-3 * scale:
         raise PluginError(f"model '{spec.name}': forward_dense differs from forward patch by patch")

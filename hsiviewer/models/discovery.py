@@ -4,6 +4,7 @@ Every ``*.py`` file (not starting with ``_``) of a plugin folder is imported by 
 module name, so two folders may hold files with the same name. A file that fails to import is
 recorded with its traceback and skipped; the others still load.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -14,9 +15,9 @@ import sys
 import threading
 import traceback
 import types
+from collections.abc import Iterable
 from importlib import metadata
 from pathlib import Path
-from typing import Iterable
 
 from hsiviewer.data.resources import shipped_plugins_dir
 from hsiviewer.models.registry import SPEC_ATTR, Registry, adopt_as_default, collecting
@@ -52,8 +53,9 @@ def env_plugin_dirs() -> list[Path]:
     return [Path(part).expanduser() for part in value.split(os.pathsep) if part.strip()]
 
 
-def load_registry(extra_dirs: Iterable[str | os.PathLike] = (), use_entry_points: bool = True,
-                  include_user_dirs: bool = True) -> Registry:
+def load_registry(
+    extra_dirs: Iterable[str | os.PathLike] = (), use_entry_points: bool = True, include_user_dirs: bool = True
+) -> Registry:
     """Import every model plugin into a new :class:`Registry`.
 
     Sources, in this order (on a duplicate name the first one wins): the shipped ``plugins/``
@@ -174,9 +176,17 @@ def _specs_of(target: object) -> list[ModelSpec]:
 
 
 def _with_source(spec: ModelSpec, source: str) -> ModelSpec:
-    return ModelSpec(name=spec.name, description=spec.description, input_kind=spec.input_kind,
-                     defaults=dict(spec.defaults), builder=spec.builder, version=spec.version,
-                     source=source, framework=spec.framework, dense=spec.dense)
+    return ModelSpec(
+        name=spec.name,
+        description=spec.description,
+        input_kind=spec.input_kind,
+        defaults=dict(spec.defaults),
+        builder=spec.builder,
+        version=spec.version,
+        source=source,
+        framework=spec.framework,
+        dense=spec.dense,
+    )
 
 
 def _describe(exc: BaseException) -> str:

@@ -4,9 +4,10 @@ Hyperspectral patches are small (9-27 pixels a side), so the ImageNet designs th
 from are used with fewer downsamplings: :func:`stride_plan` keeps the stride-2 stages that leave
 at least a 3 x 3 feature map and turns the rest into stride 1.
 """
+
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 from torch import nn
@@ -56,10 +57,13 @@ def stride_plan(strides: Sequence[int], patch_size: int, max_down: int = 2) -> l
 class ConvBNAct(nn.Sequential):
     """Conv2d (no bias, "same" padding) + BatchNorm2d + an optional activation."""
 
-    def __init__(self, cin: int, cout: int, kernel: int = 3, stride: int = 1, groups: int = 1,
-                 act: Activation | None = nn.ReLU) -> None:
-        layers: list[nn.Module] = [nn.Conv2d(cin, cout, kernel, stride, kernel // 2, groups=groups, bias=False),
-                                   nn.BatchNorm2d(cout)]
+    def __init__(
+        self, cin: int, cout: int, kernel: int = 3, stride: int = 1, groups: int = 1, act: Activation | None = nn.ReLU
+    ) -> None:
+        layers: list[nn.Module] = [
+            nn.Conv2d(cin, cout, kernel, stride, kernel // 2, groups=groups, bias=False),
+            nn.BatchNorm2d(cout),
+        ]
         if act is not None:
             layers.append(act())
         super().__init__(*layers)
@@ -78,8 +82,7 @@ class SqueezeExcite(nn.Module):
         The bottleneck activation (ReLU) and the gate (sigmoid; hard sigmoid in MobileNetV3).
     """
 
-    def __init__(self, channels: int, squeeze: int, act: Activation = nn.ReLU,
-                 gate: Activation = nn.Sigmoid) -> None:
+    def __init__(self, channels: int, squeeze: int, act: Activation = nn.ReLU, gate: Activation = nn.Sigmoid) -> None:
         super().__init__()
         self.pool = nn.AdaptiveAvgPool2d(1)
         self.reduce = nn.Conv2d(channels, squeeze, 1)
@@ -99,8 +102,17 @@ class InvertedResidual(nn.Module):
     block keeps the shape.
     """
 
-    def __init__(self, cin: int, cout: int, kernel: int, stride: int, expanded: int,
-                 act: Activation = nn.ReLU6, se_channels: int = 0, se_gate: Activation = nn.Hardsigmoid) -> None:
+    def __init__(
+        self,
+        cin: int,
+        cout: int,
+        kernel: int,
+        stride: int,
+        expanded: int,
+        act: Activation = nn.ReLU6,
+        se_channels: int = 0,
+        se_gate: Activation = nn.Hardsigmoid,
+    ) -> None:
         super().__init__()
         layers: list[nn.Module] = []
         if expanded != cin:
@@ -117,8 +129,9 @@ class InvertedResidual(nn.Module):
         return x + out if self.residual else out
 
 
-def classifier(features: int, n_classes: int, dropout: float, hidden: int = 0,
-               act: Activation = nn.ReLU) -> nn.Sequential:
+def classifier(
+    features: int, n_classes: int, dropout: float, hidden: int = 0, act: Activation = nn.ReLU
+) -> nn.Sequential:
     """Global average pool, flatten, (an optional hidden layer,) dropout and the logits layer."""
     layers: list[nn.Module] = [nn.AdaptiveAvgPool2d(1), nn.Flatten()]
     if hidden:

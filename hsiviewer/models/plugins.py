@@ -13,12 +13,30 @@ that decorates builders::
 Discovery, registry and spec live in :mod:`.discovery`, :mod:`.registry` and :mod:`.spec`;
 this module is their public face.
 """
+
 from __future__ import annotations
 
-from hsiviewer.models.discovery import (ENTRY_POINT_GROUP, ENV_VAR, default_registry, env_plugin_dirs, load_registry,
-                        user_plugin_dir)
+from hsiviewer.models.discovery import (
+    ENTRY_POINT_GROUP,
+    ENV_VAR,
+    default_registry,
+    env_plugin_dirs,
+    load_registry,
+    user_plugin_dir,
+)
 from hsiviewer.models.registry import PluginLoadError, Registry, register_model
 from hsiviewer.models.spec import InputKind, ModelSpec
 
-__all__ = ["InputKind", "ModelSpec", "PluginLoadError", "Registry", "register_model", "load_registry",
-           "default_registry", "user_plugin_dir", "env_plugin_dirs", "ENV_VAR", "ENTRY_POINT_GROUP"]
+__all__ = [
+    "InputKind",
+    "ModelSpec",
+    "PluginLoadError",
+    "Registry",
+    "register_model",
+    "load_registry",
+    "default_registry",
+    "user_plugin_dir",
+    "env_plugin_dirs",
+    "ENV_VAR",
+    "ENTRY_POINT_GROUP",
+]

@@ -4,13 +4,15 @@ While :func:`hsiviewer.models.load_registry` imports a plugin, the registry bein
 "current" one (per thread), so a plugin file only decorates its builders. A decorator run outside
 loading (a notebook, a script) registers into :func:`hsiviewer.models.default_registry`.
 """
+
 from __future__ import annotations
 
 import contextlib
 import threading
 import traceback as tb
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any
 
 from hsiviewer.errors import PluginError
 from hsiviewer.models.spec import InputKind, ModelSpec
@@ -100,9 +102,13 @@ class Registry:
         """
         first = self.specs.get(spec.name)
         if first is not None:
-            self.errors.append(PluginLoadError(
-                spec.source, f"model name '{spec.name}' is already registered by {first.source}; "
-                             f"the one from {spec.source} is ignored"))
+            self.errors.append(
+                PluginLoadError(
+                    spec.source,
+                    f"model name '{spec.name}' is already registered by {first.source}; "
+                    f"the one from {spec.source} is ignored",
+                )
+            )
             return False
         self.specs[spec.name] = spec
         return True
@@ -128,6 +134,7 @@ class Registry:
             return self._checked[name]
         spec = self.get(name)
         from hsiviewer.models.checks import smoke_test
+
         try:
             smoke_test(spec)
             error = None
@@ -165,9 +172,16 @@ def collecting(source: str) -> Iterator[list[ModelSpec]]:
         _LOADING.stack.pop()
 
 
-def register_model(name: str, *, description: str, input_kind: InputKind | str, defaults: Mapping[str, Any],
-                   version: str = "1.0", framework: str = "torch",
-                   dense: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def register_model(
+    name: str,
+    *,
+    description: str,
+    input_kind: InputKind | str,
+    defaults: Mapping[str, Any],
+    version: str = "1.0",
+    framework: str = "torch",
+    dense: bool = False,
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Decorator registering a builder ``(in_bands, n_classes, patch_size, **hyper) -> model``.
 
     Parameters
@@ -198,17 +212,27 @@ def register_model(name: str, *, description: str, input_kind: InputKind | str, 
     PluginError
         An invalid declaration (the plugin is then reported as broken).
     """
+
     def decorate(builder: Callable[..., Any]) -> Callable[..., Any]:
         source = _LOADING.stack[-1][1] if _LOADING.stack else _code_file(builder)
-        spec = ModelSpec(name=name, description=description, input_kind=input_kind,  # type: ignore[arg-type]  # checked and converted by validate
-                         defaults=dict(defaults),
-                         builder=builder, version=version, source=source, framework=framework, dense=dense)
+        spec = ModelSpec(
+            name=name,
+            description=description,
+            input_kind=input_kind,  # type: ignore[arg-type]  # checked and converted by validate
+            defaults=dict(defaults),
+            builder=builder,
+            version=version,
+            source=source,
+            framework=framework,
+            dense=dense,
+        )
         setattr(builder, SPEC_ATTR, spec)
         if _LOADING.stack:
             _LOADING.stack[-1][0].append(spec)
         else:
             _register_outside_loading(spec)
         return builder
+
     return decorate
 
 

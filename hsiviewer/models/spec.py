@@ -4,13 +4,15 @@ A :class:`ModelSpec` is plain data plus two services: :meth:`ModelSpec.build` me
 with overrides (refusing unknown names) and calls the builder, and :meth:`ModelSpec.coerce` turns
 text typed by a user (``--set dropout=0.5``, a GUI form field) into the type of the default.
 """
+
 from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from hsiviewer.errors import PluginError
 
@@ -255,8 +257,9 @@ def validate_fields(spec: ModelSpec) -> None:
     """Check what a plugin declared; raises :class:`PluginError` in plain words."""
     where = f"model '{spec.name}'"
     if not isinstance(spec.name, str) or not _NAME.match(spec.name):
-        raise PluginError(f"model name {spec.name!r} must start with a letter or digit and use only "
-                          "letters, digits, '_', '-' and '.'")
+        raise PluginError(
+            f"model name {spec.name!r} must start with a letter or digit and use only letters, digits, '_', '-' and '.'"
+        )
     try:
         spec.input_kind = InputKind(spec.input_kind)
     except ValueError:
@@ -271,8 +274,9 @@ def validate_fields(spec: ModelSpec) -> None:
     spec.defaults = dict(spec.defaults)
     for key, value in spec.defaults.items():
         if value is not None and not isinstance(value, (bool, int, float, str)):
-            raise PluginError(f"{where}: default of '{key}' must be a bool, number, text or None, "
-                              f"not {type(value).__name__}")
+            raise PluginError(
+                f"{where}: default of '{key}' must be a bool, number, text or None, not {type(value).__name__}"
+            )
     _check_common(spec.name, spec.defaults)
     if spec.dense and (spec.framework != "torch" or spec.input_kind == InputKind.SPECTRUM):
         raise PluginError(f"{where}: dense=True needs a torch model taking a cube or a patch")

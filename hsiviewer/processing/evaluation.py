@@ -2,6 +2,7 @@
 evaluation, used by training (its metrics), the CLI's ``evaluate --model`` and the training panel (whose
 confusion matrix needs the pixels behind each cell).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -46,8 +47,9 @@ class TestEvaluation:
         return mask.reshape(self.shape)
 
 
-def evaluate_test_pixels(split: Optional[Split], labels: Optional[np.ndarray], predicted: np.ndarray,
-                         classes: Optional[ClassTable] = None) -> Optional[TestEvaluation]:
+def evaluate_test_pixels(
+    split: Optional[Split], labels: Optional[np.ndarray], predicted: np.ndarray, classes: Optional[ClassTable] = None
+) -> Optional[TestEvaluation]:
     """Compare predictions with the ground truth on the split's test pixels.
 
     Parameters
@@ -71,7 +73,10 @@ def evaluate_test_pixels(split: Optional[Split], labels: Optional[np.ndarray], p
     pixels = split.test
     truth = labels.ravel()[pixels].astype(np.int64)
     predicted = np.asarray(predicted)
-    picked = predicted.astype(np.int64) if predicted.ndim == 1 and predicted.size == pixels.size \
+    picked = (
+        predicted.astype(np.int64)
+        if predicted.ndim == 1 and predicted.size == pixels.size
         else predicted.ravel()[pixels].astype(np.int64)
+    )
     report = classification_report(truth, picked, classes)
     return TestEvaluation(pixels, truth, picked, report, (labels.shape[0], labels.shape[1]))

@@ -1,4 +1,5 @@
 """Accuracy figures of a classification: OA, AA, Cohen's kappa, per-class scores, confusion matrix."""
+
 from __future__ import annotations
 
 import warnings
@@ -45,13 +46,21 @@ def classification_report(y_true, y_pred, classes: Optional[ClassTable] = None) 
     ids = np.union1d(y_true, y_pred)
     with warnings.catch_warnings():  # one class only is a valid (if dull) case, not worth a warning
         warnings.filterwarnings("ignore", message="A single label was found", category=UserWarning)
-        precision, recall, f1, support = precision_recall_fscore_support(
-            y_true, y_pred, labels=ids, zero_division=0)
+        precision, recall, f1, support = precision_recall_fscore_support(y_true, y_pred, labels=ids, zero_division=0)
         confusion = confusion_matrix(y_true, y_pred, labels=ids).tolist()
     present = np.isin(ids, y_true) & (ids != UNCLASSIFIED)
-    per_class = [{"id": int(i), "name": classes.name(int(i)), "precision": float(p), "recall": float(r),
-                  "f1": float(f), "support": int(s)}
-                 for i, p, r, f, s in zip(ids, precision, recall, f1, support) if i != UNCLASSIFIED]
+    per_class = [
+        {
+            "id": int(i),
+            "name": classes.name(int(i)),
+            "precision": float(p),
+            "recall": float(r),
+            "f1": float(f),
+            "support": int(s),
+        }
+        for i, p, r, f, s in zip(ids, precision, recall, f1, support)
+        if i != UNCLASSIFIED
+    ]
     return {
         "oa": float(np.mean(y_true == y_pred)),
         "aa": float(np.mean(recall[present])) if present.any() else 0.0,
@@ -70,8 +79,9 @@ def _kappa(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     return 0.0 if np.isnan(value) else float(value)
 
 
-def evaluate_maps(pred_map: np.ndarray, labels: np.ndarray, classes: Optional[ClassTable] = None,
-                  mask: Optional[np.ndarray] = None) -> dict:
+def evaluate_maps(
+    pred_map: np.ndarray, labels: np.ndarray, classes: Optional[ClassTable] = None, mask: Optional[np.ndarray] = None
+) -> dict:
     """Compare a predicted class map with ground truth on the labelled pixels.
 
     Parameters

@@ -5,6 +5,7 @@ slice ``padded[row:row + S, col:col + S]``. Nothing of size N x S x S x k is eve
 batch at a time: :func:`patches_for` gathers a whole batch with one fancy-indexing call. The torch side
 (datasets, loaders, the layouts of model inputs) is :mod:`hsiviewer.engine.batches`.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -33,7 +34,7 @@ def pad_cube(cube: np.ndarray, radius: int) -> np.ndarray:
         raise ValueError(f"the padding radius must be >= 0, got {radius}")
     rows, cols, k = cube.shape
     padded = np.zeros((rows + 2 * radius, cols + 2 * radius, k), np.float32)
-    padded[radius:radius + rows, radius:radius + cols] = cube
+    padded[radius : radius + rows, radius : radius + cols] = cube
     return padded
 
 

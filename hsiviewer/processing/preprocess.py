@@ -5,6 +5,7 @@ restored with :meth:`Preprocessor.from_state`; :meth:`Preprocessor.transform` co
 projection itself from that state, so a restored preprocessor gives bit-identical output without
 scikit-learn objects being stored.
 """
+
 from __future__ import annotations
 
 from typing import Optional
@@ -37,8 +38,15 @@ class Preprocessor:
         self.n_bands = 0
 
     # --- fitting ------------------------------------------------------------------------------
-    def fit(self, cube: np.ndarray, mask: Optional[np.ndarray] = None, n_components: Optional[int] = None,
-            whiten: bool = True, seed: int = 0, max_pixels: int = MAX_FIT_PIXELS) -> "Preprocessor":
+    def fit(
+        self,
+        cube: np.ndarray,
+        mask: Optional[np.ndarray] = None,
+        n_components: Optional[int] = None,
+        whiten: bool = True,
+        seed: int = 0,
+        max_pixels: int = MAX_FIT_PIXELS,
+    ) -> Preprocessor:
         """Fit on the pixels of ``cube`` where ``mask`` is True (all pixels without a mask).
 
         Parameters
@@ -60,8 +68,9 @@ class Preprocessor:
         """
         return self.fit_spectra(self._sample(cube, mask, seed, max_pixels), n_components, whiten, seed)
 
-    def fit_spectra(self, x: np.ndarray, n_components: Optional[int] = None, whiten: bool = True,
-                    seed: int = 0) -> "Preprocessor":
+    def fit_spectra(
+        self, x: np.ndarray, n_components: Optional[int] = None, whiten: bool = True, seed: int = 0
+    ) -> Preprocessor:
         """Fit on spectra already picked: ``x`` (pixels, bands), e.g. a sample read from a file.
 
         :meth:`fit` is this on the pixels :func:`sample_indices` picks from a cube in memory; giving
@@ -77,8 +86,10 @@ class Preprocessor:
             return self
         n_components = int(n_components)
         if not 1 <= n_components <= min(x.shape):
-            raise ValueError(f"PCA to {n_components} components needs at least that many bands and "
-                             f"pixels; the data have {x.shape[1]} bands and {x.shape[0]} pixels")
+            raise ValueError(
+                f"PCA to {n_components} components needs at least that many bands and "
+                f"pixels; the data have {x.shape[1]} bands and {x.shape[0]} pixels"
+            )
         pca = PCA(n_components=n_components, whiten=whiten, random_state=seed).fit(x)
         self.kind, self.whiten = "pca", bool(whiten)
         self.mean = pca.mean_.astype(np.float64)
@@ -121,8 +132,8 @@ class Preprocessor:
         out = np.empty((rows, cols, self.n_outputs), np.float32)
         step = max(1, CHUNK_VALUES // max(1, cols * self.n_bands))
         for a in range(0, rows, step):
-            x = np.asarray(cube[a:a + step], np.float64).reshape(-1, self.n_bands)
-            out[a:a + step] = self._apply(x).reshape(-1, cols, self.n_outputs)
+            x = np.asarray(cube[a : a + step], np.float64).reshape(-1, self.n_bands)
+            out[a : a + step] = self._apply(x).reshape(-1, cols, self.n_outputs)
         return out
 
     def _apply(self, x: np.ndarray) -> np.ndarray:
@@ -138,17 +149,19 @@ class Preprocessor:
     def state(self) -> dict:
         """The fitted state: numpy arrays and plain values only."""
         self._check_fitted()
-        state = {"kind": self.kind, "n_bands": int(self.n_bands), "whiten": bool(self.whiten),
-                 "mean": self.mean.copy()}
+        state = {"kind": self.kind, "n_bands": int(self.n_bands), "whiten": bool(self.whiten), "mean": self.mean.copy()}
         if self.kind == "standard":
             state["scale"] = self.scale.copy()
         else:
-            state.update(components=self.components.copy(), explained_variance=self.explained_variance.copy(),
-                         explained_variance_ratio=self.explained_variance_ratio.copy())
+            state.update(
+                components=self.components.copy(),
+                explained_variance=self.explained_variance.copy(),
+                explained_variance_ratio=self.explained_variance_ratio.copy(),
+            )
         return state
 
     @classmethod
-    def from_state(cls, state: dict) -> "Preprocessor":
+    def from_state(cls, state: dict) -> Preprocessor:
         """Rebuild from :meth:`state` (arrays may also be lists or torch tensors)."""
         pre = cls()
         pre.kind = str(state["kind"])
@@ -162,8 +175,7 @@ class Preprocessor:
         else:
             pre.components = _array(state["components"])
             pre.explained_variance = _array(state["explained_variance"])
-            pre.explained_variance_ratio = _array(state.get("explained_variance_ratio",
-                                                            np.zeros(len(pre.components))))
+            pre.explained_variance_ratio = _array(state.get("explained_variance_ratio", np.zeros(len(pre.components))))
         return pre
 
     def _check_fitted(self) -> None:
@@ -176,8 +188,7 @@ class Preprocessor:
         if self.kind == "standard":
             return f"Preprocessor(standardise {self.n_bands} bands)"
         kept = float(np.sum(self.explained_variance_ratio))
-        return (f"Preprocessor(PCA {self.n_bands} -> {self.n_outputs}, whiten={self.whiten}, "
-                f"{kept:.1%} of the variance)")
+        return f"Preprocessor(PCA {self.n_bands} -> {self.n_outputs}, whiten={self.whiten}, {kept:.1%} of the variance)"
 
 
 def sample_indices(mask: np.ndarray, seed: int = 0, max_pixels: int = MAX_FIT_PIXELS) -> np.ndarray:

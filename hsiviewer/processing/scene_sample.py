@@ -6,6 +6,7 @@
 of rows at a time; :func:`transform_scene` applies a preprocessor block by block, so only the
 preprocessed cube (k channels, float32) is ever whole.
 """
+
 from __future__ import annotations
 
 from typing import Optional
@@ -34,8 +35,14 @@ def read_pixels(scene, flat: np.ndarray) -> np.ndarray:
     return out
 
 
-def fit_on_scene(scene, mask: Optional[np.ndarray] = None, n_components: Optional[int] = None,
-                 whiten: bool = True, seed: int = 0, max_pixels: int = MAX_FIT_PIXELS) -> Preprocessor:
+def fit_on_scene(
+    scene,
+    mask: Optional[np.ndarray] = None,
+    n_components: Optional[int] = None,
+    whiten: bool = True,
+    seed: int = 0,
+    max_pixels: int = MAX_FIT_PIXELS,
+) -> Preprocessor:
     """:meth:`Preprocessor.fit` on the pixels of ``scene`` where ``mask`` is True, read from its file.
 
     Parameters
@@ -62,14 +69,15 @@ def transform_scene(scene, pre: Preprocessor, valid: Optional[np.ndarray] = None
     cube = np.empty((scene.n_rows, scene.n_cols, pre.n_outputs), np.float32)
     step = _block_rows(scene)
     for a in range(0, scene.n_rows, step):
-        cube[a:a + step] = pre.transform(scene.read_subregion(slice(a, a + step), slice(None)))
+        cube[a : a + step] = pre.transform(scene.read_subregion(slice(a, a + step), slice(None)))
     if valid is not None:
         cube[~valid] = 0.0
     return cube
 
 
-def transform_scene_padded(scene, pre: Preprocessor, valid: Optional[np.ndarray], radius: int,
-                           memmap_bytes: Optional[int] = None) -> np.ndarray:
+def transform_scene_padded(
+    scene, pre: Preprocessor, valid: Optional[np.ndarray], radius: int, memmap_bytes: Optional[int] = None
+) -> np.ndarray:
     """``pre`` applied to the scene and zero-padded by ``radius``, as ``pad_cube(transform_scene(...))``.
 
     The preprocessed values are written straight into the padded array, so the cube is held once.
@@ -82,6 +90,7 @@ def transform_scene_padded(scene, pre: Preprocessor, valid: Optional[np.ndarray]
     nbytes = int(np.prod(shape)) * 4
     if memmap_bytes is not None and nbytes > memmap_bytes:
         import tempfile
+
         with tempfile.TemporaryFile(prefix="hsiviewer-cube-") as f:  # gone when the array is
             padded = np.memmap(f, np.float32, "w+", shape=shape)  # zero-filled, as a new file reads
     else:
@@ -90,8 +99,8 @@ def transform_scene_padded(scene, pre: Preprocessor, valid: Optional[np.ndarray]
     for a in range(0, rows, step):
         block = pre.transform(scene.read_subregion(slice(a, a + step), slice(None)))
         if valid is not None:
-            block[~valid[a:a + step]] = 0.0
-        padded[radius + a:radius + a + block.shape[0], radius:radius + cols] = block
+            block[~valid[a : a + step]] = 0.0
+        padded[radius + a : radius + a + block.shape[0], radius : radius + cols] = block
     return padded
 
 

@@ -11,6 +11,7 @@ Pixels are named by flat index ``row * cols + col``. Three kinds of split:
 
 :func:`leakage` counts the test pixels that fall inside some training patch.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -51,8 +52,14 @@ class Split:
 
     def to_dict(self) -> dict:
         """Plain lists and values (JSON- and ``torch.load(weights_only=True)``-safe)."""
-        return {"train": self.train.tolist(), "test": self.test.tolist(), "val": self.val.tolist(),
-                "method": self.method, "seed": int(self.seed), "params": dict(self.params)}
+        return {
+            "train": self.train.tolist(),
+            "test": self.test.tolist(),
+            "val": self.val.tolist(),
+            "method": self.method,
+            "seed": int(self.seed),
+            "params": dict(self.params),
+        }
 
     def test_mask(self, shape: tuple[int, int]) -> np.ndarray:
         """(rows, cols) bool: True on the test pixels (the pixels a model trained on this split never saw).
@@ -85,15 +92,26 @@ class Split:
         return bool(np.all(flat[self.test] > 0))
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Split":
+    def from_dict(cls, data: dict) -> Split:
         """Inverse of :meth:`to_dict`."""
-        return cls(train=np.asarray(data["train"], np.int64), test=np.asarray(data["test"], np.int64),
-                   val=np.asarray(data.get("val", []), np.int64), method=str(data.get("method", "random")),
-                   seed=int(data.get("seed", 0)), params=dict(data.get("params", {})))
+        return cls(
+            train=np.asarray(data["train"], np.int64),
+            test=np.asarray(data["test"], np.int64),
+            val=np.asarray(data.get("val", []), np.int64),
+            method=str(data.get("method", "random")),
+            seed=int(data.get("seed", 0)),
+            params=dict(data.get("params", {})),
+        )
 
 
-def random_split(labels: np.ndarray, fraction: float = 0.1, per_class: Optional[int] = None,
-                 min_per_class: int = 1, val_fraction: float = 0.0, seed: int = 0) -> Split:
+def random_split(
+    labels: np.ndarray,
+    fraction: float = 0.1,
+    per_class: Optional[int] = None,
+    min_per_class: int = 1,
+    val_fraction: float = 0.0,
+    seed: int = 0,
+) -> Split:
     """Stratified random split of the labelled pixels (label > 0).
 
     Parameters
@@ -128,14 +146,24 @@ def random_split(labels: np.ndarray, fraction: float = 0.1, per_class: Optional[
         train = _stratified_fraction(idx, y, fraction, min_per_class, seed, rng)
     test = np.setdiff1d(idx, train)
     train, val = _carve_validation(train, flat, val_fraction, seed)
-    params = {"fraction": float(fraction), "per_class": per_class, "min_per_class": int(min_per_class),
-              "val_fraction": float(val_fraction)}
+    params = {
+        "fraction": float(fraction),
+        "per_class": per_class,
+        "min_per_class": int(min_per_class),
+        "val_fraction": float(val_fraction),
+    }
     return Split(train, test, val, "random", int(seed), params)
 
 
-def disjoint_split(labels: np.ndarray, fraction: float = 0.1, block: Optional[int] = None,
-                   gap: Optional[int] = None, patch_size: int = 25, val_fraction: float = 0.0,
-                   seed: int = 0) -> Split:
+def disjoint_split(
+    labels: np.ndarray,
+    fraction: float = 0.1,
+    block: Optional[int] = None,
+    gap: Optional[int] = None,
+    patch_size: int = 25,
+    val_fraction: float = 0.0,
+    seed: int = 0,
+) -> Split:
     """Spatially disjoint split: whole blocks for training, a guard band around them.
 
     The image is cut into ``block`` x ``block`` squares. Classes are visited from the rarest; for each,
@@ -178,13 +206,25 @@ def disjoint_split(labels: np.ndarray, fraction: float = 0.1, block: Optional[in
     near = _dilate(train_mask.reshape(labels.shape), gap).ravel()
     test = np.flatnonzero((flat > 0) & ~in_train_block & ~near)
     train, val = _carve_validation(np.flatnonzero(train_mask), flat, val_fraction, seed)
-    params = {"fraction": float(fraction), "block": block, "gap": gap, "patch_size": int(patch_size),
-              "val_fraction": float(val_fraction)}
+    params = {
+        "fraction": float(fraction),
+        "block": block,
+        "gap": gap,
+        "patch_size": int(patch_size),
+        "val_fraction": float(val_fraction),
+    }
     return Split(train, test, val, "disjoint", int(seed), params)
 
 
-def region_split(labels: np.ndarray, region_ids: np.ndarray, fraction: float = 0.5, patch_size: int = 25,
-                 gap: Optional[int] = None, val_fraction: float = 0.0, seed: int = 0) -> Split:
+def region_split(
+    labels: np.ndarray,
+    region_ids: np.ndarray,
+    fraction: float = 0.5,
+    patch_size: int = 25,
+    gap: Optional[int] = None,
+    val_fraction: float = 0.0,
+    seed: int = 0,
+) -> Split:
     """Split by whole regions: each region goes wholly to training or to test, stratified by class.
 
     Per class, the regions are taken in a seeded random order into training until the class has
@@ -228,11 +268,15 @@ def region_split(labels: np.ndarray, region_ids: np.ndarray, fraction: float = 0
     candidates = labelled & ~in_train
     test_mask = candidates & ~near
     train, val = _carve_validation(np.flatnonzero(in_train), flat, val_fraction, seed)
-    params = {"fraction": float(fraction), "gap": gap, "patch_size": int(patch_size),
-              "val_fraction": float(val_fraction),
-              "guard_dropped": int(np.count_nonzero(candidates & near)),
-              "untested_classes": [int(c) for c in untested],
-              "per_class": _region_counts(flat, rid, in_train, test_mask)}
+    params = {
+        "fraction": float(fraction),
+        "gap": gap,
+        "patch_size": int(patch_size),
+        "val_fraction": float(val_fraction),
+        "guard_dropped": int(np.count_nonzero(candidates & near)),
+        "untested_classes": [int(c) for c in untested],
+        "per_class": _region_counts(flat, rid, in_train, test_mask),
+    }
     return Split(train, np.flatnonzero(test_mask), val, "regions", int(seed), params)
 
 
@@ -264,10 +308,12 @@ def _region_counts(flat, rid, in_train, test_mask) -> dict:
     out = {}
     for c in np.unique(flat[flat > 0]):
         cls = flat == c
-        out[str(int(c))] = {"train_regions": int(len(np.unique(rid[cls & in_train]))),
-                            "test_regions": int(len(np.unique(rid[cls & test_mask]))),
-                            "train_pixels": int(np.count_nonzero(cls & in_train)),
-                            "test_pixels": int(np.count_nonzero(cls & test_mask))}
+        out[str(int(c))] = {
+            "train_regions": int(len(np.unique(rid[cls & in_train]))),
+            "test_regions": int(len(np.unique(rid[cls & test_mask]))),
+            "train_pixels": int(np.count_nonzero(cls & in_train)),
+            "test_pixels": int(np.count_nonzero(cls & test_mask)),
+        }
     return out
 
 
@@ -278,15 +324,21 @@ def region_split_lines(info: dict, names: Optional[dict] = None) -> list[str]:
     left untested because they have a single region.
     """
     names = names or {}
-    lines = [f"guard band: {info['guard_dropped']} pixels of test regions left out (too close to training pixels)",
-             f"{'class':<24} {'train regions':>13} {'train px':>9} {'test regions':>12} {'test px':>8}"]
+    lines = [
+        f"guard band: {info['guard_dropped']} pixels of test regions left out (too close to training pixels)",
+        f"{'class':<24} {'train regions':>13} {'train px':>9} {'test regions':>12} {'test px':>8}",
+    ]
     for cid, row in info["per_class"].items():
         name = f"{cid} {names.get(int(cid), '')}".strip()[:24]
-        lines.append(f"{name:<24} {row['train_regions']:>13} {row['train_pixels']:>9} {row['test_regions']:>12} "
-                     f"{row['test_pixels']:>8}")
+        lines.append(
+            f"{name:<24} {row['train_regions']:>13} {row['train_pixels']:>9} {row['test_regions']:>12} "
+            f"{row['test_pixels']:>8}"
+        )
     if info["untested_classes"]:
-        lines.append("untested (a single region, trained on): "
-                     + ", ".join(f"{c} {names.get(int(c), '')}".strip() for c in info["untested_classes"]))
+        lines.append(
+            "untested (a single region, trained on): "
+            + ", ".join(f"{c} {names.get(int(c), '')}".strip() for c in info["untested_classes"])
+        )
     return lines
 
 

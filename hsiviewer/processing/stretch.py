@@ -5,6 +5,7 @@ Pure NumPy (no Qt), so the viewer, the CLI and a notebook share one definition o
 channel and gives scalar levels; a 3-D (rows, cols, channels) array gives one (low, high)
 pair per channel.
 """
+
 from __future__ import annotations
 
 from typing import Optional
@@ -19,8 +20,7 @@ STRETCH_KINDS = ("percentile", "minmax", "stddev", "manual")
 MAX_SAMPLES = 2_000_000
 
 
-def valid_values(array: np.ndarray, nodata: Optional[float] = None,
-                 max_samples: int = MAX_SAMPLES) -> np.ndarray:
+def valid_values(array: np.ndarray, nodata: Optional[float] = None, max_samples: int = MAX_SAMPLES) -> np.ndarray:
     """The finite values of a single channel that are not ``nodata``, as a flat float64 array.
 
     Parameters
@@ -49,13 +49,11 @@ def _per_channel(array: np.ndarray, nodata, func):
     array = np.asarray(array)
     if array.ndim == 3:
         pairs = [func(valid_values(array[:, :, c], nodata)) for c in range(array.shape[2])]
-        return (np.array([p[0] for p in pairs], dtype=np.float64),
-                np.array([p[1] for p in pairs], dtype=np.float64))
+        return (np.array([p[0] for p in pairs], dtype=np.float64), np.array([p[1] for p in pairs], dtype=np.float64))
     return func(valid_values(array, nodata))
 
 
-def percentile_levels(array: np.ndarray, low: float = 2.0, high: float = 98.0,
-                      nodata: Optional[float] = None):
+def percentile_levels(array: np.ndarray, low: float = 2.0, high: float = 98.0, nodata: Optional[float] = None):
     """Levels at the ``low`` and ``high`` percentiles of the valid values.
 
     Parameters
@@ -79,15 +77,18 @@ def percentile_levels(array: np.ndarray, low: float = 2.0, high: float = 98.0,
             return 0.0, 1.0
         lo, hi = np.percentile(values, [low, high])
         return float(lo), float(hi)
+
     return _per_channel(array, nodata, levels)
 
 
 def minmax_levels(array: np.ndarray, nodata: Optional[float] = None):
     """Levels at the minimum and maximum valid value (see :func:`percentile_levels` for shapes)."""
+
     def levels(values):
         if values.size == 0:
             return 0.0, 1.0
         return float(values.min()), float(values.max())
+
     return _per_channel(array, nodata, levels)
 
 
@@ -101,11 +102,19 @@ def stddev_levels(array: np.ndarray, k: float = 2.0, nodata: Optional[float] = N
             return 0.0, 1.0
         mean, std = float(values.mean()), float(values.std())
         return mean - k * std, mean + k * std
+
     return _per_channel(array, nodata, levels)
 
 
-def compute_levels(array: np.ndarray, kind: str = "percentile", nodata: Optional[float] = None,
-                   low: float = 2.0, high: float = 98.0, k: float = 2.0, levels=None):
+def compute_levels(
+    array: np.ndarray,
+    kind: str = "percentile",
+    nodata: Optional[float] = None,
+    low: float = 2.0,
+    high: float = 98.0,
+    k: float = 2.0,
+    levels=None,
+):
     """Levels of any stretch kind, by name.
 
     Parameters
@@ -142,8 +151,7 @@ def compute_levels(array: np.ndarray, kind: str = "percentile", nodata: Optional
     raise ValueError(f"unknown stretch '{kind}' (known: {', '.join(STRETCH_KINDS)})")
 
 
-def apply_stretch(array: np.ndarray, low, high, nodata: Optional[float] = None,
-                  dtype=np.float32) -> np.ndarray:
+def apply_stretch(array: np.ndarray, low, high, nodata: Optional[float] = None, dtype=np.float32) -> np.ndarray:
     """Map ``low`` -> 0 and ``high`` -> 1 linearly, clipping outside.
 
     Parameters

@@ -7,10 +7,12 @@ Drawn shapes follow the pixel grid, so that what the map shows filled is exactly
 - a brush or eraser stroke runs through the centres of the pixels under the cursor, and takes every
   pixel whose centre is closer than the radius to that path.
 """
+
 from __future__ import annotations
 
 import math
-from typing import Iterable, Optional
+from collections.abc import Iterable
+from typing import Optional
 
 import shapely
 from shapely.geometry import LineString, Point, Polygon, box

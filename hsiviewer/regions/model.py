@@ -8,10 +8,12 @@ converts to and from the scene's map coordinates when reading and writing files.
 Every edit is one step of the undo history. The set is evented (psygnal): :attr:`RegionSet.changed`
 carries what changed and the pixel-space bounding box it touched, so a view redraws only that box.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from typing import Iterable, Optional
+from typing import Optional
 
 from psygnal import Signal
 from shapely.geometry.base import BaseGeometry
@@ -105,8 +107,9 @@ class RegionSet:
         """True when there are edits since the last :meth:`mark_saved` (or since creation)."""
         saved = self._saved_state
         # visibility is a view setting, not data: hiding a class does not make the file stale
-        return saved is None or saved.regions is not self._state.regions or \
-            _class_data(saved) != _class_data(self._state)
+        return (
+            saved is None or saved.regions is not self._state.regions or _class_data(saved) != _class_data(self._state)
+        )
 
     def mark_saved(self) -> None:
         """Remember the current state as the one on disk."""
@@ -164,8 +167,9 @@ class RegionSet:
         if source_id == target_id:
             return
         state = self._state
-        regions = {rid: (replace(r, class_id=target_id) if r.class_id == source_id else r)
-                   for rid, r in state.regions.items()}
+        regions = {
+            rid: (replace(r, class_id=target_id) if r.class_id == source_id else r) for rid, r in state.regions.items()
+        }
         classes = {cid: c for cid, c in state.classes.items() if cid != source_id}
         self._commit(replace(state, classes=classes, regions=regions), "reset", None)
 
@@ -297,8 +301,9 @@ class RegionSet:
     def _swap(self, new: _State) -> None:
         old = self._state
         self._state = new
-        if old.classes != new.classes and {k: v.class_id for k, v in old.classes.items()} != \
-                {k: v.class_id for k, v in new.classes.items()}:
+        if old.classes != new.classes and {k: v.class_id for k, v in old.classes.items()} != {
+            k: v.class_id for k, v in new.classes.items()
+        }:
             self.changed.emit("reset", None)
             return
         changed = [r for rid, r in old.regions.items() if new.regions.get(rid) is not r]

@@ -7,18 +7,20 @@ that more than one region claims are counted. A region that ends up with no pixe
 silently: it is listed as outside the scene, as covering no pixel centre, or as hidden under later
 regions.
 """
+
 from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Optional, Sequence
+from typing import Optional
 
 import numpy as np
+import shapely
 from affine import Affine
 from rasterio.enums import MergeAlg
 from rasterio.features import rasterize
-import shapely
 from shapely.geometry import box as shapely_box
 
 from hsiviewer.regions.model import Region
@@ -69,15 +71,21 @@ class RegionRaster:
         if self.hidden:
             notes.append(f"{len(self.hidden)} region(s) are wholly covered by later regions (ids {_ids(self.hidden)})")
         if self.overlap_pixels:
-            notes.append(f"{self.overlap_pixels} pixel(s) lie in more than one region; the later region's class "
-                         "was kept")
+            notes.append(
+                f"{self.overlap_pixels} pixel(s) lie in more than one region; the later region's class was kept"
+            )
         return notes
 
     def report(self) -> dict:
         """A JSON-ready summary."""
-        return {"pixels_per_class": {str(k): v for k, v in self.pixel_counts().items()},
-                "overlap_pixels": int(self.overlap_pixels), "outside": list(self.outside),
-                "empty": list(self.empty), "hidden": list(self.hidden), "all_touched": bool(self.all_touched)}
+        return {
+            "pixels_per_class": {str(k): v for k, v in self.pixel_counts().items()},
+            "overlap_pixels": int(self.overlap_pixels),
+            "outside": list(self.outside),
+            "empty": list(self.empty),
+            "hidden": list(self.hidden),
+            "all_touched": bool(self.all_touched),
+        }
 
 
 def rasterize_regions(regions: Sequence[Region], shape: tuple[int, int], all_touched: bool = False) -> RegionRaster:
@@ -128,8 +136,13 @@ def rasterize_regions(regions: Sequence[Region], shape: tuple[int, int], all_tou
     return result
 
 
-def burn_region_ids(regions: Sequence[Region], shape: tuple[int, int], all_touched: bool = False,
-                    offset: tuple[int, int] = (0, 0), out: Optional[np.ndarray] = None) -> np.ndarray:
+def burn_region_ids(
+    regions: Sequence[Region],
+    shape: tuple[int, int],
+    all_touched: bool = False,
+    offset: tuple[int, int] = (0, 0),
+    out: Optional[np.ndarray] = None,
+) -> np.ndarray:
     """Region ids (int32) of a window of ``shape`` whose top-left pixel is ``offset = (row, col)``.
 
     Used whole for a scene and on a small window by the map view, which redraws only what a stroke
@@ -173,8 +186,15 @@ def _burn(shapes, shape, all_touched, offset=(0, 0), out=None, merge=MergeAlg.re
     if out is None:
         out = np.zeros((rows, cols), dtype)
     if shapes and rows > 0 and cols > 0:
-        rasterize(shapes, out_shape=(rows, cols), transform=Affine.translation(offset[1], offset[0]), out=out,
-                  all_touched=all_touched, merge_alg=merge, dtype=out.dtype)
+        rasterize(
+            shapes,
+            out_shape=(rows, cols),
+            transform=Affine.translation(offset[1], offset[0]),
+            out=out,
+            all_touched=all_touched,
+            merge_alg=merge,
+            dtype=out.dtype,
+        )
     return out
 
 
@@ -220,8 +240,10 @@ def label_scene(scene, regions, all_touched: bool = False, strict: bool = True):
         regions = regions.to_scene(scene)
     raster = rasterize_regions(regions.regions, scene.shape[:2], all_touched=all_touched)
     if strict and (raster.outside or raster.empty):
-        raise RegionError("; ".join(raster.problems()[:2]) + " (fix or delete them, or skip them: --skip-empty on the command line)",
-                          path)
+        raise RegionError(
+            "; ".join(raster.problems()[:2]) + " (fix or delete them, or skip them: --skip-empty on the command line)",
+            path,
+        )
     if not raster.labels.any():
         raise RegionError(f"no region covers a pixel of the scene {scene.name}", path)
     labelled = dataclasses.replace(scene, labels=raster.labels, classes=regions.class_table())

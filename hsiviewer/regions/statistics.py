@@ -1,4 +1,5 @@
 """Spectral statistics of training regions: per class (and per region) mean, standard deviation, counts."""
+
 from __future__ import annotations
 
 import csv
@@ -30,8 +31,9 @@ class SpectrumStats:
     std: np.ndarray
 
 
-def class_statistics(scene, labels: np.ndarray, region_ids: np.ndarray, names: dict[int, str],
-                     rows_per_block: Optional[int] = None) -> list[SpectrumStats]:
+def class_statistics(
+    scene, labels: np.ndarray, region_ids: np.ndarray, names: dict[int, str], rows_per_block: Optional[int] = None
+) -> list[SpectrumStats]:
     """Mean ± std spectrum, pixel and region counts of every class present in ``labels``.
 
     The cube is read in row blocks (only the rows that hold labelled pixels), so memory stays bounded
@@ -59,7 +61,7 @@ def class_statistics(scene, labels: np.ndarray, region_ids: np.ndarray, names: d
     for c in present:
         n = counts[c]
         mean = sums[c] / n
-        std = np.sqrt(np.maximum(squares[c] / n - mean ** 2, 0.0))
+        std = np.sqrt(np.maximum(squares[c] / n - mean**2, 0.0))
         n_regions = len(np.unique(region_ids[labels == c]))
         stats.append(SpectrumStats(c, names.get(c, f"Class {c}"), n, n_regions, mean, std))
     return stats
@@ -73,12 +75,14 @@ def region_statistics(scene, region_ids: np.ndarray, region_id: int, name: str =
     r0, r1, c0, c1 = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
     block = scene.read_subregion(slice(r0, r1), slice(c0, c1)).astype(np.float64)
     spectra = block[rows - r0, cols - c0]
-    return SpectrumStats(int(region_id), name or f"region {region_id}", len(spectra), 1,
-                         spectra.mean(axis=0), spectra.std(axis=0))
+    return SpectrumStats(
+        int(region_id), name or f"region {region_id}", len(spectra), 1, spectra.mean(axis=0), spectra.std(axis=0)
+    )
 
 
-def statistics_csv(stats: list[SpectrumStats], wavelengths: Optional[np.ndarray] = None,
-                   bad_bands: Optional[np.ndarray] = None) -> str:
+def statistics_csv(
+    stats: list[SpectrumStats], wavelengths: Optional[np.ndarray] = None, bad_bands: Optional[np.ndarray] = None
+) -> str:
     """CSV text: one row per band (band, wavelength, bad), then ``<name> mean`` and ``<name> std`` columns.
 
     A header block of ``#`` lines gives each class's pixel and region counts.
@@ -87,8 +91,9 @@ def statistics_csv(stats: list[SpectrumStats], wavelengths: Optional[np.ndarray]
     for s in stats:
         out.write(f"# {s.name} (id {s.key}): {s.n_pixels} pixels in {s.n_regions} region(s)\n")
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["band", "wavelength_nm", "bad_band"] + [f"{s.name} {what}" for s in stats
-                                                             for what in ("mean", "std")])
+    writer.writerow(
+        ["band", "wavelength_nm", "bad_band"] + [f"{s.name} {what}" for s in stats for what in ("mean", "std")]
+    )
     n_bands = len(stats[0].mean) if stats else 0
     for b in range(n_bands):
         wl = "" if wavelengths is None else f"{float(wavelengths[b]):.4f}"

@@ -10,6 +10,7 @@ Files carry one feature per region with the attributes ``region_id``, ``class_id
 ``class_color`` (``#rrggbb``); the full class list (classes without regions too) is kept in the layer's
 metadata, and a QGIS style ``<name>.qml`` beside the file colours the regions by class.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -32,8 +33,10 @@ from hsiviewer.regions.style import region_style
 LAYER = "regions"
 CLASSES_KEY = "HSIVIEWER_CLASSES"
 SPACE_KEY = "HSIVIEWER_COORDINATES"
-PIXEL_DESCRIPTION = ("hsiviewer training regions in PIXEL coordinates of an ungeoreferenced scene: "
-                     "x = column, y = row (row 0 at the top), pixel (row, col) spans [col, col+1] x [row, row+1]")
+PIXEL_DESCRIPTION = (
+    "hsiviewer training regions in PIXEL coordinates of an ungeoreferenced scene: "
+    "x = column, y = row (row 0 at the top), pixel (row, col) spans [col, col+1] x [row, row+1]"
+)
 #: Attributes tried, in order, for the class when no class field is given.
 CLASS_FIELDS = ("class_name", "class", "classname", "class_id", "label", "name", "type")
 READ_SUFFIXES = (".gpkg", ".shp", ".geojson", ".json", ".fgb", ".kml")
@@ -85,23 +88,31 @@ class RegionFile:
         """
         geoms = self._to_pixels(scene)
         regions = RegionSet()
-        regions.load(self.classes, [Region(int(rid), int(cid), g)
-                                    for rid, cid, g in zip(self.region_ids, self.class_ids, geoms)])
+        regions.load(
+            self.classes, [Region(int(rid), int(cid), g) for rid, cid, g in zip(self.region_ids, self.class_ids, geoms)]
+        )
         return regions
 
     def _to_pixels(self, scene) -> np.ndarray:
         if self.pixel_space or (scene.crs is None and self.crs is None):
             if scene.crs is not None:
-                raise RegionError(f"holds pixel coordinates of an ungeoreferenced scene, but {scene.name} has a "
-                                  "coordinate reference system; draw or import the regions again", self.path)
+                raise RegionError(
+                    f"holds pixel coordinates of an ungeoreferenced scene, but {scene.name} has a "
+                    "coordinate reference system; draw or import the regions again",
+                    self.path,
+                )
             return self.geometries
         if scene.crs is None:
-            raise RegionError(f"is in {_crs_name(self.crs)} but the scene {scene.name} has no coordinate reference "
-                              "system to place it by", self.path)
+            raise RegionError(
+                f"is in {_crs_name(self.crs)} but the scene {scene.name} has no coordinate reference "
+                "system to place it by",
+                self.path,
+            )
         geoms = self.geometries
         if self.crs is None:
-            self.notes.append(f"the file has no coordinate reference system; taken to be the scene's "
-                              f"({_crs_name(scene.crs)})")
+            self.notes.append(
+                f"the file has no coordinate reference system; taken to be the scene's ({_crs_name(scene.crs)})"
+            )
         else:
             geoms = _reproject(geoms, self.crs, scene.crs, self.path)
         inverse = ~(scene.transform or Affine.identity())
@@ -153,8 +164,18 @@ def read_regions(path: str | Path, class_field: Optional[str] = None) -> RegionF
     if len(np.unique(region_ids)) != len(region_ids) or (region_ids < 1).any():
         region_ids = np.arange(1, len(geoms) + 1)  # a foreign region_id field that is not a usable key
     notes = [f"{repaired} invalid polygon(s) repaired (shapely make_valid)"] if repaired else []
-    return RegionFile(path, geoms, class_ids, region_ids, classes, meta.get("crs"),
-                      layer_meta.get(SPACE_KEY) == "pixel", field_name, repaired, notes)
+    return RegionFile(
+        path,
+        geoms,
+        class_ids,
+        region_ids,
+        classes,
+        meta.get("crs"),
+        layer_meta.get(SPACE_KEY) == "pixel",
+        field_name,
+        repaired,
+        notes,
+    )
 
 
 def load_regions(path: str | Path, scene, class_field: Optional[str] = None) -> RegionSet:
@@ -188,22 +209,34 @@ def write_regions(path: str | Path, regions: RegionSet, scene) -> Path:
         geoms = _affine(geoms, scene.transform or Affine.identity())
     by_id = {c.class_id: c for c in regions.classes}
     fields = ["region_id", "class_id", "class_name", "class_color"]
-    values = [np.array([r.region_id for r in items], np.int64), np.array([r.class_id for r in items], np.int64),
-              np.array([by_id[r.class_id].name for r in items], dtype=object),
-              np.array([_hex(by_id[r.class_id].color) for r in items], dtype=object)]
+    values = [
+        np.array([r.region_id for r in items], np.int64),
+        np.array([r.class_id for r in items], np.int64),
+        np.array([by_id[r.class_id].name for r in items], dtype=object),
+        np.array([_hex(by_id[r.class_id].color) for r in items], dtype=object),
+    ]
     description = PIXEL_DESCRIPTION if pixel else f"hsiviewer training regions of {scene.name}"
-    layer_meta = {CLASSES_KEY: json.dumps([{"id": c.class_id, "name": c.name, "color": list(c.color)}
-                                           for c in regions.classes]),
-                  SPACE_KEY: "pixel" if pixel else "map"}
+    layer_meta = {
+        CLASSES_KEY: json.dumps([{"id": c.class_id, "name": c.name, "color": list(c.color)} for c in regions.classes]),
+        SPACE_KEY: "pixel" if pixel else "map",
+    }
     try:
-        with atomic_path(path, suffix=".gpkg") as tmp, \
-                atomic_path(path.with_suffix(".qml"), suffix=".part") as qml:
+        with atomic_path(path, suffix=".gpkg") as tmp, atomic_path(path.with_suffix(".qml"), suffix=".part") as qml:
             tmp.unlink()  # a GeoPackage is created by the driver, not in an existing empty file
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", UserWarning)  # "no crs": on purpose for pixel space
-                pyogrio.raw.write(tmp, shapely.to_wkb(geoms), values, fields, layer=LAYER, driver="GPKG",
-                                  geometry_type="Unknown", crs=None if pixel else scene.crs.to_wkt(),
-                                  layer_options={"DESCRIPTION": description}, layer_metadata=layer_meta)
+                pyogrio.raw.write(
+                    tmp,
+                    shapely.to_wkb(geoms),
+                    values,
+                    fields,
+                    layer=LAYER,
+                    driver="GPKG",
+                    geometry_type="Unknown",
+                    crs=None if pixel else scene.crs.to_wkt(),
+                    layer_options={"DESCRIPTION": description},
+                    layer_metadata=layer_meta,
+                )
             qml.write_text(region_style(regions.classes), encoding="utf-8")
     except RegionError:
         raise
@@ -222,12 +255,25 @@ def _check_geometries(path: Path, geoms: np.ndarray) -> tuple[np.ndarray, int]:
     if len(missing):
         raise RegionError(f"{len(missing)} feature(s) have no geometry (features {_list(missing + 1)})", path)
     kinds = shapely.get_type_id(geoms)
-    names = np.array(["Point", "LineString", "LinearRing", "Polygon", "MultiPoint", "MultiLineString",
-                      "MultiPolygon", "GeometryCollection"])[kinds]
+    names = np.array(
+        [
+            "Point",
+            "LineString",
+            "LinearRing",
+            "Polygon",
+            "MultiPoint",
+            "MultiLineString",
+            "MultiPolygon",
+            "GeometryCollection",
+        ]
+    )[kinds]
     lines = np.flatnonzero(np.isin(names, ["LineString", "LinearRing", "MultiLineString", "GeometryCollection"]))
     if len(lines):
-        raise RegionError(f"holds lines ({names[lines[0]]}, features {_list(lines + 1)}); training regions must "
-                          "be polygons or points", path)
+        raise RegionError(
+            f"holds lines ({names[lines[0]]}, features {_list(lines + 1)}); training regions must "
+            "be polygons or points",
+            path,
+        )
     invalid = np.flatnonzero(~shapely.is_valid(geoms))
     geoms = geoms.copy()
     for i in invalid:
@@ -250,15 +296,19 @@ def _polygonal(geom):
 def _class_field(path: Path, fields: list[str], wanted: Optional[str]) -> str:
     if wanted is not None:
         if wanted not in fields:
-            raise RegionError(f"has no attribute '{wanted}' for the class; its attributes are: "
-                              f"{', '.join(fields) or '(none)'}", path)
+            raise RegionError(
+                f"has no attribute '{wanted}' for the class; its attributes are: {', '.join(fields) or '(none)'}", path
+            )
         return wanted
     lower = {f.lower(): f for f in fields}
     for name in CLASS_FIELDS:
         if name in lower:
             return lower[name]
-    raise RegionError("has no class attribute (looked for " + ", ".join(CLASS_FIELDS) + "); choose one of: "
-                      f"{', '.join(fields) or '(none)'}", path)
+    raise RegionError(
+        "has no class attribute (looked for " + ", ".join(CLASS_FIELDS) + "); choose one of: "
+        f"{', '.join(fields) or '(none)'}",
+        path,
+    )
 
 
 def _classes(path: Path, data: dict, field_name: str, stored: list[RegionClass]):
@@ -266,8 +316,11 @@ def _classes(path: Path, data: dict, field_name: str, stored: list[RegionClass])
     raw = data[field_name]
     missing = np.array([_is_missing(v) for v in raw], bool)
     if missing.any():
-        raise RegionError(f"{int(missing.sum())} feature(s) have no value in the class attribute '{field_name}' "
-                          f"(features {_list(np.flatnonzero(missing) + 1)})", path)
+        raise RegionError(
+            f"{int(missing.sum())} feature(s) have no value in the class attribute '{field_name}' "
+            f"(features {_list(np.flatnonzero(missing) + 1)})",
+            path,
+        )
     colors = data.get("class_color")
     if np.issubdtype(np.asarray(raw).dtype, np.integer) or _all_integers(raw):
         ids = np.asarray([int(v) for v in raw], np.int64)
@@ -301,8 +354,9 @@ def _stored_classes(layer_meta: dict) -> list[RegionClass]:
     if not text:
         return []
     try:
-        return [RegionClass(int(e["id"]), str(e["name"]), tuple(int(v) for v in e["color"])[:3])
-                for e in json.loads(text)]
+        return [
+            RegionClass(int(e["id"]), str(e["name"]), tuple(int(v) for v in e["color"])[:3]) for e in json.loads(text)
+        ]
     except (ValueError, KeyError, TypeError):
         return []  # a damaged class list: fall back to the attributes
 
@@ -325,7 +379,7 @@ def _color(colors, i: int, class_id: int) -> tuple[int, int, int]:
     if colors is not None and isinstance(colors[i], str) and len(colors[i].strip()) == 7:
         with contextlib.suppress(ValueError):
             text = colors[i].strip().lstrip("#")
-            return tuple(int(text[k:k + 2], 16) for k in (0, 2, 4))
+            return tuple(int(text[k : k + 2], 16) for k in (0, 2, 4))
     return default_color(class_id)
 
 
@@ -363,8 +417,11 @@ def _reproject(geoms: np.ndarray, src, dst, path: Path) -> np.ndarray:
             raise RegionError(f"cannot be transformed from {_crs_name(src)} to {_crs_name(dst)} ({exc})", path) from exc
         out = np.column_stack([xs, ys])
         if not np.isfinite(out).all():
-            raise RegionError(f"cannot be transformed from {_crs_name(src)} to {_crs_name(dst)}: some coordinates "
-                              "fall outside where that transformation is defined", path)
+            raise RegionError(
+                f"cannot be transformed from {_crs_name(src)} to {_crs_name(dst)}: some coordinates "
+                "fall outside where that transformation is defined",
+                path,
+            )
         return out
 
     return np.asarray(shapely.transform(geoms, move), dtype=object)

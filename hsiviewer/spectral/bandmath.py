@@ -17,6 +17,7 @@ by element), numbers, and the functions ``where(cond, a, b)``, ``log``, ``sqrt``
 this list before anything is evaluated, and evaluation walks the checked tree with NumPy (no
 ``eval``). Division by zero, ``log`` of a negative number and the like give NaN, which is nodata.
 """
+
 from __future__ import annotations
 
 import ast
@@ -57,15 +58,33 @@ PRESETS: dict[str, tuple[str, str]] = {
 }
 
 _BINARY: dict[type, Callable] = {
-    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
-    ast.Pow: operator.pow, ast.BitAnd: np.logical_and, ast.BitOr: np.logical_or,
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.Pow: operator.pow,
+    ast.BitAnd: np.logical_and,
+    ast.BitOr: np.logical_or,
 }
-_UNARY: dict[type, Callable] = {ast.USub: operator.neg, ast.UAdd: operator.pos, ast.Not: np.logical_not,
-                                ast.Invert: np.logical_not}
-_COMPARE: dict[type, Callable] = {ast.Lt: operator.lt, ast.LtE: operator.le, ast.Gt: operator.gt,
-                                  ast.GtE: operator.ge, ast.Eq: operator.eq, ast.NotEq: operator.ne}
+_UNARY: dict[type, Callable] = {
+    ast.USub: operator.neg,
+    ast.UAdd: operator.pos,
+    ast.Not: np.logical_not,
+    ast.Invert: np.logical_not,
+}
+_COMPARE: dict[type, Callable] = {
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
+}
 _FUNCTIONS: dict[str, tuple[Callable, int, int | None]] = {  # name -> (function, min args, max args)
-    "where": (np.where, 3, 3), "log": (np.log, 1, 1), "sqrt": (np.sqrt, 1, 1), "abs": (np.abs, 1, 1),
+    "where": (np.where, 3, 3),
+    "log": (np.log, 1, 1),
+    "sqrt": (np.sqrt, 1, 1),
+    "abs": (np.abs, 1, 1),
     "min": (lambda *a: np.minimum.reduce(np.broadcast_arrays(*a)), 1, None),
     "max": (lambda *a: np.maximum.reduce(np.broadcast_arrays(*a)), 1, None),
 }
@@ -135,8 +154,9 @@ def parse_expression(text: str, scene, tolerance: float | None = None) -> BandEx
         tree = ast.parse(text, mode="eval")
     except SyntaxError as exc:
         column = exc.offset or 0
-        raise BandMathError(f"syntax error at column {column}: {exc.msg}\n  {text}\n  {' ' * max(0, column - 1)}^") \
-            from None
+        raise BandMathError(
+            f"syntax error at column {column}: {exc.msg}\n  {text}\n  {' ' * max(0, column - 1)}^"
+        ) from None
     expression = BandExpression(text, tree)
     for node in ast.walk(tree):
         _check_node(node, text)
@@ -149,8 +169,12 @@ def parse_expression(text: str, scene, tolerance: float | None = None) -> BandEx
 
 def _check_node(node: ast.AST, text: str) -> None:
     column = getattr(node, "col_offset", 0) + 1
-    if isinstance(node, (ast.Expression, ast.Load, ast.And, ast.Or)) or type(node) in _BINARY \
-            or type(node) in _UNARY or type(node) in _COMPARE:
+    if (
+        isinstance(node, (ast.Expression, ast.Load, ast.And, ast.Or))
+        or type(node) in _BINARY
+        or type(node) in _UNARY
+        or type(node) in _COMPARE
+    ):
         return
     if isinstance(node, ast.BinOp):
         if type(node.op) not in _BINARY:
@@ -176,8 +200,10 @@ def _check_node(node: ast.AST, text: str) -> None:
         return
     if isinstance(node, ast.Name):
         if node.id not in _FUNCTIONS and not _NAME.match(node.id):
-            raise BandMathError(f"unknown name '{node.id}' at column {column}; use R<nm> (e.g. R860), B<n> "
-                                f"(e.g. B12) or the functions {_ALLOWED}")
+            raise BandMathError(
+                f"unknown name '{node.id}' at column {column}; use R<nm> (e.g. R860), B<n> "
+                f"(e.g. B12) or the functions {_ALLOWED}"
+            )
         return
     segment = ast.get_source_segment(text, node) or type(node).__name__
     raise BandMathError(f"'{segment}' at column {column} is not allowed in band math")
@@ -213,8 +239,10 @@ def resolve_band(name: str, scene, tolerance: float | None = None, column: int =
         return index
     if nm < low - allowed or nm > high + allowed:
         raise BandMathError(f"{name}: the scene covers {low:.0f}-{high:.0f} nm")
-    raise BandMathError(f"{name}: no band lies within {allowed:.1f} nm of {nm:g} nm; the nearest is "
-                        f"{scene.band_label(index)}, {distance[index]:.1f} nm away (a bad-band gap?)")
+    raise BandMathError(
+        f"{name}: no band lies within {allowed:.1f} nm of {nm:g} nm; the nearest is "
+        f"{scene.band_label(index)}, {distance[index]:.1f} nm away (a bad-band gap?)"
+    )
 
 
 def _allowed_distance(scene, index: int, tolerance: float | None) -> float:
@@ -268,9 +296,14 @@ class _Evaluator(ast.NodeVisitor):
         raise BandMathError(f"'{type(node).__name__}' is not allowed in band math")
 
 
-def evaluate(scene, expression: str | BandExpression, tolerance: float | None = None,
-             tile_pixels: int = TILE_PIXELS, progress: ProgressCallback | None = None,
-             cancel: CancelToken | None = None) -> np.ndarray:
+def evaluate(
+    scene,
+    expression: str | BandExpression,
+    tolerance: float | None = None,
+    tile_pixels: int = TILE_PIXELS,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> np.ndarray:
     """Evaluate a band-math expression over the whole scene, reading only its bands, tile by tile.
 
     Parameters
@@ -302,8 +335,10 @@ def evaluate(scene, expression: str | BandExpression, tolerance: float | None = 
             nodata = np.isnan(block) if np.isnan(scene.nodata) else block == scene.nodata
             value[np.any(nodata, axis=2)] = np.nan
         out[a:b] = value
-        report(progress, ProgressEvent("bandmath", done + 1, len(tiles), f"rows {a}-{b - 1} of {scene.n_rows}",
-                                       clock.eta(done + 1)))
+        report(
+            progress,
+            ProgressEvent("bandmath", done + 1, len(tiles), f"rows {a}-{b - 1} of {scene.n_rows}", clock.eta(done + 1)),
+        )
     return out
 
 

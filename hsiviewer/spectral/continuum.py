@@ -5,6 +5,7 @@ bridged, not zero-filled, so a removed water-absorption band does not pull the h
 spike the derivative. Both use the real wavelengths, so unevenly spaced bands (two detectors,
 a dropped band) are handled as they are.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -114,9 +115,11 @@ def _finite_sorted(wavelengths, values):
 
 
 #: Display modes of a spectrum plot: name -> (label, y-axis title).
-VIEW_MODES = {"reflectance": ("Reflectance", "Value"),
-              "continuum": ("Continuum removed", "Continuum removed"),
-              "derivative": ("First derivative", "d value / d nm")}
+VIEW_MODES = {
+    "reflectance": ("Reflectance", "Value"),
+    "continuum": ("Continuum removed", "Continuum removed"),
+    "derivative": ("First derivative", "d value / d nm"),
+}
 
 
 def spectrum_view(mode: str, wavelengths: np.ndarray, values: np.ndarray) -> np.ndarray:

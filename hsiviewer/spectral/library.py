@@ -5,6 +5,7 @@ The reflectance *scale* is the value that stands for 100 % reflectance: 1 (0-1),
 10000 (0-10000, the usual integer scaling of imagery). It is detected from the values when the file
 does not say, and can be set.
 """
+
 from __future__ import annotations
 
 import logging
@@ -113,8 +114,7 @@ class SpectralLibrary:
             if value is not None:
                 value = np.asarray(value, np.float64)
                 if value.shape != (self.n_bands,):
-                    raise LibraryError(f"{value.size} {attr} values for spectra of {self.n_bands} bands",
-                                       self.path)
+                    raise LibraryError(f"{value.size} {attr} values for spectra of {self.n_bands} bands", self.path)
                 setattr(self, attr, value)
 
     # --- shape --------------------------------------------------------------------------
@@ -129,7 +129,8 @@ class SpectralLibrary:
     def describe_scale(self) -> str:
         """The scale in words, e.g. ``"reflectance 0-10000 (detected)"``."""
         text = {1.0: "reflectance 0-1", 100.0: "reflectance in percent"}.get(
-            self.scale, f"reflectance 0-{self.scale:g}")
+            self.scale, f"reflectance 0-{self.scale:g}"
+        )
         return text + (" (detected)" if self.scale_detected else "")
 
     # --- editing --------------------------------------------------------------------------
@@ -138,8 +139,9 @@ class SpectralLibrary:
         spectrum = np.asarray(spectrum, np.float64).ravel()
         expected = len(self.wavelengths) if self.wavelengths is not None else (self.n_bands if len(self) else None)
         if expected is not None and spectrum.size != expected:
-            raise LibraryError(f"'{name}' has {spectrum.size} values but the library's spectra have "
-                               f"{expected}", self.path)
+            raise LibraryError(
+                f"'{name}' has {spectrum.size} values but the library's spectra have {expected}", self.path
+            )
         self.spectra = np.vstack([self.spectra.reshape(-1, spectrum.size), spectrum[None, :]])
         self.names.append(str(name))
 
@@ -155,18 +157,39 @@ class SpectralLibrary:
     def subset(self, indices: Sequence[int]) -> SpectralLibrary:
         """A library of the spectra ``indices`` only (same bands and scale)."""
         indices = list(indices)
-        return SpectralLibrary([self.names[i] for i in indices], self.spectra[indices], self.wavelengths,
-                               self.fwhm, self.scale, self.scale_detected, self.path, dict(self.metadata))
+        return SpectralLibrary(
+            [self.names[i] for i in indices],
+            self.spectra[indices],
+            self.wavelengths,
+            self.fwhm,
+            self.scale,
+            self.scale_detected,
+            self.path,
+            dict(self.metadata),
+        )
 
     def rescaled(self, scale: float) -> SpectralLibrary:
         """The same spectra expressed on ``scale`` (e.g. 10000 to compare with a 0-10000 scene)."""
         factor = float(scale) / self.scale
-        return SpectralLibrary(list(self.names), self.spectra * factor, self.wavelengths, self.fwhm,
-                               float(scale), False, self.path, dict(self.metadata))
+        return SpectralLibrary(
+            list(self.names),
+            self.spectra * factor,
+            self.wavelengths,
+            self.fwhm,
+            float(scale),
+            False,
+            self.path,
+            dict(self.metadata),
+        )
 
     # --- resampling -------------------------------------------------------------------------
-    def resampled(self, wavelengths: np.ndarray | None, fwhm: np.ndarray | None = None,
-                  bad_bands: np.ndarray | None = None, n_bands: int | None = None) -> SpectralLibrary:
+    def resampled(
+        self,
+        wavelengths: np.ndarray | None,
+        fwhm: np.ndarray | None = None,
+        bad_bands: np.ndarray | None = None,
+        n_bands: int | None = None,
+    ) -> SpectralLibrary:
         """The spectra on other bands (a scene's), with Spectral Python's Gaussian band response.
 
         Parameters
@@ -203,13 +226,25 @@ class SpectralLibrary:
                 raise LibraryError(problem + "; bands can only be matched by wavelength", self.path)
             out = self.spectra.copy()
         else:
-            out = resample_spectra(self.spectra, self.wavelengths, self.fwhm, np.asarray(wavelengths, float),
-                                   None if fwhm is None else np.asarray(fwhm, float))
+            out = resample_spectra(
+                self.spectra,
+                self.wavelengths,
+                self.fwhm,
+                np.asarray(wavelengths, float),
+                None if fwhm is None else np.asarray(fwhm, float),
+            )
         if bad_bands is not None and np.any(bad_bands):
             out[:, np.asarray(bad_bands, bool)] = np.nan
-        return SpectralLibrary(list(self.names), out, None if wavelengths is None else np.asarray(wavelengths, float),
-                               None if fwhm is None else np.asarray(fwhm, float), self.scale,
-                               self.scale_detected, self.path, dict(self.metadata))
+        return SpectralLibrary(
+            list(self.names),
+            out,
+            None if wavelengths is None else np.asarray(wavelengths, float),
+            None if fwhm is None else np.asarray(fwhm, float),
+            self.scale,
+            self.scale_detected,
+            self.path,
+            dict(self.metadata),
+        )
 
     def for_scene(self, scene, scale: float | None = None) -> SpectralLibrary:
         """Resampled to ``scene``'s bands (its FWHM and bad bands) and, with ``scale``, rescaled."""
@@ -217,8 +252,13 @@ class SpectralLibrary:
         return lib.rescaled(scale) if scale is not None and scale != lib.scale else lib
 
 
-def resample_spectra(spectra: np.ndarray, centers: np.ndarray, fwhm: np.ndarray | None,
-                     target_centers: np.ndarray, target_fwhm: np.ndarray | None) -> np.ndarray:
+def resample_spectra(
+    spectra: np.ndarray,
+    centers: np.ndarray,
+    fwhm: np.ndarray | None,
+    target_centers: np.ndarray,
+    target_fwhm: np.ndarray | None,
+) -> np.ndarray:
     """Resample (n, b1) spectra to other bands with :class:`spectral.BandResampler`'s matrix.
 
     The matrix is SPy's (each target band integrates the source bands overlapping its FWHM under a
@@ -252,8 +292,9 @@ def resample_spectra(spectra: np.ndarray, centers: np.ndarray, fwhm: np.ndarray 
 def scene_scale(scene, rows: int = 16) -> float:
     """The reflectance scale of ``scene`` (1, 100 or 10000), guessed from ``rows`` rows spread over it."""
     picks = np.unique(np.linspace(0, scene.n_rows - 1, min(rows, scene.n_rows)).astype(int))
-    sample = np.concatenate([scene.read_subregion(slice(r, r + 1), slice(None)).reshape(-1, scene.n_bands)
-                             for r in picks]).astype(float)
+    sample = np.concatenate(
+        [scene.read_subregion(slice(r, r + 1), slice(None)).reshape(-1, scene.n_bands) for r in picks]
+    ).astype(float)
     if scene.nodata is not None:
         sample[sample == scene.nodata] = np.nan
     sample[:, np.asarray(scene.bad_bands, bool)] = np.nan

@@ -15,6 +15,7 @@ ECOSTRESS / ASTER text      ``Key: value`` header lines (``Name``, ``X Units``, 
                            ``wavelength value`` pairs
 =========================  =======================================================================
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -41,8 +42,9 @@ USGS_DELETED = -1.23e34
 _WAVELENGTH_HEADER = re.compile(r"^(wave|wl\b|wl_|lambda|nm\b|um\b|µm|micron)", re.IGNORECASE)
 
 
-def read_library(path: str | Path, wavelengths: str | Path | None = None,
-                 scale: float | None = None) -> SpectralLibrary:
+def read_library(
+    path: str | Path, wavelengths: str | Path | None = None, scale: float | None = None
+) -> SpectralLibrary:
     """Read a spectral library in any of the formats above (chosen by suffix and content).
 
     Parameters
@@ -97,8 +99,9 @@ def _read_any(path: Path, wavelengths) -> SpectralLibrary:
         return read_usgs_ascii(path, wavelengths)
     if "," in head.splitlines()[0]:
         return read_csv_library(path)
-    raise LibraryError("is not a spectral library of a known format (ENVI .sli, CSV, USGS splib07 ASCII, "
-                       "ECOSTRESS text)", path)
+    raise LibraryError(
+        "is not a spectral library of a known format (ENVI .sli, CSV, USGS splib07 ASCII, ECOSTRESS text)", path
+    )
 
 
 # --- ENVI -----------------------------------------------------------------------------------
@@ -107,12 +110,17 @@ def _envi_pair(path: Path) -> tuple[Path, Path]:
     data: Path | None
     if path.suffix.lower() == ".hdr":
         header = path
-        data = next((p for p in (path.with_suffix(".sli"), path.with_suffix(".SLI"), path.with_suffix(""))
-                     if p.exists() and p != header), None)
+        data = next(
+            (
+                p
+                for p in (path.with_suffix(".sli"), path.with_suffix(".SLI"), path.with_suffix(""))
+                if p.exists() and p != header
+            ),
+            None,
+        )
     else:
         data = path
-        header = next((p for p in (path.with_suffix(".hdr"), path.with_name(path.name + ".hdr"))
-                       if p.exists()), None)
+        header = next((p for p in (path.with_suffix(".hdr"), path.with_name(path.name + ".hdr")) if p.exists()), None)
     if header is None or data is None:
         raise LibraryError("has no matching " + ("data file (.sli)" if header else "header (.hdr)"), path)
     return header, data
@@ -131,17 +139,34 @@ def read_envi_library(path: str | Path) -> SpectralLibrary:
         raise LibraryError("is an ENVI image, not a spectral library (file type = ENVI Spectral Library)", path)
     spectra = np.asarray(sli.spectra, np.float64)
     meta = dict(sli.metadata)
-    names = getattr(sli, "names", None) or meta.get("spectra names") or [f"spectrum {i + 1}" for i in range(spectra.shape[0])]
+    names = (
+        getattr(sli, "names", None)
+        or meta.get("spectra names")
+        or [f"spectrum {i + 1}" for i in range(spectra.shape[0])]
+    )
     unit = meta.get("wavelength units") or getattr(sli.bands, "band_unit", None)
     centers = sli.bands.centers
     wl = None if not centers else to_nanometres(centers, unit)
     fwhm = sli.bands.bandwidths
-    fwhm = None if not fwhm else to_nanometres(fwhm, unit) if unit else (
-        np.asarray(fwhm, float) * (1000.0 if centers and max(centers) < 30 else 1.0))
+    fwhm = (
+        None
+        if not fwhm
+        else to_nanometres(fwhm, unit)
+        if unit
+        else (np.asarray(fwhm, float) * (1000.0 if centers and max(centers) < 30 else 1.0))
+    )
     factor = meta.get("reflectance scale factor")
     scale = float(factor) if factor not in (None, "") else detect_scale(spectra)
-    return SpectralLibrary(list(names), spectra, wl, fwhm, scale, factor in (None, ""), Path(path),
-                           {"description": meta.get("description", "")})
+    return SpectralLibrary(
+        list(names),
+        spectra,
+        wl,
+        fwhm,
+        scale,
+        factor in (None, ""),
+        Path(path),
+        {"description": meta.get("description", "")},
+    )
 
 
 def write_envi_library(lib: SpectralLibrary, path: str | Path, description: str = "") -> Path:
@@ -157,8 +182,11 @@ def write_envi_library(lib: SpectralLibrary, path: str | Path, description: str 
     if not target.parent.is_dir():
         raise ExportError(f"the folder {target.parent} does not exist", target)
     # ENVI lists are comma-separated: SPy writes a comma inside a name as "-".
-    header = {"spectra names": list(lib.names), "wavelength units": "Nanometers",
-              "reflectance scale factor": float(lib.scale)}
+    header = {
+        "spectra names": list(lib.names),
+        "wavelength units": "Nanometers",
+        "reflectance scale factor": float(lib.scale),
+    }
     if lib.wavelengths is not None:
         header["wavelength"] = [float(w) for w in lib.wavelengths]
     if lib.fwhm is not None:
@@ -169,7 +197,8 @@ def write_envi_library(lib: SpectralLibrary, path: str | Path, description: str 
         raise ExportError(f"cannot write here ({exc.strerror})", target) from exc
     try:
         envi.SpectralLibrary(lib.spectra.astype(np.float32), header, {}).save(
-            str(tmp_dir / target.stem), description or f"hsiviewer spectral library, {len(lib)} spectra")
+            str(tmp_dir / target.stem), description or f"hsiviewer spectral library, {len(lib)} spectra"
+        )
         os.replace(tmp_dir / (target.stem + ".hdr"), target.with_suffix(".hdr"))
         os.replace(tmp_dir / (target.stem + ".sli"), target)
     except OSError as exc:
@@ -241,14 +270,18 @@ def _csv_by_column(path: Path, header: list[str], rows: list[list[str]]) -> Spec
     elif _WAVELENGTH_HEADER.match(first) or first == "":
         wl = to_nanometres(values[:, 0], _unit_of(header[0]))
     else:
-        raise LibraryError(f"its first column '{header[0]}' is neither wavelengths (wavelength, wavelength_nm, "
-                           f"wl, ...) nor band numbers (band), and its header is not a row of wavelengths", path)
+        raise LibraryError(
+            f"its first column '{header[0]}' is neither wavelengths (wavelength, wavelength_nm, "
+            f"wl, ...) nor band numbers (band), and its header is not a row of wavelengths",
+            path,
+        )
     if not spectra_cols:
         raise LibraryError("has a wavelength column but no spectrum columns", path)
     fwhm = None
     if fwhm_col is not None and wl is not None:
-        fwhm = to_nanometres(values[:, fwhm_col], _unit_of(header[0]) or ("micrometers" if np.nanmax(
-            values[:, 0]) < 30 else None))
+        fwhm = to_nanometres(
+            values[:, fwhm_col], _unit_of(header[0]) or ("micrometers" if np.nanmax(values[:, 0]) < 30 else None)
+        )
     spectra = values[:, spectra_cols].T
     names = [header[j] or f"spectrum {j}" for j in spectra_cols]
     return SpectralLibrary(names, spectra, wl, fwhm, detect_scale(spectra), True, path)
@@ -330,8 +363,11 @@ def read_usgs_ascii(path: str | Path, wavelengths: str | Path | None = None) -> 
     title, values = _usgs_column(path)
     wl_path = Path(wavelengths) if wavelengths is not None else _usgs_sibling(path, "Wavelength", len(values))
     if wl_path is None:
-        raise LibraryError(f"is a USGS spectrum of {len(values)} channels but no '*Wavelengths*' file of "
-                           f"{len(values)} channels is in its folder; give one with --wavelengths", path)
+        raise LibraryError(
+            f"is a USGS spectrum of {len(values)} channels but no '*Wavelengths*' file of "
+            f"{len(values)} channels is in its folder; give one with --wavelengths",
+            path,
+        )
     _, wl = _usgs_column(wl_path)
     if len(wl) != len(values):
         raise LibraryError(f"has {len(values)} channels but the wavelength file has {len(wl)}", wl_path)
@@ -340,9 +376,16 @@ def read_usgs_ascii(path: str | Path, wavelengths: str | Path | None = None) -> 
     # The title is "splib07a Record=6214: Alunite GDS82 Na82  W1R1Ba AREF": the name follows the record.
     name = title.split(":", 1)[1].strip() if ":" in title else title or path.stem
     keep = np.isfinite(wl)
-    return SpectralLibrary([re.sub(r"\s{2,}", " ", name)], values[None, keep], to_nanometres(wl[keep], "micrometers"),
-                           None if fwhm is None else fwhm[keep], detect_scale(values), True, path,
-                           {"title": title})
+    return SpectralLibrary(
+        [re.sub(r"\s{2,}", " ", name)],
+        values[None, keep],
+        to_nanometres(wl[keep], "micrometers"),
+        None if fwhm is None else fwhm[keep],
+        detect_scale(values),
+        True,
+        path,
+        {"title": title},
+    )
 
 
 # --- ECOSTRESS ------------------------------------------------------------------------------
@@ -371,5 +414,13 @@ def read_ecostress(path: str | Path) -> SpectralLibrary:
     values = data[order, 1]
     percent = "percent" in y_units.lower() or "%" in y_units
     scale = 100.0 if percent else detect_scale(values)
-    return SpectralLibrary([meta.get("name") or path.stem], values[None, :], to_nanometres(data[order, 0], unit),
-                           None, scale, not percent, path, meta)
+    return SpectralLibrary(
+        [meta.get("name") or path.stem],
+        values[None, :],
+        to_nanometres(data[order, 0], unit),
+        None,
+        scale,
+        not percent,
+        path,
+        meta,
+    )

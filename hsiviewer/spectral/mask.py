@@ -5,6 +5,7 @@ band-math expression (true where the expression is non-zero), or from a raster f
 non-nodata pixels), and masks combine with and / or / not. Training honours a mask by sampling
 only labelled pixels inside it (:func:`masked_labels`); prediction gives 0 outside it.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -16,8 +17,14 @@ from hsiviewer.data.classes import ClassTable
 from hsiviewer.errors import HsiError
 
 #: Threshold operators: name -> what it keeps.
-OPERATORS = {"<": "below", "<=": "at or below", ">": "above", ">=": "at or above",
-             "between": "between low and high", "outside": "outside low..high"}
+OPERATORS = {
+    "<": "below",
+    "<=": "at or below",
+    ">": "above",
+    ">=": "at or above",
+    "between": "between low and high",
+    "outside": "outside low..high",
+}
 
 
 class MaskError(HsiError):
@@ -118,8 +125,7 @@ def read_mask(path: str | Path, shape: tuple[int, int] | None = None) -> np.ndar
     values = np.ma.filled(band.astype(float), 0.0)
     mask = np.isfinite(values) & (values != 0)
     if shape is not None and mask.shape != tuple(shape):
-        raise MaskError(f"the mask is {mask.shape[0]} x {mask.shape[1]} but the scene is {shape[0]} x {shape[1]}",
-                        path)
+        raise MaskError(f"the mask is {mask.shape[0]} x {mask.shape[1]} but the scene is {shape[0]} x {shape[1]}", path)
     return mask
 
 
@@ -138,8 +144,9 @@ def masked_labels(labels: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
         return labels
     mask = np.asarray(mask, bool)
     if mask.shape != labels.shape:
-        raise MaskError(f"the mask is {mask.shape[0]} x {mask.shape[1]} but the labels are "
-                        f"{labels.shape[0]} x {labels.shape[1]}")
+        raise MaskError(
+            f"the mask is {mask.shape[0]} x {mask.shape[1]} but the labels are {labels.shape[0]} x {labels.shape[1]}"
+        )
     return np.where(mask, labels, 0).astype(labels.dtype)
 
 

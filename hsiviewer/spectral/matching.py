@@ -8,6 +8,7 @@ tile a ``"match"`` progress event is sent and the cancel token checked.
 Only bands that are good in the scene and finite in every reference take part (bad bands and the
 parts of the spectrum a library does not cover are left out, not zero-filled).
 """
+
 from __future__ import annotations
 
 import time
@@ -92,9 +93,16 @@ class MatchResult:
         return "spectral angle (rad)" if self.method == "sam" else "spectral information divergence"
 
 
-def match_scene(scene, references: SpectralLibrary | np.ndarray, names: Sequence[str] | None = None,
-                method: str = "sam", threshold: float | None = None, tile_pixels: int = TILE_PIXELS,
-                progress: ProgressCallback | None = None, cancel: CancelToken | None = None) -> MatchResult:
+def match_scene(
+    scene,
+    references: SpectralLibrary | np.ndarray,
+    names: Sequence[str] | None = None,
+    method: str = "sam",
+    threshold: float | None = None,
+    tile_pixels: int = TILE_PIXELS,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> MatchResult:
     """Match every pixel of ``scene`` against reference spectra.
 
     Parameters
@@ -130,8 +138,10 @@ def match_scene(scene, references: SpectralLibrary | np.ndarray, names: Sequence
     refs, ref_names = _references(scene, references, names)
     used = ~np.asarray(scene.bad_bands, bool) & np.all(np.isfinite(refs), axis=0)
     if not used.any():
-        raise MatchError("no band is good in the scene and covered by every reference; check the library's "
-                         "wavelength range against the scene's")
+        raise MatchError(
+            "no band is good in the scene and covered by every reference; check the library's "
+            "wavelength range against the scene's"
+        )
     kernel = _SamKernel(refs[:, used]) if method == "sam" else _SidKernel(refs[:, used])
     dtype = np.uint8 if len(ref_names) <= 255 else np.uint16
     best = np.zeros(scene.shape[:2], dtype)
@@ -150,16 +160,29 @@ def match_scene(scene, references: SpectralLibrary | np.ndarray, names: Sequence
         index[~np.isfinite(value)] = -1
         best[a:b] = (index + 1).reshape(b - a, scene.n_cols)
         score[a:b] = value.reshape(b - a, scene.n_cols)
-        report(progress, ProgressEvent("match", done + 1, len(tiles), f"rows {a}-{b - 1} of {scene.n_rows}",
-                                       clock.eta(done + 1), {"method": method}))
+        report(
+            progress,
+            ProgressEvent(
+                "match",
+                done + 1,
+                len(tiles),
+                f"rows {a}-{b - 1} of {scene.n_rows}",
+                clock.eta(done + 1),
+                {"method": method},
+            ),
+        )
     return MatchResult(best, score, ref_names, method, threshold, used, cancelled, time.perf_counter() - start)
 
 
 def _references(scene, references, names) -> tuple[np.ndarray, list[str]]:
     if isinstance(references, SpectralLibrary):
         lib = references
-        same = lib.wavelengths is not None and scene.wavelengths is not None and \
-            len(lib.wavelengths) == scene.n_bands and np.allclose(lib.wavelengths, scene.wavelengths)
+        same = (
+            lib.wavelengths is not None
+            and scene.wavelengths is not None
+            and len(lib.wavelengths) == scene.n_bands
+            and np.allclose(lib.wavelengths, scene.wavelengths)
+        )
         if not same:
             lib = lib.for_scene(scene)
         refs, ref_names = lib.spectra, list(lib.names)

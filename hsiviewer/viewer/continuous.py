@@ -6,6 +6,7 @@ image view, the layers panel and the pixel description use (``name``, ``visible`
 :class:`~hsiviewer.viewer.layers.LayerStack`. Its legend is the colour ramp cut into a few bins.
 No Qt here: the colour maps are small tables interpolated with NumPy.
 """
+
 from __future__ import annotations
 
 from typing import Optional
@@ -15,12 +16,42 @@ from psygnal import Signal
 
 #: Anchor colours of the colour maps (evenly spaced from low to high), after matplotlib's.
 COLORMAPS: dict[str, list[tuple[int, int, int]]] = {
-    "viridis": [(68, 1, 84), (72, 40, 120), (62, 74, 137), (49, 104, 142), (38, 130, 142),
-                (31, 158, 137), (53, 183, 121), (110, 206, 88), (181, 222, 43), (253, 231, 37)],
-    "RdYlGn": [(165, 0, 38), (215, 48, 39), (244, 109, 67), (253, 174, 97), (254, 224, 139),
-               (217, 239, 139), (166, 217, 106), (102, 189, 99), (26, 152, 80), (0, 104, 55)],
-    "magma_r": [(252, 253, 191), (254, 202, 141), (253, 150, 104), (241, 96, 93), (205, 64, 113),
-                (158, 47, 127), (114, 31, 129), (68, 15, 118), (24, 15, 62), (0, 0, 4)],
+    "viridis": [
+        (68, 1, 84),
+        (72, 40, 120),
+        (62, 74, 137),
+        (49, 104, 142),
+        (38, 130, 142),
+        (31, 158, 137),
+        (53, 183, 121),
+        (110, 206, 88),
+        (181, 222, 43),
+        (253, 231, 37),
+    ],
+    "RdYlGn": [
+        (165, 0, 38),
+        (215, 48, 39),
+        (244, 109, 67),
+        (253, 174, 97),
+        (254, 224, 139),
+        (217, 239, 139),
+        (166, 217, 106),
+        (102, 189, 99),
+        (26, 152, 80),
+        (0, 104, 55),
+    ],
+    "magma_r": [
+        (252, 253, 191),
+        (254, 202, 141),
+        (253, 150, 104),
+        (241, 96, 93),
+        (205, 64, 113),
+        (158, 47, 127),
+        (114, 31, 129),
+        (68, 15, 118),
+        (24, 15, 62),
+        (0, 0, 4),
+    ],
     "grey": [(0, 0, 0), (255, 255, 255)],
 }
 LEGEND_BINS = 5
@@ -65,9 +96,16 @@ class ContinuousLayer:
     #: Emitted with ``"data"``, ``"visible"`` or ``"opacity"``.
     changed = Signal(str)
 
-    def __init__(self, name: str, values: np.ndarray, colormap: str = "viridis",
-                 levels: tuple[float, float] | None = None, description: str = "",
-                 opacity: float = 0.8, visible: bool = True) -> None:
+    def __init__(
+        self,
+        name: str,
+        values: np.ndarray,
+        colormap: str = "viridis",
+        levels: tuple[float, float] | None = None,
+        description: str = "",
+        opacity: float = 0.8,
+        visible: bool = True,
+    ) -> None:
         self.name = name
         self.visible = bool(visible)
         self.opacity = float(opacity)

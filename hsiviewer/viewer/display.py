@@ -4,6 +4,7 @@ The state is a plain object that emits (psygnal) :attr:`DisplayState.changed` wi
 of the field that changed; the display panel and the image view only mirror it, so a
 test or a script can drive the display without touching any widget.
 """
+
 from __future__ import annotations
 
 from typing import Optional
@@ -130,8 +131,9 @@ class DisplayState:
             raise ValueError(f"unknown colour map '{name}'")
         self._set("colormap", name)
 
-    def set_stretch(self, kind: str, percentiles: Optional[tuple[float, float]] = None,
-                    k: Optional[float] = None) -> None:
+    def set_stretch(
+        self, kind: str, percentiles: Optional[tuple[float, float]] = None, k: Optional[float] = None
+    ) -> None:
         """Use stretch ``kind``, optionally with new percentiles or a new k."""
         if kind not in STRETCH_KINDS:
             raise ValueError(f"unknown stretch '{kind}'")
@@ -158,8 +160,13 @@ class DisplayState:
 
     def stretch_params(self) -> dict:
         """Keyword arguments for :func:`hsiviewer.processing.stretch.compute_levels`."""
-        return {"kind": self.stretch, "low": self.percentiles[0], "high": self.percentiles[1],
-                "k": self.k, "levels": self.manual_levels}
+        return {
+            "kind": self.stretch,
+            "low": self.percentiles[0],
+            "high": self.percentiles[1],
+            "k": self.k,
+            "levels": self.manual_levels,
+        }
 
     def _check_band(self, index: int) -> int:
         index = int(index)

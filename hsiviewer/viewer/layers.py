@@ -3,6 +3,7 @@
 The layers panel and the image view mirror a :class:`LayerStack`; anything that wants to
 show a class map (a training panel, a script) adds a layer here and the widgets follow.
 """
+
 from __future__ import annotations
 
 from typing import Optional
@@ -30,8 +31,14 @@ class ClassLayer:
     #: Emitted with ``"data"``, ``"visible"`` or ``"opacity"``.
     changed = Signal(str)
 
-    def __init__(self, name: str, labels: np.ndarray, classes: Optional[ClassTable] = None,
-                 opacity: float = 0.6, visible: bool = True) -> None:
+    def __init__(
+        self,
+        name: str,
+        labels: np.ndarray,
+        classes: Optional[ClassTable] = None,
+        opacity: float = 0.6,
+        visible: bool = True,
+    ) -> None:
         self.name = name
         self.visible = bool(visible)
         self.opacity = float(opacity)
@@ -100,8 +107,9 @@ class LayerStack:
         self.layers: list[ClassLayer] = []
         self.selected: Optional[ClassLayer] = None
 
-    def add(self, name: str, labels: np.ndarray, classes: Optional[ClassTable] = None,
-            opacity: float = 0.6) -> ClassLayer:
+    def add(
+        self, name: str, labels: np.ndarray, classes: Optional[ClassTable] = None, opacity: float = 0.6
+    ) -> ClassLayer:
         """Add a layer on top, or replace the data of the layer already called ``name``."""
         existing = self.get(name)
         if existing is not None:

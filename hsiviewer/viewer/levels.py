@@ -15,6 +15,7 @@ A :class:`LevelReader` answers ``read(level, band, rows, cols)`` (rows and cols 
 own pixels) from the best place: the file's own overviews (GeoTIFF), a cached pyramid
 (:mod:`hsiviewer.viewer.pyramid`), or a strided read of the file.
 """
+
 from __future__ import annotations
 
 import math
@@ -90,8 +91,7 @@ def check_backing_files(files: list[tuple[Path, int]]) -> None:
         except OSError as exc:
             raise SceneReadError(f"the file vanished while open ({exc.strerror})", path) from exc
         if now < size:
-            raise SceneReadError(f"the file was truncated while open: {now} bytes, the header "
-                                 f"needs {size}", path)
+            raise SceneReadError(f"the file was truncated while open: {now} bytes, the header needs {size}", path)
 
 
 class LevelReader:
@@ -128,14 +128,25 @@ class LevelReader:
     def prefetch_window(self, level: int, band: int, rows: slice, cols: slice) -> None:
         """Announce to the kernel the bytes of ``[rows, cols]`` of ``level`` read from the file (see
         :func:`prefetch`); a no-op for levels read elsewhere and for files of unknown layout."""
-        if self.source_of(level) not in ("file", "strided") or not self._files \
-                or not scene_interleave_known(self.scene):
+        if (
+            self.source_of(level) not in ("file", "strided")
+            or not self._files
+            or not scene_interleave_known(self.scene)
+        ):
             return
         f = 1 << level
-        prefetch(self.scene, self._files, window_byte_ranges(
-            self.scene.shape, self.scene.interleave, self.scene.dtype.itemsize,
-            range(rows.start * f, (rows.stop - 1) * f + 1, f), range(cols.start * f, (cols.stop - 1) * f + 1),
-            band))
+        prefetch(
+            self.scene,
+            self._files,
+            window_byte_ranges(
+                self.scene.shape,
+                self.scene.interleave,
+                self.scene.dtype.itemsize,
+                range(rows.start * f, (rows.stop - 1) * f + 1, f),
+                range(cols.start * f, (cols.stop - 1) * f + 1),
+                band,
+            ),
+        )
 
     def read(self, level: int, band: int, rows: slice, cols: slice, prefetched: bool = False) -> np.ndarray:
         """Band ``band`` of ``level`` at ``[rows, cols]`` (level pixels, step 1), as (r, c).
@@ -153,8 +164,9 @@ class LevelReader:
             self.prefetch_window(level, band, rows, cols)
         f = 1 << level
         r_last, c_last = (rows.stop - 1) * f, (cols.stop - 1) * f
-        block = self.scene.read_subregion(slice(rows.start * f, r_last + 1, f),
-                                          slice(cols.start * f, c_last + 1, f), [band])
+        block = self.scene.read_subregion(
+            slice(rows.start * f, r_last + 1, f), slice(cols.start * f, c_last + 1, f), [band]
+        )
         return block[:, :, 0]
 
     def pixel(self, row: int, col: int, bands: list[int]) -> np.ndarray:
@@ -169,8 +181,9 @@ class LevelReader:
         return self.scene.read_subregion(slice(row, row + 1), slice(col, col + 1), bands)[0, 0, :]
 
 
-def pixel_byte_ranges(shape: tuple[int, int, int], interleave: str, itemsize: int,
-                      row: int, col: int) -> list[tuple[int, int]]:
+def pixel_byte_ranges(
+    shape: tuple[int, int, int], interleave: str, itemsize: int, row: int, col: int
+) -> list[tuple[int, int]]:
     """(offset, length) in the data of a pixel's whole spectrum, merged per contiguous run."""
     rows, cols, bands = shape
     if interleave == "bip":
@@ -183,8 +196,9 @@ def pixel_byte_ranges(shape: tuple[int, int, int], interleave: str, itemsize: in
     return []
 
 
-def window_byte_ranges(shape: tuple[int, int, int], interleave: str, itemsize: int, rows: range,
-                       cols: range, band: Optional[int]) -> list[tuple[int, int]]:
+def window_byte_ranges(
+    shape: tuple[int, int, int], interleave: str, itemsize: int, rows: range, cols: range, band: Optional[int]
+) -> list[tuple[int, int]]:
     """(offset, length) runs holding ``[rows, cols]`` of one band (all bands when None), merged."""
     n_rows, n_cols, n_bands = shape
     if not len(rows) or not len(cols) or interleave not in ("bsq", "bil", "bip"):
@@ -277,8 +291,7 @@ def read_overview(scene: Scene, level: int, band: int, rows: slice, cols: slice)
     # so the edge window maps onto whole overview pixels when read at the clipped size
     out_h, out_w = -(-full_h // f), -(-full_w // f)
     try:
-        block = scene.source.dataset().read(band + 1, window=Window(c0, r0, full_w, full_h),
-                                            out_shape=(out_h, out_w))
+        block = scene.source.dataset().read(band + 1, window=Window(c0, r0, full_w, full_h), out_shape=(out_h, out_w))
     except Exception as exc:  # rasterio raises several types for a broken or vanished file
         raise SceneReadError(f"cannot read overview {level}: {exc}", scene.path) from exc
     return np.asarray(block)[:height, :width]

@@ -4,6 +4,7 @@ The library panel and the spectrum plot mirror a :class:`LibraryView`; the match
 spectra as references. Spectra are kept as read (their own bands and scale) and resampled to the
 scene on demand (:meth:`LibraryView.for_scene`), cached until the library or the scene changes.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -12,8 +13,18 @@ from psygnal import Signal
 from hsiviewer.spectral.library import SpectralLibrary, scene_scale
 
 #: Colours of library curves (muted, told apart from the bright pin colours).
-LIBRARY_COLORS = ((141, 211, 199), (190, 186, 218), (251, 128, 114), (128, 177, 211), (253, 180, 98),
-                  (179, 222, 105), (252, 205, 229), (217, 217, 217), (188, 128, 189), (204, 235, 197))
+LIBRARY_COLORS = (
+    (141, 211, 199),
+    (190, 186, 218),
+    (251, 128, 114),
+    (128, 177, 211),
+    (253, 180, 98),
+    (179, 222, 105),
+    (252, 205, 229),
+    (217, 217, 217),
+    (188, 128, 189),
+    (204, 235, 197),
+)
 
 
 class LibraryView:
@@ -61,14 +72,17 @@ class LibraryView:
         """Add a spectrum of ``scene`` (on its bands, in its units), starting a library on the scene's bands."""
         spectrum = np.asarray(spectrum, float)
         if self.library is None or len(self.library) == 0:
-            self.library = SpectralLibrary([], np.zeros((0, scene.n_bands)), scene.wavelengths, scene.fwhm,
-                                           scene_scale(scene), True)
+            self.library = SpectralLibrary(
+                [], np.zeros((0, scene.n_bands)), scene.wavelengths, scene.fwhm, scene_scale(scene), True
+            )
             self.visible = []
         elif not self._on_scene_bands(scene):
-            spectrum = SpectralLibrary([name], spectrum[None, :], scene.wavelengths, scene.fwhm,
-                                       scene_scale(scene)).resampled(self.library.wavelengths,
-                                                                     self.library.fwhm).rescaled(
-                self.library.scale).spectra[0]
+            spectrum = (
+                SpectralLibrary([name], spectrum[None, :], scene.wavelengths, scene.fwhm, scene_scale(scene))
+                .resampled(self.library.wavelengths, self.library.fwhm)
+                .rescaled(self.library.scale)
+                .spectra[0]
+            )
         self.library.add(name, spectrum)
         self.visible.append(True)
         self._touch()

@@ -2,6 +2,7 @@
 
 A plain evented list; the spectrum panel draws the curves and the image view the markers.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -10,8 +11,16 @@ from psygnal import Signal
 
 #: Curve colours of pinned spectra (bright, told apart on a dark plot; never the live grey).
 PIN_COLORS = (
-    (230, 25, 75), (60, 180, 75), (255, 225, 25), (0, 130, 200), (245, 130, 48),
-    (145, 30, 180), (70, 240, 240), (240, 50, 230), (210, 245, 60), (250, 190, 212),
+    (230, 25, 75),
+    (60, 180, 75),
+    (255, 225, 25),
+    (0, 130, 200),
+    (245, 130, 48),
+    (145, 30, 180),
+    (70, 240, 240),
+    (240, 50, 230),
+    (210, 245, 60),
+    (250, 190, 212),
 )
 
 

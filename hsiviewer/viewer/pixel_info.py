@@ -1,8 +1,9 @@
 """The status-bar description of the pixel under the cursor (plain text, no widgets)."""
+
 from __future__ import annotations
 
 import math
-from typing import Iterable
+from collections.abc import Iterable
 
 from hsiviewer.data.scene import Scene
 from hsiviewer.viewer.display import DisplayState
@@ -31,8 +32,9 @@ def map_text(scene: Scene, row: int, col: int) -> str:
     return f"x {xy[0]:.{digits}f}, y {xy[1]:.{digits}f}"
 
 
-def describe_pixel(scene: Scene, row: int, col: int, state: DisplayState, renderer: DisplayRenderer,
-                   layers: Iterable[ClassLayer]) -> str:
+def describe_pixel(
+    scene: Scene, row: int, col: int, state: DisplayState, renderer: DisplayRenderer, layers: Iterable[ClassLayer]
+) -> str:
     """Everything the status bar says about pixel (row, col).
 
     Row and column, map coordinates when georeferenced, the displayed value(s) (one band in

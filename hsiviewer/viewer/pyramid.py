@@ -16,6 +16,7 @@ The cache lives in ``$HSIVIEWER_CACHE_DIR`` or ``$XDG_CACHE_HOME/hsiviewer/pyram
 time, and is kept under a size limit (``$HSIVIEWER_CACHE_LIMIT_GB``, 8 GB by default) by removing
 the least recently used pyramids.
 """
+
 from __future__ import annotations
 
 import glob
@@ -31,8 +32,14 @@ import numpy as np
 
 from hsiviewer.data.scene import Scene
 from hsiviewer.progress import CancelToken, ProgressCallback, ProgressEvent, check, report
-from hsiviewer.viewer.levels import (backing_files, level_shape, prefetch, scene_interleave_known, top_level,
-                                     window_byte_ranges)
+from hsiviewer.viewer.levels import (
+    backing_files,
+    level_shape,
+    prefetch,
+    scene_interleave_known,
+    top_level,
+    window_byte_ranges,
+)
 
 #: The finest stored level.
 FIRST_STORED = 2
@@ -118,8 +125,13 @@ class CachedPyramid:
         return sum(p.stat().st_size for p in self.folder.iterdir())
 
 
-def build_pyramid(scene: Scene, folder: Path, progress: Optional[ProgressCallback] = None,
-                  cancel: Optional[CancelToken] = None, chunk_bytes: int = 64 * 2**20) -> CachedPyramid:
+def build_pyramid(
+    scene: Scene,
+    folder: Path,
+    progress: Optional[ProgressCallback] = None,
+    cancel: Optional[CancelToken] = None,
+    chunk_bytes: int = 64 * 2**20,
+) -> CachedPyramid:
     """Write the stored levels of ``scene`` into ``folder`` (created; must not exist).
 
     Level 2 is read from the scene with a stride of 4 in row blocks of about ``chunk_bytes``;
@@ -147,9 +159,14 @@ def build_pyramid(scene: Scene, folder: Path, progress: Optional[ProgressCallbac
         out.flush()
         del out
         first = np.load(folder / f"level{level}.npy", mmap_mode="r")
-    meta = {"shape": [rows, cols, bands], "dtype": str(scene.dtype), "levels": levels,
-            "rule": "decimation: level k [i, j] = scene [i * 2**k, j * 2**k]",
-            "source": str(scene.path), "written": time.time()}
+    meta = {
+        "shape": [rows, cols, bands],
+        "dtype": str(scene.dtype),
+        "levels": levels,
+        "rule": "decimation: level k [i, j] = scene [i * 2**k, j * 2**k]",
+        "source": str(scene.path),
+        "written": time.time(),
+    }
     (folder / META).write_text(json.dumps(meta))
     return CachedPyramid(folder)
 
@@ -167,8 +184,18 @@ def _build_first(scene: Scene, folder: Path, progress, cancel, chunk_bytes: int)
         check(cancel)
         r1 = min(total, r0 + step)
         if files:  # announce the block's lines so the disk reads them together, not fault by fault
-            prefetch(scene, files, window_byte_ranges(scene.shape, scene.interleave, scene.dtype.itemsize,
-                                                      range(r0 * f, (r1 - 1) * f + 1, f), range(0, cols), None))
+            prefetch(
+                scene,
+                files,
+                window_byte_ranges(
+                    scene.shape,
+                    scene.interleave,
+                    scene.dtype.itemsize,
+                    range(r0 * f, (r1 - 1) * f + 1, f),
+                    range(0, cols),
+                    None,
+                ),
+            )
         block = scene.read_subregion(slice(r0 * f, (r1 - 1) * f + 1, f), slice(0, cols, f))
         out[:, r0:r1, :] = np.moveaxis(block, 2, 0)
         report(progress, ProgressEvent("pyramid", r1, total, f"pyramid: {r1} of {total} rows"))
@@ -209,8 +236,9 @@ class PyramidCache:
         os.utime(folder / META)
         return pyramid
 
-    def build(self, scene: Scene, progress: Optional[ProgressCallback] = None,
-              cancel: Optional[CancelToken] = None) -> CachedPyramid:
+    def build(
+        self, scene: Scene, progress: Optional[ProgressCallback] = None, cancel: Optional[CancelToken] = None
+    ) -> CachedPyramid:
         """The pyramid of ``scene``, built now unless stored; then the cache is trimmed to its limit."""
         found = self.lookup(scene)
         if found is not None:
@@ -258,8 +286,11 @@ class PyramidCache:
 
     def clear(self, scene: Optional[Scene] = None) -> int:
         """Remove ``scene``'s pyramid, or every pyramid; returns the bytes freed."""
-        targets = [self.folder(scene)] if scene is not None else \
-            ([p for p in self.root.iterdir() if p.is_dir()] if self.root.is_dir() else [])
+        targets = (
+            [self.folder(scene)]
+            if scene is not None
+            else ([p for p in self.root.iterdir() if p.is_dir()] if self.root.is_dir() else [])
+        )
         freed = 0
         for folder in targets:
             if folder.is_dir():

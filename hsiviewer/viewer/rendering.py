@@ -3,6 +3,7 @@
 Only the one or three bands on screen are read, and stretch levels are cached per band and
 stretch setting, so moving the band slider back and forth or switching modes stays quick.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -69,8 +70,9 @@ class DisplayRenderer:
             return float(low), float(high)
         key = (index, params["kind"], params["low"], params["high"], params["k"])
         if key not in self._levels:
-            low, high = compute_levels(self.band_data(index), params["kind"], low=params["low"],
-                                       high=params["high"], k=params["k"])
+            low, high = compute_levels(
+                self.band_data(index), params["kind"], low=params["low"], high=params["high"], k=params["k"]
+            )
             self._levels[key] = (float(low), float(high))
         return self._levels[key]
 

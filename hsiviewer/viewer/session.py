@@ -5,6 +5,7 @@ the panels mirror it. Its test-pixel evaluation
 (:class:`~hsiviewer.processing.evaluation.TestEvaluation`) ties each cell of the confusion matrix to the
 pixels behind it.
 """
+
 from __future__ import annotations
 
 import html

@@ -1,15 +1,16 @@
 """Spectra as plot data and as a CSV table (no widgets here, so it is easy to test)."""
+
 from __future__ import annotations
 
 import csv
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
-from hsiviewer.io.atomic import atomic_path
-from hsiviewer.errors import ExportError
 from hsiviewer.data.scene import Scene
+from hsiviewer.errors import ExportError
+from hsiviewer.io.atomic import atomic_path
 
 
 def spectrum_axis(scene: Scene) -> tuple[np.ndarray, str, str]:
@@ -61,8 +62,9 @@ def spectrum_connect(x: np.ndarray, values: np.ndarray, gap_factor: float = 2.5)
     return connect
 
 
-def write_spectra_csv(path: str | Path, x: np.ndarray, x_column: str,
-                      columns: Sequence[tuple[str, np.ndarray]]) -> Path:
+def write_spectra_csv(
+    path: str | Path, x: np.ndarray, x_column: str, columns: Sequence[tuple[str, np.ndarray]]
+) -> Path:
     """Write spectra as CSV: the x column, then one column per spectrum; NaN as empty cells.
 
     Parameters

@@ -12,12 +12,14 @@ are the same at every zoom; the histogram shows the same values. No Qt: the GUI 
 :meth:`ViewRenderer.render` on a worker thread and passes a ``cancel`` callable that says when a
 newer request has made this one stale.
 """
+
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import Optional
 
 import numpy as np
 
@@ -40,7 +42,7 @@ class ViewRequest:
     level: int
 
     @classmethod
-    def whole(cls, rows: int, cols: int, level: int = 0) -> "ViewRequest":
+    def whole(cls, rows: int, cols: int, level: int = 0) -> ViewRequest:
         """All of a ``rows`` x ``cols`` scene."""
         return cls(0, rows, 0, cols, level)
 
@@ -52,8 +54,7 @@ class ViewRequest:
         r1 = max(min(rows, self.r1), r0 + 1)
         c1 = max(min(cols, self.c1), c0 + 1)
         last_row, last_col = -(-r1 // f) - 1, -(-c1 // f) - 1
-        return (range(r0 // f // TILE, last_row // TILE + 1),
-                range(c0 // f // TILE, last_col // TILE + 1))
+        return (range(r0 // f // TILE, last_row // TILE + 1), range(c0 // f // TILE, last_col // TILE + 1))
 
 
 @dataclass
@@ -70,7 +71,7 @@ class ViewSettings:
     lut: Optional[np.ndarray] = None
 
     @classmethod
-    def of(cls, state) -> "ViewSettings":
+    def of(cls, state) -> ViewSettings:
         """Snapshot ``state`` (a :class:`~hsiviewer.viewer.display.DisplayState`)."""
         return cls(state.mode, state.band, tuple(state.rgb), state.colormap, dict(state.stretch_params()))
 
@@ -182,19 +183,23 @@ class ViewRenderer:
             self.cache.put(key, tile)
         return tile
 
-    def band_image(self, level: int, band: int, tile_rows: range, tile_cols: range,
-                   cancel: Optional[Callable[[], bool]] = None) -> np.ndarray:
+    def band_image(
+        self, level: int, band: int, tile_rows: range, tile_cols: range, cancel: Optional[Callable[[], bool]] = None
+    ) -> np.ndarray:
         """The tiles ``tile_rows`` x ``tile_cols`` of a band put together (level pixels).
 
         The file bytes of the tiles not cached yet are announced to the kernel in one go first.
         """
-        missing = [(tr, tc) for tr in tile_rows for tc in tile_cols
-                   if self.cache.get((level, band, tr, tc)) is None]
+        missing = [(tr, tc) for tr in tile_rows for tc in tile_cols if self.cache.get((level, band, tr, tc)) is None]
         if missing:
             lr, lc = self.reader.shape(level)
             rows_of, cols_of = [tr for tr, _ in missing], [tc for _, tc in missing]
-            self.reader.prefetch_window(level, band, slice(min(rows_of) * TILE, min(lr, (max(rows_of) + 1) * TILE)),
-                                        slice(min(cols_of) * TILE, min(lc, (max(cols_of) + 1) * TILE)))
+            self.reader.prefetch_window(
+                level,
+                band,
+                slice(min(rows_of) * TILE, min(lr, (max(rows_of) + 1) * TILE)),
+                slice(min(cols_of) * TILE, min(lc, (max(cols_of) + 1) * TILE)),
+            )
         rows = [[None] * len(tile_cols) for _ in tile_rows]
         for i, tr in enumerate(tile_rows):
             for j, tc in enumerate(tile_cols):
@@ -207,7 +212,8 @@ class ViewRenderer:
         """The whole band at the stats level: what stretch levels and the histogram use."""
         level = self.stats_level
         tr, tc = ViewRequest.whole(self.scene.n_rows, self.scene.n_cols, level).tiles(
-            self.scene.n_rows, self.scene.n_cols)
+            self.scene.n_rows, self.scene.n_cols
+        )
         return self.band_image(level, band, tr, tc)
 
     def band_levels(self, band: int, params: dict) -> tuple[float, float]:
@@ -219,16 +225,18 @@ class ViewRenderer:
         with self._lock:
             found = self._levels.get(key)
         if found is None:
-            low, high = compute_levels(self.sample(band), params["kind"], low=params["low"],
-                                       high=params["high"], k=params["k"])
+            low, high = compute_levels(
+                self.sample(band), params["kind"], low=params["low"], high=params["high"], k=params["k"]
+            )
             found = (float(low), float(high))
             with self._lock:
                 self._levels[key] = found
         return found
 
     # --- views -----------------------------------------------------------------------------------
-    def render(self, settings: ViewSettings, request: ViewRequest,
-               cancel: Optional[Callable[[], bool]] = None) -> ViewImage:
+    def render(
+        self, settings: ViewSettings, request: ViewRequest, cancel: Optional[Callable[[], bool]] = None
+    ) -> ViewImage:
         """The image of ``request`` with ``settings``.
 
         Raises
@@ -275,8 +283,9 @@ class ViewRenderer:
         return [float(v) for v in values]
 
 
-def to_rgba(channels: list[np.ndarray], levels: list[tuple[float, float]],
-            lut: Optional[np.ndarray] = None) -> np.ndarray:
+def to_rgba(
+    channels: list[np.ndarray], levels: list[tuple[float, float]], lut: Optional[np.ndarray] = None
+) -> np.ndarray:
     """Stretch one channel (through ``lut``) or three to a display-ready (r, c, 4) uint8 image.
 
     The same linear map as :func:`hsiviewer.processing.stretch.apply_stretch` (``low`` -> 0,

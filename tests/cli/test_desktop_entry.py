@@ -1,4 +1,5 @@
 """The desktop menu entry: what `hsiviewer desktop-entry` writes, what --uninstall removes, the app icon."""
+
 import configparser
 import re
 import shutil
@@ -32,8 +33,10 @@ def read_entry(path: Path) -> dict[str, str]:
 def parse_exec(value: str) -> list[str]:
     """The arguments of an Exec value as a launcher reads them (Desktop Entry spec 1.4)."""
     value = re.sub(r"\\(.)", lambda m: {"s": " ", "n": "\n", "t": "\t", "r": "\r"}.get(m[1], m[1]), value)
-    args = [re.sub(r"\\(.)", r"\1", quoted) if quoted or bare == "" else bare
-            for quoted, bare in re.findall(r'"((?:[^"\\]|\\.)*)"|(\S+)', value)]
+    args = [
+        re.sub(r"\\(.)", r"\1", quoted) if quoted or bare == "" else bare
+        for quoted, bare in re.findall(r'"((?:[^"\\]|\\.)*)"|(\S+)', value)
+    ]
     return [arg.replace("%%", "%") if arg != "%f" else arg for arg in args]
 
 
@@ -100,7 +103,7 @@ def test_uninstall_removes_exactly_what_install_wrote(tmp_path, monkeypatch, cap
 def test_exec_arguments_with_spaces_and_specials_are_quoted_per_spec(tmp_path):
     odd = str(tmp_path / "my apps" / 'a"b$c%d' / "hsiviewer")
     text = desktop_entry_text([odd])
-    exec_value = next(line for line in text.splitlines() if line.startswith("Exec="))[len("Exec="):]
+    exec_value = next(line for line in text.splitlines() if line.startswith("Exec="))[len("Exec=") :]
     assert exec_value.startswith('"') and "%%d" in exec_value
     assert parse_exec(exec_value) == [odd, "gui", "%f"]
     assert quote_exec_argument("/usr/bin/hsiviewer") == "/usr/bin/hsiviewer"
@@ -137,6 +140,7 @@ def test_the_window_gets_the_app_icon(request):
     pytest.importorskip("pytestqt")
     request.getfixturevalue("qapp")
     from hsiviewer.gui.app import _application
+
     app = _application(screenshot=True)
     pixmap = app.windowIcon().pixmap(64, 64)
     assert not pixmap.isNull()
@@ -145,11 +149,13 @@ def test_the_window_gets_the_app_icon(request):
     red = image.pixelColor(11, 30)
     assert red.red() > 180 and red.green() < 120 and red.blue() < 100, red.name()
     background = image.pixelColor(4, 32)
-    assert (background.red(), background.green(), background.blue()) == (0x1d, 0x27, 0x33)
+    assert (background.red(), background.green(), background.blue()) == (0x1D, 0x27, 0x33)
 
 
 def test_the_desktop_module_imports_no_qt():
-    code = ("import sys, hsiviewer.cli.desktop_entry, hsiviewer.cli.desktop_commands; "
-            "bad = [m for m in sys.modules if m.split('.')[0] in ('PySide6', 'shiboken6', 'pyqtgraph')]; "
-            "sys.exit(1 if bad else 0)")
+    code = (
+        "import sys, hsiviewer.cli.desktop_entry, hsiviewer.cli.desktop_commands; "
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('PySide6', 'shiboken6', 'pyqtgraph')]; "
+        "sys.exit(1 if bad else 0)"
+    )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[1])

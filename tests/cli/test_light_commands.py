@@ -3,6 +3,7 @@
 Each command runs as ``python -m hsiviewer ...`` in a fresh process that reports, at exit, which heavy
 packages it imported: in this process earlier tests have imported them already.
 """
+
 from __future__ import annotations
 
 import json
@@ -30,18 +31,29 @@ runpy.run_module("hsiviewer", run_name="__main__")
 
 def imported_by(*args: str) -> tuple[int, list[str]]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    result = subprocess.run([sys.executable, "-c", WRAPPER, *args], cwd=ROOT, env=env, check=False, capture_output=True,
-                            text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-c", WRAPPER, *args],
+        cwd=ROOT,
+        env=env,
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     line = [x for x in result.stderr.splitlines() if x.startswith("IMPORTED ")][-1]
-    return result.returncode, json.loads(line[len("IMPORTED "):])
+    return result.returncode, json.loads(line[len("IMPORTED ") :])
 
 
 @pytest.mark.parametrize("command", ["info", "info-json", "export-map", "help", "bad-input"])
 def test_raster_commands_import_neither_torch_nor_sklearn(command, tmp_path):
     demo = str(demo_scene_path())
-    args = {"info": ["info", demo], "info-json": ["info", demo, "--json"],
-            "export-map": ["export-map", demo, "--like", demo, "--out", str(tmp_path / "map.tif")],
-            "help": ["--help"], "bad-input": ["info", str(tmp_path / "missing.hdr")]}[command]
+    args = {
+        "info": ["info", demo],
+        "info-json": ["info", demo, "--json"],
+        "export-map": ["export-map", demo, "--like", demo, "--out", str(tmp_path / "map.tif")],
+        "help": ["--help"],
+        "bad-input": ["info", str(tmp_path / "missing.hdr")],
+    }[command]
     code, heavy = imported_by(*args)
     assert code == {"bad-input": 2}.get(command, 0)
     assert heavy == []
@@ -56,10 +68,19 @@ def test_evaluate_of_two_maps_needs_scikit_learn_but_not_torch():
 
 
 def test_import_hsiviewer_is_light():
-    code = ("import sys, hsiviewer; print(sorted(m for m in ('torch', 'sklearn', 'scipy', 'rasterio', 'PySide6', "
-            "'h5py') if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=False, capture_output=True, text=True, timeout=120,
-                         env={**os.environ, "PYTHONPATH": str(ROOT)})
+    code = (
+        "import sys, hsiviewer; print(sorted(m for m in ('torch', 'sklearn', 'scipy', 'rasterio', 'PySide6', "
+        "'h5py') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     assert out.returncode == 0 and out.stdout.strip() == "[]"
 
 

@@ -1,4 +1,5 @@
 """The model commands of the CLI: plugins, train, predict, evaluate, and their errors."""
+
 from __future__ import annotations
 
 import json
@@ -10,8 +11,8 @@ import pytest
 import rasterio
 
 from hsiviewer import demo_scene_path, open_scene
-from hsiviewer.engine.bundle import load_model
 from hsiviewer.cli import main
+from hsiviewer.engine.bundle import load_model
 from hsiviewer.engine.inference import predict_scene
 
 ROWS, COLS = slice(30, 60), slice(0, 40)
@@ -26,9 +27,27 @@ def work(tmp_path_factory):
     scene = folder / "crop.npz"
     np.savez(scene, data=full.read_subregion(ROWS, COLS), labels=full.labels[ROWS, COLS])
     model, report = folder / "model.hsim", folder / "report.json"
-    code = main(["train", str(scene), "--model", "hybridsn", "--epochs", "2", "--batch-size", "32",
-                 "--train-fraction", "0.3", "--device", "cpu", *SMALL, "--out", str(model),
-                 "--report", str(report)])
+    code = main(
+        [
+            "train",
+            str(scene),
+            "--model",
+            "hybridsn",
+            "--epochs",
+            "2",
+            "--batch-size",
+            "32",
+            "--train-fraction",
+            "0.3",
+            "--device",
+            "cpu",
+            *SMALL,
+            "--out",
+            str(model),
+            "--report",
+            str(report),
+        ]
+    )
     assert code == 0
     return folder, scene, model, report
 
@@ -48,8 +67,22 @@ def test_train_writes_the_model_and_report(work, capsys):
 def test_predict_writes_the_same_classes_as_predict_scene(work, capsys):
     folder, scene, model, _ = work
     out, conf = folder / "map.tif", folder / "conf.tif"
-    code = main(["predict", str(scene), "--model", str(model), "--out", str(out), "--confidence", str(conf),
-                 "--device", "cpu", "--method", "patch"])
+    code = main(
+        [
+            "predict",
+            str(scene),
+            "--model",
+            str(model),
+            "--out",
+            str(out),
+            "--confidence",
+            str(conf),
+            "--device",
+            "cpu",
+            "--method",
+            "patch",
+        ]
+    )
     assert code == 0
     text = capsys.readouterr().out
     assert "method patch" in text and "pixels/s" in text
@@ -127,9 +160,22 @@ def test_bad_training_requests_exit_2(work, capsys):
 
 def test_the_installed_command_prints_one_line(work):
     folder, scene, _, _ = work
-    run = subprocess.run([sys.executable, "-m", "hsiviewer", "predict", str(scene), "--model",
-                          str(folder / "missing.hsim"), "--out", str(folder / "w.tif")],
-                         capture_output=True, text=True, timeout=120)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "hsiviewer",
+            "predict",
+            str(scene),
+            "--model",
+            str(folder / "missing.hsim"),
+            "--out",
+            str(folder / "w.tif"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert run.returncode == 2
     assert run.stderr.startswith("hsiviewer: error:") and "Traceback" not in run.stderr
 
@@ -164,8 +210,25 @@ def test_train_refuses_an_output_folder_that_does_not_exist_before_training(tmp_
 def test_predict_streams_with_tile_rows(work, capsys):
     folder, scene, model, _ = work
     out, conf = folder / "tiles.tif", folder / "tiles_conf.tif"
-    assert main(["predict", str(scene), "--model", str(model), "--out", str(out), "--confidence", str(conf),
-                 "--device", "cpu", "--tile-rows", "5"]) == 0
+    assert (
+        main(
+            [
+                "predict",
+                str(scene),
+                "--model",
+                str(model),
+                "--out",
+                str(out),
+                "--confidence",
+                str(conf),
+                "--device",
+                "cpu",
+                "--tile-rows",
+                "5",
+            ]
+        )
+        == 0
+    )
     expected = predict_scene(load_model(model), open_scene(scene), device="cpu", tile_rows=5)
     with rasterio.open(out) as src, rasterio.open(conf) as c:
         np.testing.assert_array_equal(src.read(1), expected.class_map)

@@ -5,6 +5,7 @@ Every input is a tiny file generated here. The focused tests beside this one go 
 test_envi_headers.py (units, encodings, repeated keys), test_nonfinite.py (NaN cubes trained),
 test_model_integrity.py (damaged model files), test_validate_first.py (options and outputs).
 """
+
 from __future__ import annotations
 
 import json
@@ -26,9 +27,9 @@ def _npy(array, **sidecar):
         path = folder / "scene.npy"
         np.save(path, array, allow_pickle=array.dtype == object)
         if sidecar:
-            (folder / "scene.json").write_text(json.dumps(sidecar["meta"]) if "meta" in sidecar
-                                               else sidecar["text"])
+            (folder / "scene.json").write_text(json.dumps(sidecar["meta"]) if "meta" in sidecar else sidecar["text"])
         return ["info", str(path)]
+
     return build
 
 
@@ -52,6 +53,7 @@ def _special(kind):
             np.save(path, CUBE)
             os.mkfifo(folder / "scene.json")
         return ["info", str(path)]
+
     return build
 
 
@@ -65,6 +67,7 @@ def _envi(extra="", edit=None, raw=None, cut=0):
         if cut:
             data.write_bytes(data.read_bytes()[:-cut])
         return ["info", str(header)]
+
     return build
 
 
@@ -73,6 +76,7 @@ def _train_labels(labels):
         path = folder / "scene.npz"
         np.savez(path, data=np.random.default_rng(0).normal(size=(6, 6, 4)), labels=labels)
         return ["train", str(path), "--model", "svm_rbf", "--out", str(folder / "m.hsim")]
+
     return build
 
 
@@ -91,7 +95,7 @@ def _damaged_model(folder: Path) -> list[str]:
     assert main(["train", str(scene), "--model", "svm_rbf", "--train-fraction", "0.5", "--out", str(model)]) == 0
     data = bytearray(model.read_bytes())
     middle = len(data) // 2
-    data[middle:middle + 4] = bytes(b ^ 0xFF for b in data[middle:middle + 4])
+    data[middle : middle + 4] = bytes(b ^ 0xFF for b in data[middle : middle + 4])
     model.write_bytes(bytes(data))
     return ["predict", str(scene), "--model", str(model), "--out", str(folder / "map.tif")]
 
@@ -131,35 +135,70 @@ CASES = [
     ("nodata number", _npy(CUBE, meta={"nodata": 7}), 0, "nodata      7"),
     ("nodata text", _npy(CUBE, meta={"nodata": "abc"}), 2, "'nodata' must be a number or null"),
     ("nodata list", _npy(CUBE, meta={"nodata": [0]}), 2, "'nodata' must be a number or null"),
-    ("colour of two values", _npy(CUBE, meta={"classes": [{"id": 1, "name": "a", "color": [1, 2]}]}),
-     2, "'classes[0].color' must be three or four"),
-    ("colour above 255", _npy(CUBE, meta={"classes": [{"id": 1, "name": "a", "color": [1, 2, 300]}]}),
-     2, "'classes[0].color'"),
-    ("class id too large", _npy(CUBE, meta={"classes": [{"id": 70000, "name": "a"}]}), 2,
-     "'classes[0].id' must be a whole number from 0 to 65535"),
-    ("default bands out of range", _npy(CUBE, meta={"default_bands": [0, 1, 9]}), 2,
-     "'default_bands' must be three (or one) band indices from 0 to 3"),
-    ("band names of another count", _npy(CUBE, meta={"band_names": ["a", "b"]}), 2,
-     "'band_names' must be a list of 4 texts"),
+    (
+        "colour of two values",
+        _npy(CUBE, meta={"classes": [{"id": 1, "name": "a", "color": [1, 2]}]}),
+        2,
+        "'classes[0].color' must be three or four",
+    ),
+    (
+        "colour above 255",
+        _npy(CUBE, meta={"classes": [{"id": 1, "name": "a", "color": [1, 2, 300]}]}),
+        2,
+        "'classes[0].color'",
+    ),
+    (
+        "class id too large",
+        _npy(CUBE, meta={"classes": [{"id": 70000, "name": "a"}]}),
+        2,
+        "'classes[0].id' must be a whole number from 0 to 65535",
+    ),
+    (
+        "default bands out of range",
+        _npy(CUBE, meta={"default_bands": [0, 1, 9]}),
+        2,
+        "'default_bands' must be three (or one) band indices from 0 to 3",
+    ),
+    (
+        "band names of another count",
+        _npy(CUBE, meta={"band_names": ["a", "b"]}),
+        2,
+        "'band_names' must be a list of 4 texts",
+    ),
     ("bad bands as text", _npy(CUBE, meta={"bad_bands": ["no"] * 4}), 2, "'bad_bands'"),
-    ("wavelength null", _npy(CUBE, meta={"wavelengths": [400, None, 600, 700]}), 2,
-     "'wavelengths' must be a list of 4 finite numbers"),
+    (
+        "wavelength null",
+        _npy(CUBE, meta={"wavelengths": [400, None, 600, 700]}),
+        2,
+        "'wavelengths' must be a list of 4 finite numbers",
+    ),
     ("sidecar not JSON", _npy(CUBE, text="{nodata: 0"), 2, "not valid JSON"),
     ("sidecar a list", _npy(CUBE, text="[1, 2]"), 2, "must hold a JSON object"),
     # ENVI headers
     ("ENVI with BOM", _envi(raw=lambda t: b"\xef\xbb\xbf" + t.encode()), 0, "2 x 3 x 4"),
-    ("ENVI in Latin-1", _envi(extra="description = {Gerät µ}\n", raw=lambda t: t.encode("latin-1")), 0,
-     "read as Latin-1"),
+    (
+        "ENVI in Latin-1",
+        _envi(extra="description = {Gerät µ}\n", raw=lambda t: t.encode("latin-1")),
+        0,
+        "read as Latin-1",
+    ),
     ("ENVI repeated description", _envi(extra="sensor type = Other\n"), 0, "'sensor type' is given 2 times"),
     ("ENVI repeated lines", _envi(extra="lines = 1\n"), 2, "gives 'lines' 2 times with different values"),
     ("ENVI repeated data type", _envi(extra="data type = 4\n"), 2, "'data type'"),
     ("ENVI 0 lines", _envi(edit=("lines   = 2", "lines   = 0")), 2, "needs at least one of each"),
-    ("ENVI wavenumber", _envi(extra="wavelength units = Wavenumber\nwavelength = {10000,8000,5000,4000}\n"), 0,
-     "1000.0-2500.0 nm"),
-    ("ENVI GHz", _envi(extra="wavelength units = GHz\nwavelength = {1,2,3,4}\n"), 0,
-     "wavelength units 'GHz' are not a length"),
-    ("ENVI Unknown units", _envi(extra="wavelength units = Unknown\nwavelength = {1,2,3,4}\n"), 0,
-     "shown by number"),
+    (
+        "ENVI wavenumber",
+        _envi(extra="wavelength units = Wavenumber\nwavelength = {10000,8000,5000,4000}\n"),
+        0,
+        "1000.0-2500.0 nm",
+    ),
+    (
+        "ENVI GHz",
+        _envi(extra="wavelength units = GHz\nwavelength = {1,2,3,4}\n"),
+        0,
+        "wavelength units 'GHz' are not a length",
+    ),
+    ("ENVI Unknown units", _envi(extra="wavelength units = Unknown\nwavelength = {1,2,3,4}\n"), 0, "shown by number"),
     ("ENVI short wavelength list", _envi(extra="wavelength = {1,2,3}\n"), 0, "'wavelength' has 3 values"),
     ("ENVI unclosed list", _envi(extra="wavelength = {1,2,\n"), 2, "never closed"),
     ("ENVI truncated data", _envi(cut=4), 2, "truncated"),

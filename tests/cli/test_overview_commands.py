@@ -1,7 +1,8 @@
 """``hsiviewer overviews``: builds the pyramid the viewer would build, and clears the cache."""
-import numpy as np
 
+import numpy as np
 from _synth_files import write_envi
+
 from hsiviewer.cli import main
 from hsiviewer.viewer import pyramid as pyramid_module
 

@@ -1,4 +1,5 @@
 """The terminal progress bar: what a user sees in a terminal and in a log."""
+
 from __future__ import annotations
 
 import io
@@ -50,8 +51,11 @@ def test_epoch_summaries_are_permanent_lines_above_the_bar():
     out = io.StringIO()
     bar = ProgressBar(stream=out, live=True, min_interval=0.0)
     bar(ProgressEvent("batch", 5, 10, metrics={"epoch": 1, "batch": 5, "loss": 1.25}))
-    bar(ProgressEvent("epoch", 1, 2, metrics={"epoch": 1, "loss": 0.75, "train_acc": 0.5,
-                                                 "val_acc": None, "seconds": 2.5}))
+    bar(
+        ProgressEvent(
+            "epoch", 1, 2, metrics={"epoch": 1, "loss": 0.75, "train_acc": 0.5, "val_acc": None, "seconds": 2.5}
+        )
+    )
     bar.close()
     lines = re.split("[\r\n]", out.getvalue())
     assert "epoch 1/2  loss 0.75  train_acc 0.5  seconds 2.5" in lines

@@ -1,4 +1,5 @@
 """The scene commands of the CLI: ``info``, ``export-map`` and ``gui``, run as a user would."""
+
 from __future__ import annotations
 
 import json
@@ -81,8 +82,9 @@ def test_missing_file_is_one_line_and_exit_code_2(capsys, tmp_path):
 
 def test_missing_file_from_a_shell(tmp_path):
     missing = tmp_path / "missing.hdr"
-    proc = subprocess.run([sys.executable, "-m", "hsiviewer", "info", str(missing)],
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "hsiviewer", "info", str(missing)], capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert proc.stderr.strip() == f"hsiviewer: error: {missing}: no such file"
@@ -137,7 +139,7 @@ def test_gui_passes_the_demo_scene_and_options_to_the_app(monkeypatch, tmp_path)
     fake.run_app = lambda scene, labels, screenshot: calls.append((scene, labels, screenshot)) or 0
     monkeypatch.setitem(sys.modules, "hsiviewer.gui.app", fake)
     from hsiviewer import demo_scene_path
+
     assert main(["gui", "--screenshot", str(tmp_path / "shot.png")]) == 0
     assert main([]) == 0  # no command at all: the viewer on the demo scene
-    assert calls == [(str(demo_scene_path()), None, str(tmp_path / "shot.png")),
-                     (str(demo_scene_path()), None, None)]
+    assert calls == [(str(demo_scene_path()), None, str(tmp_path / "shot.png")), (str(demo_scene_path()), None, None)]

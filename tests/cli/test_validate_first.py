@@ -1,4 +1,5 @@
 """Bad options and output paths are refused before any work starts, in one line, exit 2."""
+
 from __future__ import annotations
 
 import time
@@ -34,19 +35,22 @@ def test_train_out_on_a_folder_is_refused_in_under_a_second(scene_file, tmp_path
     assert list(folder.iterdir()) == []
 
 
-@pytest.mark.parametrize("extra, message", [
-    (["--out", "{tmp}/missing/model.hsim"], "does not exist"),
-    (["--out", "{tmp}/m.hsim", "--report", "{tmp}/m.hsim"], "two outputs"),
-    (["--out", "{scene}"], "also an input"),
-    (["--out", "{tmp}/m.hsim", "--epochs", "0"], "epochs must be"),
-    (["--out", "{tmp}/m.hsim", "--batch-size", "-3"], "batch size must be"),
-    (["--out", "{tmp}/m.hsim", "--lr", "nan"], "learning rate"),
-    (["--out", "{tmp}/m.hsim", "--train-fraction", "1.5"], "training fraction"),
-    (["--out", "{tmp}/m.hsim", "--val-fraction", "1"], "validation fraction"),
-    (["--out", "{tmp}/m.hsim", "--seed", "-1"], "seed must be"),
-    (["--out", "{tmp}/m.hsim", "--set", "patch_size=4"], "patch_size"),
-    (["--out", "{tmp}/m.hsim", "--set", "nonsense"], "KEY=VALUE"),
-])
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--out", "{tmp}/missing/model.hsim"], "does not exist"),
+        (["--out", "{tmp}/m.hsim", "--report", "{tmp}/m.hsim"], "two outputs"),
+        (["--out", "{scene}"], "also an input"),
+        (["--out", "{tmp}/m.hsim", "--epochs", "0"], "epochs must be"),
+        (["--out", "{tmp}/m.hsim", "--batch-size", "-3"], "batch size must be"),
+        (["--out", "{tmp}/m.hsim", "--lr", "nan"], "learning rate"),
+        (["--out", "{tmp}/m.hsim", "--train-fraction", "1.5"], "training fraction"),
+        (["--out", "{tmp}/m.hsim", "--val-fraction", "1"], "validation fraction"),
+        (["--out", "{tmp}/m.hsim", "--seed", "-1"], "seed must be"),
+        (["--out", "{tmp}/m.hsim", "--set", "patch_size=4"], "patch_size"),
+        (["--out", "{tmp}/m.hsim", "--set", "nonsense"], "KEY=VALUE"),
+    ],
+)
 def test_bad_train_options_are_refused_before_training(scene_file, tmp_path, capsys, extra, message):
     extra = [e.format(tmp=tmp_path, scene=scene_file) for e in extra]
     before = scene_file.read_bytes()
@@ -56,11 +60,14 @@ def test_bad_train_options_are_refused_before_training(scene_file, tmp_path, cap
     assert not (tmp_path / "m.hsim").exists() and scene_file.read_bytes() == before
 
 
-@pytest.mark.parametrize("labels, message", [
-    (lambda lab: lab.astype(np.int32) * 30000, "class id 90000"),
-    (lambda lab: np.zeros_like(lab), "no labelled pixels"),
-    (lambda lab: lab.astype(np.int16) - 1, "negative class ids"),
-])
+@pytest.mark.parametrize(
+    "labels, message",
+    [
+        (lambda lab: lab.astype(np.int32) * 30000, "class id 90000"),
+        (lambda lab: np.zeros_like(lab), "no labelled pixels"),
+        (lambda lab: lab.astype(np.int16) - 1, "negative class ids"),
+    ],
+)
 def test_bad_ground_truth_is_refused_before_training(tmp_path, capsys, labels, message):
     scene = synthetic_scene()
     path = tmp_path / "scene.npz"
@@ -74,11 +81,23 @@ def test_bad_ground_truth_is_refused_before_training(tmp_path, capsys, labels, m
 
 
 def test_predict_out_on_a_folder_and_bad_batch_size(scene_file, tmp_path, capsys):
-    assert main(["predict", str(scene_file), "--model", str(tmp_path / "none.hsim"),
-                 "--out", str(tmp_path)]) == 2
+    assert main(["predict", str(scene_file), "--model", str(tmp_path / "none.hsim"), "--out", str(tmp_path)]) == 2
     assert "is a folder" in capsys.readouterr().err
-    assert main(["predict", str(scene_file), "--model", str(tmp_path / "none.hsim"),
-                 "--out", str(tmp_path / "map.tif"), "--batch-size", "0"]) == 2
+    assert (
+        main(
+            [
+                "predict",
+                str(scene_file),
+                "--model",
+                str(tmp_path / "none.hsim"),
+                "--out",
+                str(tmp_path / "map.tif"),
+                "--batch-size",
+                "0",
+            ]
+        )
+        == 2
+    )
     assert "--batch-size must be at least 1" in capsys.readouterr().err
 
 

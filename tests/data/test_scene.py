@@ -1,4 +1,5 @@
 """The scene model on the bundled demo."""
+
 import numpy as np
 
 
@@ -21,6 +22,7 @@ def test_spectrum_and_band_agree(demo_scene):
 
 def test_default_class_colours_do_not_repeat_for_many_classes():
     from hsiviewer.data.classes import ClassTable, default_color
+
     colours = [default_color(i) for i in range(1, 400)]
     assert len(set(colours)) == len(colours) and default_color(0) == (0, 0, 0)
     table = ClassTable.from_ids([12, 300])

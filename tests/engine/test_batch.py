@@ -1,5 +1,6 @@
 """Batch prediction on a real LocalCluster of 2 worker processes: the same files as `hsiviewer predict`,
 a worker killed mid-run, unreadable and misfitting scenes, re-runs and cancel."""
+
 from __future__ import annotations
 
 import hashlib
@@ -29,8 +30,12 @@ ROWS = [(0, 60), (40, 100), (85, 145)]
 
 @pytest.fixture(scope="module")
 def cluster():
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                                  env={"OMP_NUM_THREADS": "1"}) as local, distributed.Client(local) as client:
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, env={"OMP_NUM_THREADS": "1"}
+        ) as local,
+        distributed.Client(local) as client,
+    ):
         yield client
 
 
@@ -45,15 +50,32 @@ def files(tmp_path_factory):
         np.savez(folder / f"crop{i}.npz", data=cube[a:b])
         paths.append(folder / f"crop{i}.npz")
     a, b = ROWS[2]
-    profile = dict(driver="GTiff", width=cube.shape[1], height=b - a, count=cube.shape[2], dtype="uint16",
-                   crs="EPSG:32616", transform=Affine(20.0, 0, 500_000.0, 0, -20.0, 4_500_000.0))
+    profile = dict(
+        driver="GTiff",
+        width=cube.shape[1],
+        height=b - a,
+        count=cube.shape[2],
+        dtype="uint16",
+        crs="EPSG:32616",
+        transform=Affine(20.0, 0, 500_000.0, 0, -20.0, 4_500_000.0),
+    )
     with rasterio.open(folder / "crop2.tif", "w", **profile) as dst:
         dst.write(cube[a:b].transpose(2, 0, 1))
     paths.append(folder / "crop2.tif")
     svm = train_model(scene, TrainConfig(model="svm_rbf", train_fraction=0.02, seed=0, hyper={"pca_components": 8}))
     save_model(svm, folder / "svm.pt")
-    net = train_model(scene, TrainConfig(model="hybridsn", epochs=1, batch_size=64, train_per_class=5, seed=0,
-                                         device="cpu", hyper={"pca_components": 16, "patch_size": 9}))
+    net = train_model(
+        scene,
+        TrainConfig(
+            model="hybridsn",
+            epochs=1,
+            batch_size=64,
+            train_per_class=5,
+            seed=0,
+            device="cpu",
+            hyper={"pca_components": 16, "patch_size": 9},
+        ),
+    )
     save_model(net, folder / "net.pt")
     return folder, paths
 
@@ -62,15 +84,38 @@ def predict_cli(folder, scene, model, name):
     """What `hsiviewer predict` writes for ``scene``: (classes, confidence, aux.xml, qml, tags)."""
     out = folder / "cli"
     out.mkdir(exist_ok=True)
-    assert main(["predict", str(scene), "--model", str(model), "--out", str(out / f"{name}.tif"), "--confidence",
-                 str(out / f"{name}_c.tif"), "--device", "cpu"]) == 0
+    assert (
+        main(
+            [
+                "predict",
+                str(scene),
+                "--model",
+                str(model),
+                "--out",
+                str(out / f"{name}.tif"),
+                "--confidence",
+                str(out / f"{name}_c.tif"),
+                "--device",
+                "cpu",
+            ]
+        )
+        == 0
+    )
     return read_outputs(out / f"{name}.tif", out / f"{name}_c.tif")
 
 
 def read_outputs(path, conf):
     with rasterio.open(path) as f, rasterio.open(conf) as c:
-        return (f.read(1), c.read(1), path.with_name(path.name + ".aux.xml").read_text(),
-                path.with_suffix(".qml").read_text(), f.tags(), f.colormap(1), f.crs, f.transform)
+        return (
+            f.read(1),
+            c.read(1),
+            path.with_name(path.name + ".aux.xml").read_text(),
+            path.with_suffix(".qml").read_text(),
+            f.tags(),
+            f.colormap(1),
+            f.crs,
+            f.transform,
+        )
 
 
 def assert_same(batch, cli, exact_confidence=True):
@@ -93,8 +138,7 @@ def no_temporaries(folder):
 def test_outputs_equal_hsiviewer_predict(cluster, files, tmp_path, model_name):
     folder, scenes = files
     model = folder / f"{model_name}.pt"
-    manifest = predict_many(model, scenes, tmp_path, client=cluster, confidence=True, device="cpu",
-                            block_rows=20)
+    manifest = predict_many(model, scenes, tmp_path, client=cluster, confidence=True, device="cpu", block_rows=20)
     sha = hashlib.sha256(model.read_bytes()).hexdigest()
     assert manifest["model_sha256"] == sha
     on_disk = json.loads((tmp_path / "manifest.json").read_text())
@@ -130,8 +174,17 @@ def test_a_killed_worker_changes_nothing(cluster, files, tmp_path):
             os.kill(pid, signal.SIGKILL)  # the worker process dies with its blocks half done
 
     try:
-        manifest = predict_many(model, scenes[:2], out, client=cluster, confidence=True, device="cpu",
-                                tile_rows=5, block_rows=5, progress=kill_one)
+        manifest = predict_many(
+            model,
+            scenes[:2],
+            out,
+            client=cluster,
+            confidence=True,
+            device="cpu",
+            tile_rows=5,
+            block_rows=5,
+            progress=kill_one,
+        )
     finally:
         cluster.run(lambda: os.environ.pop(TEST_DELAY_ENV, None))
     assert killed
@@ -151,8 +204,23 @@ def test_cli_reports_unreadable_and_misfitting_scenes_and_writes_the_others(clus
     np.savez(narrow, data=np.zeros((10, 10, 50), np.uint16))
     out = tmp_path / "out"
     address = cluster.scheduler.address
-    code = main(["predict-batch", str(scenes[0]), str(bad), str(narrow), str(scenes[1]), "--model",
-                 str(folder / "svm.pt"), "--out-dir", str(out), "--scheduler", address, "--device", "cpu"])
+    code = main(
+        [
+            "predict-batch",
+            str(scenes[0]),
+            str(bad),
+            str(narrow),
+            str(scenes[1]),
+            "--model",
+            str(folder / "svm.pt"),
+            "--out-dir",
+            str(out),
+            "--scheduler",
+            address,
+            "--device",
+            "cpu",
+        ]
+    )
     captured = capsys.readouterr()
     assert code == 1
     assert "4 scene(s): 2 done, 2 failed" in captured.out
@@ -183,8 +251,18 @@ def test_second_run_skips_what_is_done(cluster, files, tmp_path):
 def test_cancel_leaves_no_partial_files(cluster, files, tmp_path):
     folder, scenes = files
     token = CancelToken()
-    manifest = predict_many(folder / "svm.pt", scenes, tmp_path, client=cluster, confidence=True, device="cpu",
-                            tile_rows=5, block_rows=5, progress=lambda event: token.cancel(), cancel=token)
+    manifest = predict_many(
+        folder / "svm.pt",
+        scenes,
+        tmp_path,
+        client=cluster,
+        confidence=True,
+        device="cpu",
+        tile_rows=5,
+        block_rows=5,
+        progress=lambda event: token.cancel(),
+        cancel=token,
+    )
     statuses = [manifest["scenes"][str(s)]["status"] for s in scenes]
     assert "cancelled" in statuses
     assert no_temporaries(tmp_path) == []
@@ -218,9 +296,17 @@ def test_a_scene_that_vanishes_mid_run_fails_and_the_others_are_written(cluster,
     cluster.run(lambda: os.environ.__setitem__(TEST_DELAY_ENV, "0.3"))
     try:
         # The first block finished: the file goes before the workers reach it (it is planned last).
-        manifest = predict_many(folder / "svm.pt", [scenes[0], doomed], out, client=cluster, device="cpu",
-                                tile_rows=5, block_rows=5, retries=1,
-                                progress=lambda event: doomed.unlink(missing_ok=True))
+        manifest = predict_many(
+            folder / "svm.pt",
+            [scenes[0], doomed],
+            out,
+            client=cluster,
+            device="cpu",
+            tile_rows=5,
+            block_rows=5,
+            retries=1,
+            progress=lambda event: doomed.unlink(missing_ok=True),
+        )
     finally:
         cluster.run(lambda: os.environ.pop(TEST_DELAY_ENV, None))
     record = manifest["scenes"][str(doomed)]

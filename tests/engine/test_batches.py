@@ -1,4 +1,5 @@
 """Patches: zero padding, lazy per-item cuts, the batched gather, loaders and model input layouts."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -6,7 +7,6 @@ import pytest
 import torch
 
 from hsiviewer.engine.batches import PatchDataset, patch_loader, to_model_input
-
 from hsiviewer.processing.patches import pad_cube, patches_for
 
 
@@ -54,8 +54,7 @@ def test_batched_gather_equals_items(cube, rng):
 
 
 def test_batched_and_per_item_loaders_give_the_same_seeded_batches(cube):
-    ds = PatchDataset(pad_cube(cube, 1), np.repeat(np.arange(7), 9), np.tile(np.arange(9), 7),
-                      np.arange(63), 3)
+    ds = PatchDataset(pad_cube(cube, 1), np.repeat(np.arange(7), 9), np.tile(np.arange(9), 7), np.arange(63), 3)
     fast = list(patch_loader(ds, 10, shuffle=True, generator=torch.Generator().manual_seed(3)))
     slow = list(patch_loader(ds, 10, shuffle=True, generator=torch.Generator().manual_seed(3), batched=False))
     assert len(fast) == len(slow) == 7
@@ -79,6 +78,7 @@ def test_to_model_input_layouts(rng):
     spectrum = to_model_input(batch, "spectrum")
     assert torch.equal(spectrum, batch[:, 2, 2, :])
     from hsiviewer.models.plugins import InputKind
+
     assert torch.equal(to_model_input(batch, InputKind.PATCH), patch)
     with pytest.raises(ValueError, match="unknown input kind"):
         to_model_input(batch, "volume")
@@ -91,10 +91,12 @@ def test_patch_reaching_past_the_padding_is_refused(cube):
 
 def test_device_loader_gives_the_loader_batches(cube):
     from hsiviewer.engine.batches import DevicePatchLoader
+
     ds = PatchDataset(pad_cube(cube, 2), np.repeat(np.arange(7), 9), np.tile(np.arange(9), 7), np.arange(63), 5)
     host = list(patch_loader(ds, 16, shuffle=True, generator=torch.Generator().manual_seed(1)))
-    device = list(DevicePatchLoader(ds, 16, torch.device("cpu"), shuffle=True,
-                                    generator=torch.Generator().manual_seed(1)))
+    device = list(
+        DevicePatchLoader(ds, 16, torch.device("cpu"), shuffle=True, generator=torch.Generator().manual_seed(1))
+    )
     assert len(host) == len(device) == 4
     for (pa, ta), (pb, tb) in zip(host, device):
         assert torch.equal(pa, pb) and torch.equal(ta, tb)

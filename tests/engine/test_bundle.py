@@ -1,4 +1,5 @@
 """Model files: one safe file, exact round trip (torch and scikit-learn), clear errors."""
+
 from __future__ import annotations
 
 import json
@@ -6,14 +7,14 @@ import json
 import numpy as np
 import pytest
 import torch
-
 from engine_helpers import synthetic_scene, tiny_registry
+
+from hsiviewer.engine.batches import to_model_input
 from hsiviewer.engine.bundle import FORMAT_VERSION, check_scene, load_model, save_model
+from hsiviewer.engine.training import TrainConfig, train_model
 from hsiviewer.errors import ModelFileError
 from hsiviewer.models.plugins import Registry
-from hsiviewer.engine.batches import to_model_input
 from hsiviewer.processing.patches import pad_cube, patches_for
-from hsiviewer.engine.training import TrainConfig, train_model
 
 
 @pytest.fixture(scope="module")
@@ -28,15 +29,17 @@ def scene():
 
 @pytest.fixture(scope="module")
 def cube_model(registry, scene):
-    return train_model(scene, TrainConfig("tiny_cube", epochs=1, train_fraction=0.3, val_fraction=0.2, seed=4),
-                       registry=registry)
+    return train_model(
+        scene, TrainConfig("tiny_cube", epochs=1, train_fraction=0.3, val_fraction=0.2, seed=4), registry=registry
+    )
 
 
 def _logits(model, scene):
     x = model.preprocessor.transform(scene.to_array())
     r = model.patch_size // 2
-    patches = torch.from_numpy(np.ascontiguousarray(
-        patches_for(pad_cube(x, r), np.arange(10) + 5, np.arange(10) * 2, model.patch_size)))
+    patches = torch.from_numpy(
+        np.ascontiguousarray(patches_for(pad_cube(x, r), np.arange(10) + 5, np.arange(10) * 2, model.patch_size))
+    )
     with torch.no_grad():
         return model.net.eval()(to_model_input(patches, model.input_kind))
 
@@ -49,8 +52,12 @@ def test_torch_model_round_trip(tmp_path, registry, scene, cube_model):
     assert payload["format"] == "hsiviewer-model" and payload["format_version"] == FORMAT_VERSION
     back = load_model(path, registry=registry)
     assert torch.equal(_logits(back, scene), _logits(cube_model, scene))
-    assert (back.spec_name, back.plugin_version, back.framework, back.input_kind) == \
-        ("tiny_cube", "1.0", "torch", "cube")
+    assert (back.spec_name, back.plugin_version, back.framework, back.input_kind) == (
+        "tiny_cube",
+        "1.0",
+        "torch",
+        "cube",
+    )
     assert back.hyper == cube_model.hyper and back.class_ids == [1, 2, 3] and back.seed == 4
     assert back.classes.to_dict() == cube_model.classes.to_dict()
     assert back.n_bands == 12 and back.wavelengths == [float(w) for w in range(400, 412)]

@@ -1,15 +1,16 @@
 """predict_scene: dense and per-patch paths agree, borders, cancel, nodata, scikit-learn models."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
 from hsiviewer import demo_scene_path, open_scene
-from hsiviewer.errors import ModelFileError, PluginError
 from hsiviewer.engine.inference import predict_scene
+from hsiviewer.engine.training import TrainConfig, train_model
+from hsiviewer.errors import ModelFileError, PluginError
 from hsiviewer.io.numpy_io import scene_from_array
 from hsiviewer.progress import CancelToken
-from hsiviewer.engine.training import TrainConfig, train_model
 
 #: A small HybridSN: few components and a small patch keep training and prediction to seconds.
 SMALL = {"pca_components": 16, "patch_size": 9}
@@ -30,8 +31,9 @@ def scene():
 
 @pytest.fixture(scope="module")
 def hybridsn(scene):
-    config = TrainConfig(model="hybridsn", epochs=1, batch_size=32, train_fraction=0.3, seed=0,
-                         device="cpu", hyper=dict(SMALL))
+    config = TrainConfig(
+        model="hybridsn", epochs=1, batch_size=32, train_fraction=0.3, seed=0, device="cpu", hyper=dict(SMALL)
+    )
     return train_model(scene, config)
 
 
@@ -71,9 +73,10 @@ def test_every_pixel_gets_a_class_borders_included(hybridsn, scene, patch):
 def test_classes_follow_the_model_on_a_training_pixel(hybridsn, scene, patch):
     # The per-patch path on its own: the pixel's patch through forward equals the map value.
     import torch
+
     from hsiviewer.engine.batches import to_model_input
-    from hsiviewer.processing.patches import pad_cube, patches_for
     from hsiviewer.engine.inference import preprocess_scene
+    from hsiviewer.processing.patches import pad_cube, patches_for
 
     r = hybridsn.hyper["patch_size"] // 2
     padded = pad_cube(preprocess_scene(hybridsn, scene), r)
@@ -92,8 +95,7 @@ def test_cancel_after_the_first_tile_keeps_the_finished_rows(hybridsn, scene, pa
         events.append(event)
         token.cancel()
 
-    part = predict_scene(hybridsn, scene, method="patch", device="cpu", tile_rows=7,
-                         progress=progress, cancel=token)
+    part = predict_scene(hybridsn, scene, method="patch", device="cpu", tile_rows=7, progress=progress, cancel=token)
     assert part.cancelled
     assert [(e.stage, e.done, e.total) for e in events] == [("predict", 1, 5)]
     assert part.completed[:7].all() and not part.completed[7:].any()
@@ -116,8 +118,12 @@ def test_nodata_pixels_get_class_zero(hybridsn):
         pred = predict_scene(hybridsn, scene, method=method, device="cpu")
         assert (pred.class_map[5:8, 10:14] == 0).all()
         assert np.isnan(pred.confidence[5:8, 10:14]).all()
-        assert (np.delete(pred.class_map.ravel(), np.ravel_multi_index(
-            np.mgrid[5:8, 10:14].reshape(2, -1), pred.class_map.shape)) > 0).all()
+        assert (
+            np.delete(
+                pred.class_map.ravel(), np.ravel_multi_index(np.mgrid[5:8, 10:14].reshape(2, -1), pred.class_map.shape)
+            )
+            > 0
+        ).all()
 
 
 def test_mask_limits_the_pixels_classified(hybridsn, scene, patch):
@@ -151,6 +157,7 @@ def test_sklearn_baseline_predicts(svm, scene):
     assert np.isfinite(pred.confidence).all() and (pred.confidence <= 1.0 + 1e-6).all()
     # The same classes as the estimator gives on the preprocessed spectra directly.
     from hsiviewer.engine.inference import preprocess_scene
+
     spectra = preprocess_scene(svm, scene).reshape(-1, svm.preprocessor.n_outputs)
     expected = np.asarray(svm.class_ids)[svm.net.predict(spectra)]
     np.testing.assert_array_equal(pred.class_map.ravel(), expected)
@@ -159,8 +166,9 @@ def test_sklearn_baseline_predicts(svm, scene):
 def test_large_class_ids_give_a_uint16_map(rng):
     # A synthetic two-class scene: the class ids 5 and 300 do not fit in uint8.
     from sklearn.linear_model import LogisticRegression
-    from hsiviewer.engine.bundle import TrainedModel
+
     from hsiviewer.data.classes import ClassTable
+    from hsiviewer.engine.bundle import TrainedModel
     from hsiviewer.processing.preprocess import Preprocessor
 
     cube = rng.normal(size=(6, 5, 3)).astype(np.float32)
@@ -168,10 +176,18 @@ def test_large_class_ids_give_a_uint16_map(rng):
     pre = Preprocessor().fit(cube)
     spectra = pre.transform(cube).reshape(-1, 3)
     targets = np.repeat([0, 1], 15)
-    model = TrainedModel(spec_name="synthetic", plugin_version="1.0", framework="sklearn",
-                         input_kind="spectrum", hyper={"patch_size": 1, "pca_components": None},
-                         preprocessor=pre, net=LogisticRegression().fit(spectra, targets),
-                         class_ids=[5, 300], classes=ClassTable.from_ids([5, 300]), n_bands=3)
+    model = TrainedModel(
+        spec_name="synthetic",
+        plugin_version="1.0",
+        framework="sklearn",
+        input_kind="spectrum",
+        hyper={"patch_size": 1, "pca_components": None},
+        preprocessor=pre,
+        net=LogisticRegression().fit(spectra, targets),
+        class_ids=[5, 300],
+        classes=ClassTable.from_ids([5, 300]),
+        n_bands=3,
+    )
     pred = predict_scene(model, scene_from_array(None, cube, None, {}))
     assert pred.class_map.dtype == np.uint16
     np.testing.assert_array_equal(pred.class_map, np.repeat([[5], [300]], 3, axis=0).repeat(5, axis=1))

@@ -1,4 +1,5 @@
 """Model file integrity: a file is exactly what was saved, or it is refused at load time."""
+
 from __future__ import annotations
 
 import struct
@@ -8,12 +9,13 @@ import numpy as np
 import pytest
 import torch
 from engine_helpers import synthetic_scene, tiny_registry
-from hsiviewer.engine.bundle import load_model, save_model
+
 from hsiviewer.cli import main
-from hsiviewer.errors import ModelFileError
+from hsiviewer.engine.bundle import load_model, save_model
 from hsiviewer.engine.inference import predict_scene
 from hsiviewer.engine.model_integrity import DIGEST_KEY, payload_digest
 from hsiviewer.engine.training import TrainConfig, train_model
+from hsiviewer.errors import ModelFileError
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -41,7 +43,7 @@ def _member_data_span(path, name_part: str) -> tuple[int, int]:
     with zipfile.ZipFile(path) as archive:
         info = max((i for i in archive.infolist() if name_part in i.filename), key=lambda i: i.file_size)
     raw = path.read_bytes()
-    name_len, extra_len = struct.unpack("<HH", raw[info.header_offset + 26:info.header_offset + 30])
+    name_len, extra_len = struct.unpack("<HH", raw[info.header_offset + 26 : info.header_offset + 30])
     start = info.header_offset + 30 + name_len + extra_len
     return start, start + info.compress_size
 

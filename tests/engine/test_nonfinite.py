@@ -1,17 +1,18 @@
 """NaN and ±inf in float cubes are nodata: training, prediction, PCA and stretches skip them."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
 from engine_helpers import synthetic_scene
 
-from hsiviewer.errors import TrainingError
 from hsiviewer.engine.inference import predict_scene
+from hsiviewer.engine.training import TrainConfig, train_model
+from hsiviewer.errors import TrainingError
 from hsiviewer.io.numpy_io import scene_from_array
 from hsiviewer.models.plugins import default_registry
 from hsiviewer.processing.preprocess import Preprocessor
 from hsiviewer.processing.stretch import apply_stretch, percentile_levels
-from hsiviewer.engine.training import TrainConfig, train_model
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -26,17 +27,16 @@ def _scenes():
     for row, col, band, value in POISON:
         poisoned[row, col, band] = value
     meta = {"wavelengths": list(range(400, 412))}
-    return (scene_from_array(None, cube, clean.labels, meta),
-            scene_from_array(None, poisoned, clean.labels, meta))
+    return (scene_from_array(None, cube, clean.labels, meta), scene_from_array(None, poisoned, clean.labels, meta))
 
 
-@pytest.mark.parametrize("name, hyper, epochs", [("svm_rbf", {}, 1),
-                                                  ("spectral_cnn", {"width": 8}, 15)])
+@pytest.mark.parametrize("name, hyper, epochs", [("svm_rbf", {}, 1), ("spectral_cnn", {"width": 8}, 15)])
 def test_nan_cube_trains_as_well_as_the_clean_one(name, hyper, epochs):
     clean, poisoned = _scenes()
     registry = default_registry()
-    config = TrainConfig(name, epochs=epochs, batch_size=32, lr=3e-3, train_fraction=0.3, seed=1,
-                         device="cpu", hyper=hyper)
+    config = TrainConfig(
+        name, epochs=epochs, batch_size=32, lr=3e-3, train_fraction=0.3, seed=1, device="cpu", hyper=hyper
+    )
     model_clean = train_model(clean, config, registry=registry)
     model_nan = train_model(poisoned, config, registry=registry)
     assert model_clean.metrics["oa"] > 0.9

@@ -2,6 +2,7 @@
 
 Runs in a fresh process: in this one torch is imported already.
 """
+
 import json
 import os
 import subprocess
@@ -34,8 +35,9 @@ print(json.dumps({
 
 def test_the_engine_loads_once_in_one_thread_and_leaves_a_working_process():
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    result = subprocess.run([sys.executable, "-c", SCRIPT], cwd=ROOT, env=env, check=False, capture_output=True,
-                            text=True, timeout=900)
+    result = subprocess.run(
+        [sys.executable, "-c", SCRIPT], cwd=ROOT, env=env, check=False, capture_output=True, text=True, timeout=900
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     seen = json.loads(result.stdout.strip().splitlines()[-1])
     assert seen["same_future"] and seen["ready"] and seen["warm_up"]
@@ -48,6 +50,7 @@ def test_the_engine_loads_once_in_one_thread_and_leaves_a_working_process():
 
 def test_without_linux_library_files_the_preload_is_a_no_op(monkeypatch):
     from hsiviewer.engine import preload
+
     monkeypatch.setattr(preload, "NATIVE_LIBRARIES", ("libnot_there.so",))
     assert preload.load_native_libraries() == []
     monkeypatch.setattr(sys, "platform", "darwin")

@@ -1,4 +1,5 @@
 """Streaming prediction: the streamed GeoTIFFs equal predict_scene + write_class_map, block by block."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -36,8 +37,9 @@ def scene():
 
 @pytest.fixture(scope="module")
 def hybridsn(scene):
-    config = TrainConfig(model="hybridsn", epochs=1, batch_size=32, train_fraction=0.3, seed=0,
-                         device="cpu", hyper=dict(SMALL))
+    config = TrainConfig(
+        model="hybridsn", epochs=1, batch_size=32, train_fraction=0.3, seed=0, device="cpu", hyper=dict(SMALL)
+    )
     return train_model(scene, config)
 
 
@@ -63,8 +65,12 @@ def assert_same_files(streamed, conf, ref, ref_conf):
         assert a.crs == b.crs and a.transform == b.transform
         assert a.colormap(1) == b.colormap(1)
         assert a.tags() == b.tags() and a.descriptions == b.descriptions
-        assert a.profile["compress"] == b.profile["compress"] and a.profile["tiled"] and a.block_shapes == b.block_shapes
-    assert (streamed.parent / (streamed.name + ".aux.xml")).read_text() == (ref.parent / (ref.name + ".aux.xml")).read_text()
+        assert (
+            a.profile["compress"] == b.profile["compress"] and a.profile["tiled"] and a.block_shapes == b.block_shapes
+        )
+    assert (streamed.parent / (streamed.name + ".aux.xml")).read_text() == (
+        ref.parent / (ref.name + ".aux.xml")
+    ).read_text()
     assert streamed.with_suffix(".qml").read_text() == ref.with_suffix(".qml").read_text()
     with rasterio.open(conf) as a, rasterio.open(ref_conf) as b:
         np.testing.assert_array_equal(a.read(1), b.read(1))
@@ -80,8 +86,17 @@ def test_streamed_files_equal_the_in_memory_path(hybridsn, scene, tmp_path, meth
     ref, ref_conf = in_memory(hybridsn, scene, tmp_path, method, tile_rows=3)
     # Small blocks: many blocks, halos crossing block edges, the last block shorter.
     events = []
-    result = predict_to_file(hybridsn, scene, tmp_path / "map.tif", tmp_path / "conf.tif", method=method,
-                             device="cpu", tile_rows=3, block_rows=7, progress=events.append)
+    result = predict_to_file(
+        hybridsn,
+        scene,
+        tmp_path / "map.tif",
+        tmp_path / "conf.tif",
+        method=method,
+        device="cpu",
+        tile_rows=3,
+        block_rows=7,
+        progress=events.append,
+    )
     assert len(events) == 5  # blocks of 6 rows: whole tiles of 3
     assert result.method == method and not result.cancelled and result.rows_done == scene.n_rows
     assert_same_files(tmp_path / "map.tif", tmp_path / "conf.tif", ref, ref_conf)
@@ -90,8 +105,16 @@ def test_streamed_files_equal_the_in_memory_path(hybridsn, scene, tmp_path, meth
 
 def test_given_tile_rows_follow_predict_scene_with_those_tiles(hybridsn, scene, tmp_path):
     ref, ref_conf = in_memory(hybridsn, scene, tmp_path, "dense", tile_rows=4)
-    predict_to_file(hybridsn, scene, tmp_path / "map.tif", tmp_path / "conf.tif", method="dense", device="cpu",
-                    tile_rows=4, block_rows=10)
+    predict_to_file(
+        hybridsn,
+        scene,
+        tmp_path / "map.tif",
+        tmp_path / "conf.tif",
+        method="dense",
+        device="cpu",
+        tile_rows=4,
+        block_rows=10,
+    )
     assert_same_files(tmp_path / "map.tif", tmp_path / "conf.tif", ref, ref_conf)
 
 
@@ -107,8 +130,16 @@ def test_nodata_pixels_stay_nodata(hybridsn, tmp_path):
     cube = scene.source.array
     cube[3:6, 10:20] = -1  # a nodata hole whose fill value must not leak into its neighbours' patches
     ref, ref_conf = in_memory(hybridsn, scene, tmp_path, "dense", tile_rows=4)
-    predict_to_file(hybridsn, scene, tmp_path / "map.tif", tmp_path / "conf.tif", method="dense", device="cpu",
-                    tile_rows=4, block_rows=4)
+    predict_to_file(
+        hybridsn,
+        scene,
+        tmp_path / "map.tif",
+        tmp_path / "conf.tif",
+        method="dense",
+        device="cpu",
+        tile_rows=4,
+        block_rows=4,
+    )
     assert_same_files(tmp_path / "map.tif", tmp_path / "conf.tif", ref, ref_conf)
     with rasterio.open(tmp_path / "map.tif") as f:
         assert (f.read(1)[3:6, 10:20] == 0).all()
@@ -116,8 +147,16 @@ def test_nodata_pixels_stay_nodata(hybridsn, tmp_path):
 
 def test_progress_carries_each_finished_block(hybridsn, scene, tmp_path):
     events = []
-    predict_to_file(hybridsn, scene, tmp_path / "map.tif", method="dense", device="cpu", tile_rows=4,
-                    block_rows=8, progress=events.append)
+    predict_to_file(
+        hybridsn,
+        scene,
+        tmp_path / "map.tif",
+        method="dense",
+        device="cpu",
+        tile_rows=4,
+        block_rows=8,
+        progress=events.append,
+    )
     assert [e.done for e in events] == list(range(1, len(events) + 1)) and events[-1].total == len(events)
     rows = [e.metrics["rows"] for e in events]
     assert [(r.start, r.stop) for r in rows] == [(0, 8), (8, 16), (16, 24), (24, 30)]
@@ -133,8 +172,18 @@ def test_cancel_leaves_no_file(hybridsn, scene, tmp_path):
     def stop_after_first(event):
         token.cancel()
 
-    result = predict_to_file(hybridsn, scene, tmp_path / "map.tif", tmp_path / "conf.tif", method="dense",
-                             device="cpu", tile_rows=4, block_rows=8, progress=stop_after_first, cancel=token)
+    result = predict_to_file(
+        hybridsn,
+        scene,
+        tmp_path / "map.tif",
+        tmp_path / "conf.tif",
+        method="dense",
+        device="cpu",
+        tile_rows=4,
+        block_rows=8,
+        progress=stop_after_first,
+        cancel=token,
+    )
     assert result.cancelled and result.path is None and result.rows_done == 8
     assert (tmp_path / "map.tif").read_bytes() == b"an older map"  # the old file is untouched
     assert sorted(p.name for p in tmp_path.iterdir()) == ["map.tif"]
@@ -143,9 +192,19 @@ def test_cancel_leaves_no_file(hybridsn, scene, tmp_path):
 def test_cancel_with_keep_partial_keeps_the_finished_rows(hybridsn, scene, tmp_path):
     token = CancelToken()
     full = predict_scene(hybridsn, scene, method="dense", device="cpu", tile_rows=4)
-    result = predict_to_file(hybridsn, scene, tmp_path / "map.tif", tmp_path / "conf.tif", method="dense",
-                             device="cpu", tile_rows=4, block_rows=8, progress=lambda e: token.cancel(), cancel=token,
-                             keep_partial=True)
+    result = predict_to_file(
+        hybridsn,
+        scene,
+        tmp_path / "map.tif",
+        tmp_path / "conf.tif",
+        method="dense",
+        device="cpu",
+        tile_rows=4,
+        block_rows=8,
+        progress=lambda e: token.cancel(),
+        cancel=token,
+        keep_partial=True,
+    )
     assert result.cancelled and result.path == tmp_path / "map.tif"
     with rasterio.open(tmp_path / "map.tif") as f, rasterio.open(tmp_path / "conf.tif") as c:
         classes, conf = f.read(1), c.read(1)
@@ -185,13 +244,25 @@ def test_indian_pines_streams_the_same_classes(tmp_path, method):
     if method == "svm":
         model = train_model(scene, TrainConfig(model="svm_rbf", train_fraction=0.05, seed=0))
     else:
-        model = train_model(scene, TrainConfig(model="hybridsn", epochs=1, batch_size=64, train_fraction=0.05,
-                                               seed=0, device="cpu", hyper=dict(SMALL)))
+        model = train_model(
+            scene,
+            TrainConfig(
+                model="hybridsn", epochs=1, batch_size=64, train_fraction=0.05, seed=0, device="cpu", hyper=dict(SMALL)
+            ),
+        )
     method = "auto" if method == "svm" else method
     ref, ref_conf = in_memory(model, scene, tmp_path, method)
     # The default tiles, two of them per block: several blocks over the 145 rows.
     events = []
-    predict_to_file(model, scene, tmp_path / "map.tif", tmp_path / "conf.tif", method=method, device="cpu",
-                    block_rows=60, progress=events.append)
+    predict_to_file(
+        model,
+        scene,
+        tmp_path / "map.tif",
+        tmp_path / "conf.tif",
+        method=method,
+        device="cpu",
+        block_rows=60,
+        progress=events.append,
+    )
     assert len(events) >= 3
     assert_same_files(tmp_path / "map.tif", tmp_path / "conf.tif", ref, ref_conf)

@@ -1,18 +1,19 @@
 """Training engine: determinism, cancel, validation, baselines, errors, and learning on Indian Pines."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
 import torch
-
 from engine_helpers import batch_events, indian_pines_crop, synthetic_scene, tiny_registry
-from hsiviewer.engine.bundle import load_model, save_model
-from hsiviewer.errors import TrainingError
+
 from hsiviewer.engine.batches import to_model_input
-from hsiviewer.processing.patches import pad_cube, patches_for
-from hsiviewer.progress import CancelToken
+from hsiviewer.engine.bundle import load_model, save_model
 from hsiviewer.engine.device import resolve_device
 from hsiviewer.engine.training import TrainConfig, train_model
+from hsiviewer.errors import TrainingError
+from hsiviewer.processing.patches import pad_cube, patches_for
+from hsiviewer.progress import CancelToken
 
 
 @pytest.fixture(scope="module")
@@ -34,8 +35,7 @@ def _predict(model, scene, rows, cols):
 
 def test_same_seed_same_metrics_on_cpu(indian_pines_dir, registry):
     scene = indian_pines_crop(indian_pines_dir)
-    config = TrainConfig("tiny_cube", epochs=2, device="cpu", seed=3,
-                         hyper={"pca_components": 10, "patch_size": 9})
+    config = TrainConfig("tiny_cube", epochs=2, device="cpu", seed=3, hyper={"pca_components": 10, "patch_size": 9})
     a = train_model(scene, config, registry=registry)
     b = train_model(scene, config, registry=registry)
     assert a.metrics["confusion"] == b.metrics["confusion"] and a.metrics["oa"] == b.metrics["oa"]
@@ -43,8 +43,11 @@ def test_same_seed_same_metrics_on_cpu(indian_pines_dir, registry):
     assert a.metrics["n"] == a.metrics["n_test"] == len(a.split.test)  # evaluated on the test pixels only
     assert a.metrics["device"] == "cpu" and a.metrics["cancelled"] is False and not a.net.training
     assert a.metrics["leakage"] > 0.5 * a.metrics["n_test"]  # a random split: most test pixels leak
-    c = train_model(scene, TrainConfig("tiny_cube", epochs=1, device="cpu", seed=4,
-                                       hyper={"pca_components": 10, "patch_size": 9}), registry=registry)
+    c = train_model(
+        scene,
+        TrainConfig("tiny_cube", epochs=1, device="cpu", seed=4, hyper={"pca_components": 10, "patch_size": 9}),
+        registry=registry,
+    )
     assert not np.array_equal(a.split.train, c.split.train)
 
 
@@ -58,8 +61,13 @@ def test_cancel_stops_within_a_batch_and_returns_a_usable_model(tmp_path, regist
             if event.stage == "batch" and event.done == cancel_at:
                 token.cancel()
 
-        model = train_model(scene, TrainConfig("tiny_patch", epochs=5, batch_size=32, train_fraction=0.3),
-                            registry=registry, progress=progress, cancel=token)
+        model = train_model(
+            scene,
+            TrainConfig("tiny_patch", epochs=5, batch_size=32, train_fraction=0.3),
+            registry=registry,
+            progress=progress,
+            cancel=token,
+        )
         batches = batch_events(events)
         assert batches[-1].done == cancel_at and len(batches) == cancel_at  # no batch after the cancel
         assert model.metrics["cancelled"] is True and len(model.history) == epochs_done
@@ -74,6 +82,7 @@ def test_cancel_stops_within_a_batch_and_returns_a_usable_model(tmp_path, regist
 
 def test_abort_stops_training_and_skips_the_evaluation(registry):
     from hsiviewer.errors import Cancelled
+
     token, events = CancelToken(), []
 
     def progress(event):
@@ -82,16 +91,26 @@ def test_abort_stops_training_and_skips_the_evaluation(registry):
             token.abort()  # what the GUI does when the window closes mid-training
 
     with pytest.raises(Cancelled):
-        train_model(synthetic_scene(), TrainConfig("tiny_patch", epochs=5, batch_size=32, train_fraction=0.3),
-                    registry=registry, progress=progress, cancel=token)
+        train_model(
+            synthetic_scene(),
+            TrainConfig("tiny_patch", epochs=5, batch_size=32, train_fraction=0.3),
+            registry=registry,
+            progress=progress,
+            cancel=token,
+        )
     assert len(batch_events(events)) == 3 and not [e for e in events if e.stage == "evaluate"]
 
 
 def test_progress_validation_and_best_epoch(registry):
     events = []
-    model = train_model(synthetic_scene(), TrainConfig("tiny_patch", epochs=4, batch_size=64, train_fraction=0.4,
-                                                       val_fraction=0.25, lr_schedule="constant"), registry=registry,
-                        progress=events.append)
+    model = train_model(
+        synthetic_scene(),
+        TrainConfig(
+            "tiny_patch", epochs=4, batch_size=64, train_fraction=0.4, val_fraction=0.25, lr_schedule="constant"
+        ),
+        registry=registry,
+        progress=events.append,
+    )
     epochs = [e for e in events if e.stage == "epoch"]
     assert [e.metrics["epoch"] for e in epochs] == [1, 2, 3, 4] and epochs[-1].total == 4
     assert all(set(e.metrics) >= {"loss", "train_acc", "val_acc", "seconds"} for e in epochs)
@@ -106,13 +125,15 @@ def test_progress_validation_and_best_epoch(registry):
 
 def test_sklearn_baseline_on_indian_pines(indian_pines_dir, registry):
     scene = indian_pines_crop(indian_pines_dir, slice(0, 60), slice(0, 60))
-    model = train_model(scene, TrainConfig("tiny_forest", train_fraction=0.2, hyper={"pca_components": 20}),
-                        registry=registry)
+    model = train_model(
+        scene, TrainConfig("tiny_forest", train_fraction=0.2, hyper={"pca_components": 20}), registry=registry
+    )
     majority = _majority_share(scene.labels, model.split.test)
     print(f"\nrandom forest on a 60x60 crop: OA {model.metrics['oa']:.3f}, majority class {majority:.3f}")
     assert model.metrics["oa"] > majority + 0.2
     # the reported metrics are those of the map a user exports: the same classes as predict_scene
     from hsiviewer.engine.inference import predict_scene
+
     test = np.asarray(model.split.test)
     exported = predict_scene(model, scene).class_map.ravel()[test]
     np.testing.assert_array_equal(model.test_predictions, exported)
@@ -121,15 +142,19 @@ def test_sklearn_baseline_on_indian_pines(indian_pines_dir, registry):
 
 
 def test_disjoint_split_training_has_no_leakage(registry):
-    model = train_model(synthetic_scene((40, 45)), TrainConfig("tiny_patch", epochs=1, split="disjoint",
-                                                               train_fraction=0.2), registry=registry)
+    model = train_model(
+        synthetic_scene((40, 45)),
+        TrainConfig("tiny_patch", epochs=1, split="disjoint", train_fraction=0.2),
+        registry=registry,
+    )
     assert model.split.method == "disjoint" and model.metrics["leakage"] == 0 and model.metrics["n_test"] > 0
 
 
 def test_pca_fitted_on_training_pixels(registry):
     scene = synthetic_scene()
-    model = train_model(scene, TrainConfig("tiny_patch", epochs=1, pca_fit="train", hyper={"pca_components": 4}),
-                        registry=registry)
+    model = train_model(
+        scene, TrainConfig("tiny_patch", epochs=1, pca_fit="train", hyper={"pca_components": 4}), registry=registry
+    )
     spectra = scene.to_array().reshape(-1, 12)[model.split.train].astype(np.float64)
     assert np.allclose(model.preprocessor.mean, spectra.mean(axis=0))
 
@@ -172,14 +197,24 @@ def test_resolve_device():
 @pytest.mark.slow
 def test_hybridsn_beats_chance_on_indian_pines(indian_pines_dir):
     from hsiviewer.models.plugins import default_registry
+
     registry = default_registry()
     name = "hybridsn" if "hybridsn" in registry.names() else None
     if name is None:
         pytest.skip("the HybridSN plugin is not installed")
     scene = indian_pines_crop(indian_pines_dir, slice(0, 60), slice(0, 60))
-    model = train_model(scene, TrainConfig(name, epochs=5, train_fraction=0.2, device="cpu",
-                                           lr_schedule="constant",  # a 5-epoch cosine barely moves
-                                           hyper={"patch_size": 11, "pca_components": 15}), registry=registry)
+    model = train_model(
+        scene,
+        TrainConfig(
+            name,
+            epochs=5,
+            train_fraction=0.2,
+            device="cpu",
+            lr_schedule="constant",  # a 5-epoch cosine barely moves
+            hyper={"patch_size": 11, "pca_components": 15},
+        ),
+        registry=registry,
+    )
     majority = _majority_share(scene.labels, model.split.test)
     print(f"\nHybridSN, 5 epochs on a 60x60 crop: OA {model.metrics['oa']:.3f}, majority class {majority:.3f}")
     assert model.metrics["oa"] > majority + 0.2
@@ -187,6 +222,7 @@ def test_hybridsn_beats_chance_on_indian_pines(indian_pines_dir):
 
 def test_cosine_schedule_decays_the_learning_rate_to_zero(registry):
     from hsiviewer.engine import fit as _torch_fit
+
     seen = []
     original = _torch_fit._Loop._train_batch
 
@@ -196,8 +232,11 @@ def test_cosine_schedule_decays_the_learning_rate_to_zero(registry):
 
     _torch_fit._Loop._train_batch = spy
     try:
-        train_model(synthetic_scene(), TrainConfig("tiny_patch", epochs=4, batch_size=512, train_fraction=0.4,
-                                                   lr=1e-3, lr_schedule="cosine"), registry=registry)
+        train_model(
+            synthetic_scene(),
+            TrainConfig("tiny_patch", epochs=4, batch_size=512, train_fraction=0.4, lr=1e-3, lr_schedule="cosine"),
+            registry=registry,
+        )
     finally:
         _torch_fit._Loop._train_batch = original
     per_epoch = sorted(set(seen), reverse=True)
@@ -212,12 +251,14 @@ def test_training_from_a_file_backed_cube_gives_the_same_model(monkeypatch, mode
     from hsiviewer import demo_scene_path, open_scene
     from hsiviewer.engine import training
     from hsiviewer.io.numpy_io import scene_from_array
+
     full = open_scene(demo_scene_path())
     cube = np.ascontiguousarray(full.read_subregion(slice(30, 60), slice(0, 40)))
     scene = scene_from_array(None, cube, full.labels[30:60, 0:40].copy(), {})
     hyper = {"pca_components": 16, "patch_size": 9} if model_name == "hybridsn" else {}
-    config = TrainConfig(model=model_name, epochs=1, batch_size=32, train_fraction=0.3, seed=0, device="cpu",
-                         hyper=hyper)
+    config = TrainConfig(
+        model=model_name, epochs=1, batch_size=32, train_fraction=0.3, seed=0, device="cpu", hyper=hyper
+    )
     in_memory = train_model(scene, config)
     monkeypatch.setattr(training, "MEMMAP_CUBE_BYTES", 0)  # every cube goes to a temporary file
     from_file = train_model(scene, config)

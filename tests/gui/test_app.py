@@ -1,4 +1,5 @@
 """Start-up of the viewer: the screenshot mode and the check that Qt can open a window."""
+
 import sys
 
 import numpy as np
@@ -15,8 +16,7 @@ def test_run_app_screenshot_writes_a_png_of_the_demo(qapp, tmp_path):
     assert run_app(None, None, str(out)) == 0
     image = QImage(str(out))
     assert not image.isNull() and image.width() >= 1200 and image.height() >= 800
-    colours = {image.pixelColor(x, y).rgb() for x in range(0, image.width(), 37)
-               for y in range(0, image.height(), 37)}
+    colours = {image.pixelColor(x, y).rgb() for x in range(0, image.width(), 37) for y in range(0, image.height(), 37)}
     assert len(colours) > 50  # a picture, not an empty window
 
 
@@ -43,8 +43,11 @@ def test_display_problem_explains_a_missing_display_or_library():
     assert display_problem({"WAYLAND_DISPLAY": "wayland-0"}) is None
     message = display_problem({})
     assert "no display" in message and "--screenshot" in message and "QT_QPA_PLATFORM=offscreen" in message
-    aborting_qt = [sys.executable, "-c", "import sys; sys.stderr.write('qt.qpa.plugin: Could not load the Qt "
-                   "platform plugin \"xcb\"'); sys.exit(134)"]
+    aborting_qt = [
+        sys.executable,
+        "-c",
+        "import sys; sys.stderr.write('qt.qpa.plugin: Could not load the Qt platform plugin \"xcb\"'); sys.exit(134)",
+    ]
     message = display_problem({"DISPLAY": ":0"}, probe=aborting_qt)
     assert message.startswith("Qt cannot open a window: missing system libraries")
     assert "sudo apt-get install libxcb-cursor0" in message and "\n" not in message
@@ -54,5 +57,6 @@ def test_display_problem_explains_a_missing_display_or_library():
 def test_pyside_refcount_work_around_keeps_none_alive(qapp):
     import hsiviewer.gui
     from hsiviewer.gui.qt_compat import pyside_drops_none_references
+
     if pyside_drops_none_references():
         assert hsiviewer.gui.PYSIDE_REFCOUNT_WORKAROUND and sys.getrefcount(None) > 1 << 39

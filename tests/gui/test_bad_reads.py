@@ -1,5 +1,6 @@
 """The viewer on a file that fails to read: errors shown once, no traceback, the window stays usable;
 and the reader's warnings are visible in the status bar."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -10,9 +11,9 @@ from _synth_files import write_envi  # noqa: E402
 from PySide6.QtCore import Qt  # noqa: E402
 
 from hsiviewer import open_scene  # noqa: E402
+from hsiviewer.data.scene import ArraySource  # noqa: E402
 from hsiviewer.gui import MainWindow  # noqa: E402
 from hsiviewer.io.numpy_io import scene_from_array  # noqa: E402
-from hsiviewer.data.scene import ArraySource  # noqa: E402
 
 
 class FlakySource(ArraySource):
@@ -90,8 +91,9 @@ def test_a_scene_whose_bands_fail_to_read_reports_once(qtbot, errors):
 
 
 def test_reader_warnings_are_shown_in_the_status_bar(qtbot, errors, tmp_path):
-    header, _ = write_envi(tmp_path, np.ones((4, 5, 3), np.uint16),
-                           extra="wavelength units = GHz\nwavelength = {1, 2, 3}\n")
+    header, _ = write_envi(
+        tmp_path, np.ones((4, 5, 3), np.uint16), extra="wavelength units = GHz\nwavelength = {1, 2, 3}\n"
+    )
     scene = open_scene(header)
     win = _window(qtbot, errors, scene)
     assert win.warnings_label.isVisible()

@@ -4,6 +4,7 @@ A Qt object of the GUI thread caught in a reference cycle is freed by the cyclic
 the fix the collector ran on the worker thread (the one allocating), so the object's C++ destructor
 ran there, in the middle of the GUI thread's painting: the cause of a rare hang of the training panel.
 """
+
 import gc
 import threading
 
@@ -20,8 +21,9 @@ def cyclic_qobject(destroyed_on: list) -> None:
     """Leave a GUI-thread QObject in a reference cycle that records the thread its destructor runs on."""
     obj = QObject()
     obj.me = obj
-    obj.destroyed.connect(lambda *_: destroyed_on.append(threading.current_thread().name),
-                          Qt.ConnectionType.DirectConnection)
+    obj.destroyed.connect(
+        lambda *_: destroyed_on.append(threading.current_thread().name), Qt.ConnectionType.DirectConnection
+    )
 
 
 def allocate(progress=None, cancel=None):

@@ -1,4 +1,5 @@
 """The viewer driven as a user would: open, hover, click, pick bands, change opacity, export."""
+
 import csv
 
 import numpy as np
@@ -36,8 +37,11 @@ def interior_pixel(labels, class_id):
     """A pixel of ``class_id`` whose 5 x 5 neighbourhood is all that class (no edge blending)."""
     rows, cols = np.nonzero(labels == class_id)
     for r, c in zip(rows, cols):
-        if 2 <= r < labels.shape[0] - 2 and 2 <= c < labels.shape[1] - 2 \
-                and np.all(labels[r - 2:r + 3, c - 2:c + 3] == class_id):
+        if (
+            2 <= r < labels.shape[0] - 2
+            and 2 <= c < labels.shape[1] - 2
+            and np.all(labels[r - 2 : r + 3, c - 2 : c + 3] == class_id)
+        ):
             return int(r), int(c)
     raise AssertionError("no interior pixel")
 
@@ -78,8 +82,10 @@ def test_hover_updates_the_live_curve_and_the_status_bar(qtbot, window):
     np.testing.assert_array_equal(window.spectrum_panel.live_curve.yData, window.scene.spectrum(12, 100))
     text = window.status_text()
     assert "row 12, col 100" in text
-    assert "Ground truth: " + window.scene.classes.name(window.scene.labels[12, 100]) in text \
+    assert (
+        "Ground truth: " + window.scene.classes.name(window.scene.labels[12, 100]) in text
         or window.scene.labels[12, 100] == 0
+    )
 
 
 def test_picking_three_bands_shows_them_stretched_2_98(qtbot, window):
@@ -192,6 +198,7 @@ def test_bad_file_shows_an_error_and_the_window_stays_usable(qtbot, window, tmp_
 
 def test_plug_in_api_class_layer_dock_and_inspector(qtbot, window):
     from PySide6.QtWidgets import QLabel
+
     prediction = (window.scene.labels > 0).astype(np.uint8) * 2
     layer = window.add_class_layer("Prediction", prediction, None)
     assert window.layers.get("Prediction") is layer and layer in window.view.layer_items
@@ -211,8 +218,9 @@ def test_dropping_a_scene_file_opens_it(qtbot, window, tmp_path):
     np.save(path, cube)
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(path))])
-    event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
-                       Qt.KeyboardModifier.NoModifier)
+    event = QDropEvent(
+        QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
     window.dropEvent(event)
     assert window.scene.shape == (4, 5, 6) and not window.layers.layers
     assert window.spectrum_panel.plot.getAxis("bottom").labelText == "Band"

@@ -1,4 +1,5 @@
 """The prediction layer fills in tile by tile while Predict runs, then equals the finished prediction."""
+
 import numpy as np
 import pytest
 
@@ -18,10 +19,18 @@ torch.set_num_threads(1)
 def model_file(tmp_path_factory):
     """A small per-patch network (no dense path: five tiles of 29 rows on the 145 x 145 demo scene)."""
     scene = open_scene(demo_scene_path())
-    model = train_model(scene, TrainConfig(model="se_resnet", epochs=1, batch_size=64, train_fraction=0.05,
-                                           seed=0, device="cpu",
-                                           hyper={"patch_size": 7, "pca_components": 10, "base_width": 8,
-                                                  "blocks_per_stage": 1}))
+    model = train_model(
+        scene,
+        TrainConfig(
+            model="se_resnet",
+            epochs=1,
+            batch_size=64,
+            train_fraction=0.05,
+            seed=0,
+            device="cpu",
+            hyper={"patch_size": 7, "pca_components": 10, "base_width": 8, "blocks_per_stage": 1},
+        ),
+    )
     path = tmp_path_factory.mktemp("model") / "model.pt"
     save_model(model, path)
     return path

@@ -1,4 +1,5 @@
 """Drawing training regions with the mouse, as a user would, and checking the exact pixels labelled."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -149,11 +150,9 @@ def test_eraser_select_move_delete_and_undo_redo_with_keys(qtbot, window):
     assert np.array_equal(labelled(window), after_erase)
     qtbot.keyClick(window.view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert np.array_equal(labelled(window), before)
-    qtbot.keyClick(window.view, Qt.Key.Key_Z,
-                   Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    qtbot.keyClick(window.view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
     assert np.array_equal(labelled(window), after_erase)
-    qtbot.keyClick(window.view, Qt.Key.Key_Z,
-                   Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    qtbot.keyClick(window.view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
     assert np.array_equal(labelled(window), moved)
     rt.tools.select(1)
     qtbot.keyClick(window.view.viewport(), Qt.Key.Key_Delete)

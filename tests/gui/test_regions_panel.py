@@ -1,4 +1,5 @@
 """The Regions panel and files in the app: classes, save -> open, unsaved prompt, statistics, training."""
+
 from __future__ import annotations
 
 import csv
@@ -86,8 +87,10 @@ def test_class_editing_visibility_and_counts(qtbot, window):
     rt.update_statistics()
     panel = rt.panel
     assert [panel.table.item(r, 0).text() for r in range(2)] == ["corn", "woods"]
-    assert [(panel.table.item(r, 1).text(), panel.table.item(r, 2).text()) for r in range(2)] == \
-        [("2", str(6 * 8 + 6 * 4)), ("2", str(8 * 12 + 8 * 8))]
+    assert [(panel.table.item(r, 1).text(), panel.table.item(r, 2).text()) for r in range(2)] == [
+        ("2", str(6 * 8 + 6 * 4)),
+        ("2", str(8 * 12 + 8 * 8)),
+    ]
     panel.select_class(2)
     rt.rename_class("forest")
     assert rt.regions.get_class(2).name == "forest" and panel.table.item(1, 0).text() == "forest"
@@ -132,9 +135,14 @@ def test_open_a_foreign_file_choosing_the_class_attribute_and_bad_files(qtbot, w
     rt = window.region_tools
     # pixel coordinates in a file without a CRS (GeoJSON would always be WGS 84): a GeoPackage
     path = tmp_path / "survey.gpkg"
-    pyogrio.raw.write(path, shapely.to_wkb(np.array([box(5, 5, 10, 9), box(40, 40, 44, 50)], dtype=object)),
-                      [np.array(["wet", "dry"], dtype=object), np.array([3, 4])], ["habitat", "plot"],
-                      driver="GPKG", geometry_type="Polygon")
+    pyogrio.raw.write(
+        path,
+        shapely.to_wkb(np.array([box(5, 5, 10, 9), box(40, 40, 44, 50)], dtype=object)),
+        [np.array(["wet", "dry"], dtype=object), np.array([3, 4])],
+        ["habitat", "plot"],
+        driver="GPKG",
+        geometry_type="Polygon",
+    )
     asked = []
     rt.ask_item = lambda title, label, items: asked.append(items) or "habitat"
     field = rt._choose_class_field(str(path))
@@ -143,9 +151,15 @@ def test_open_a_foreign_file_choosing_the_class_attribute_and_bad_files(qtbot, w
     assert [c.name for c in rt.regions.classes] == ["wet", "dry"]
     assert rasterize_regions(rt.regions.regions, (145, 145)).labels[5:9, 5:10].tolist() == [[1] * 5] * 4
     lines = tmp_path / "lines.geojson"
-    pyogrio.raw.write(lines, shapely.to_wkb(np.array([shapely.LineString([(0, 0), (1, 1)])])),
-                      [np.array(["a"], dtype=object)], ["class"], crs="EPSG:4326", driver="GeoJSON",
-                      geometry_type="LineString")
+    pyogrio.raw.write(
+        lines,
+        shapely.to_wkb(np.array([shapely.LineString([(0, 0), (1, 1)])])),
+        [np.array(["a"], dtype=object)],
+        ["class"],
+        crs="EPSG:4326",
+        driver="GeoJSON",
+        geometry_type="LineString",
+    )
     assert not rt.open(lines)
     assert errors[-1][0] == "Cannot open the regions" and "holds lines" in errors[-1][1]
     assert [c.name for c in rt.regions.classes] == ["wet", "dry"]  # nothing lost

@@ -3,6 +3,7 @@
 Run with ``HSIVIEWER_SHOTS=/tmp/shots QT_QPA_PLATFORM=offscreen python3 -m pytest -q -s
 tests/gui/test_regions_screens.py``: it writes ``regions.png``; ``docs/screenshot-regions.png`` is that file.
 """
+
 import os
 from pathlib import Path
 
@@ -19,14 +20,16 @@ from hsiviewer.gui.widgets.region_tools import viewport_point  # noqa: E402
 
 SHOTS = os.environ.get("HSIVIEWER_SHOTS")
 LEFT = Qt.MouseButton.LeftButton
-pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(not SHOTS, reason="set HSIVIEWER_SHOTS to a folder to make the screenshot")]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not SHOTS, reason="set HSIVIEWER_SHOTS to a folder to make the screenshot"),
+]
 
 
 def inside(labels, class_id, size, skip=0):
     """Top-left (row, col) of the ``skip``-th ``size`` x ``size`` window wholly of ``class_id``."""
     full = minimum_filter((labels == class_id).astype(np.uint8), size=size, origin=-(size // 2)) > 0
-    rows, cols = np.nonzero(full[:labels.shape[0] - size, :labels.shape[1] - size])
+    rows, cols = np.nonzero(full[: labels.shape[0] - size, : labels.shape[1] - size])
     order = np.lexsort((cols, rows))
     return int(rows[order[skip]]), int(cols[order[skip]])
 

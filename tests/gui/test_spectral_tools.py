@@ -1,4 +1,5 @@
 """The spectral tools driven as a user would: library panel, plot modes, matching, band math, mask."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -41,8 +42,9 @@ def window(qtbot, errors):
 def library_file(window, tmp_path):
     scene = window.scene
     cube = scene.to_array().astype(float)
-    lib = SpectralLibrary(["corn", "soy", "woods"], np.array([cube[r, c] for r, c in PICKS]) / 10000.0,
-                          scene.wavelengths, scene.fwhm, 1.0)
+    lib = SpectralLibrary(
+        ["corn", "soy", "woods"], np.array([cube[r, c] for r, c in PICKS]) / 10000.0, scene.wavelengths, scene.fwhm, 1.0
+    )
     return write_library(lib, tmp_path / "refs.sli")
 
 
@@ -102,8 +104,9 @@ def test_plot_modes_show_continuum_removed_and_derivative(qtbot, window):
     np.testing.assert_allclose(panel.pinned_curves[(40, 40)].yData, values)
 
 
-def test_matching_gives_a_class_layer_and_a_score_layer_with_a_live_threshold(qtbot, window, library_file,
-                                                                              errors, tmp_path):
+def test_matching_gives_a_class_layer_and_a_score_layer_with_a_live_threshold(
+    qtbot, window, library_file, errors, tmp_path
+):
     tools = window.spectral_tools
     tools.open_library(library_file)
     tools.show_match()
@@ -154,8 +157,11 @@ def test_bad_expression_shows_one_dialog_and_changes_nothing(qtbot, window, erro
     tools = window.spectral_tools
     dialog = tools.band_math_dialog
     before = [layer.name for layer in window.layers.layers]
-    for text, message in [("R3000 - R650", "R3000: the scene covers 400-2489 nm"),
-                          ("(R860 - R650", "syntax error at column 1"), ("nir + 1", "unknown name 'nir'")]:
+    for text, message in [
+        ("R3000 - R650", "R3000: the scene covers 400-2489 nm"),
+        ("(R860 - R650", "syntax error at column 1"),
+        ("nir + 1", "unknown name 'nir'"),
+    ]:
         dialog.expression.setText(text)
         qtbot.mouseClick(dialog.run_button, Qt.MouseButton.LeftButton)
         assert message in errors[-1][1]
@@ -179,7 +185,9 @@ def test_mask_hides_pixels_and_restricts_training_and_prediction(qtbot, window, 
     mask = window.analysis_mask
     np.testing.assert_array_equal(mask, ndvi > 0.5)
     shown = window.view.layer_items[window.layers.get("Mask (outside hidden)")]
-    assert shown.opacity() == 1.0 and (shown.image[..., 3][~mask] == 255).all() and (shown.image[..., 3][mask] == 0).all()
+    assert (
+        shown.opacity() == 1.0 and (shown.image[..., 3][~mask] == 255).all() and (shown.image[..., 3][mask] == 0).all()
+    )
     assert "inside" in md.status.text()
     # combine: AND with NDVI < 0.8
     md.operator.setCurrentIndex(md.operator.findData("<"))
@@ -194,6 +202,7 @@ def test_mask_hides_pixels_and_restricts_training_and_prediction(qtbot, window, 
 def test_training_and_prediction_in_the_gui_honour_the_mask(qtbot, window, errors, tmp_path):
     # a 30 x 30 crop with labels, so that training takes seconds
     from hsiviewer import open_scene
+
     with np.load(demo_scene_path()) as archive:
         np.savez(tmp_path / "crop.npz", data=archive["data"][30:60, 15:45], labels=archive["labels"][30:60, 15:45])
     assert window.open_scene(tmp_path / "crop.npz") is not None

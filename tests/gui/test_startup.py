@@ -2,6 +2,7 @@
 
 Each check runs in a fresh Python process: in this one, earlier tests have imported torch already.
 """
+
 import json
 import os
 import subprocess
@@ -47,7 +48,9 @@ def heavy():
     return [name for name in HEAVY if name in sys.modules]
 """
 
-VIEWER = PRELUDE + """
+VIEWER = (
+    PRELUDE
+    + """
 out = sys.argv[1]
 win.pin_pixel(40, 60)
 win.pin_pixel(100, 20)
@@ -63,8 +66,11 @@ print(json.dumps({"heavy": heavy(), "errors": errors, "image": list(win.view.ima
                   "menus": [a.text() for a in win.menuBar().actions()], "docks": sorted(win.docks),
                   "files": sorted(os.listdir(out)), "torch_asked_by": ImportWatch.threads}))
 """
+)
 
-ENGINE = PRELUDE + """
+ENGINE = (
+    PRELUDE
+    + """
 tools, panel = win.model_tools, win.model_tools.panel
 before = heavy()
 ticks = []
@@ -102,11 +108,15 @@ print(json.dumps({
     "model": model.spec_name if model is not None else None, "errors": errors,
     "torch_asked_by": ImportWatch.threads, "image": list(win.view.image_item.image.shape)}))
 """
+)
 
-NO_TORCH = """
+NO_TORCH = (
+    """
 import sys
 sys.modules["torch"] = None  # as if PyTorch were not installed: `import torch` raises ImportError
-""" + PRELUDE + """
+"""
+    + PRELUDE
+    + """
 tools, panel = win.model_tools, win.model_tools.panel
 tools.actions["train"].trigger()
 start = time.perf_counter()
@@ -119,13 +129,19 @@ print(json.dumps({"engine_error": tools.controller.engine_error, "status": panel
                   "train_enabled": panel.train_button.isEnabled(), "errors": errors,
                   "image": list(win.view.image_item.image.shape), "pins": len(win.pins.pins)}))
 """
+)
 
 
 def run_script(code: str, *args: str, tmp_path: Path) -> dict:
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HSIVIEWER_SETTINGS": str(tmp_path / "settings.ini"),
-           "PYTHONPATH": str(ROOT)}
-    result = subprocess.run([sys.executable, "-c", code, *args], cwd=ROOT, env=env, check=False, capture_output=True,
-                            text=True, timeout=600)
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "HSIVIEWER_SETTINGS": str(tmp_path / "settings.ini"),
+        "PYTHONPATH": str(ROOT),
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", code, *args], cwd=ROOT, env=env, check=False, capture_output=True, text=True, timeout=600
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads(result.stdout.strip().splitlines()[-1])
 
@@ -147,6 +163,7 @@ def model_file(tmp_path_factory):
 
     from hsiviewer.engine.bundle import save_model
     from hsiviewer.engine.training import TrainConfig, train_model
+
     model = train_model(synthetic_scene(), TrainConfig(model="svm_rbf", train_fraction=0.3, seed=0, device="cpu"))
     path = tmp_path_factory.mktemp("model") / "svm.pt"
     save_model(model, path)
@@ -155,8 +172,10 @@ def model_file(tmp_path_factory):
 
 def test_the_engine_loads_in_one_background_thread_while_the_window_keeps_ticking(tmp_path, model_file):
     seen = run_script(ENGINE, str(model_file), tmp_path=tmp_path)
-    print(f"\nengine loaded in {seen['seconds']:.1f} s: {seen['ticks']} ticks of a 10 ms timer, longest gap "
-          f"{1000 * seen['max_gap']:.0f} ms, median {1000 * seen['median_gap']:.1f} ms")
+    print(
+        f"\nengine loaded in {seen['seconds']:.1f} s: {seen['ticks']} ticks of a 10 ms timer, longest gap "
+        f"{1000 * seen['max_gap']:.0f} ms, median {1000 * seen['median_gap']:.1f} ms"
+    )
     assert seen["before"] == [] and seen["errors"] == []
     # at once: the panel is there, says what is happening, and cannot be used yet
     loading = seen["loading"]

@@ -4,6 +4,7 @@ Train runs in a worker while the event loop keeps ticking, Cancel stops within a
 makes the same class map as ``hsiviewer predict``, the GUI exports the same GeoTIFFs as the CLI,
 and a confusion-matrix cell highlights exactly its test pixels.
 """
+
 import shutil
 import time
 
@@ -16,17 +17,21 @@ from PySide6.QtCore import Qt, QTimer  # noqa: E402
 from PySide6.QtWidgets import QFileDialog  # noqa: E402
 
 from hsiviewer import demo_scene_path  # noqa: E402
-from hsiviewer.gui import MainWindow  # noqa: E402
 from hsiviewer.engine.jobs import WARM_UP  # noqa: E402
+from hsiviewer.gui import MainWindow  # noqa: E402
 from hsiviewer.gui.actions.model_menu import install  # noqa: E402
 
 # two cores shared by everybody: one torch thread keeps the GUI thread its own core
 torch.set_num_threads(1)
 
 CROP = (slice(30, 60), slice(15, 45))  # six classes, 699 labelled pixels
-FAST = {"model": "se_resnet", "hyper": {"patch_size": 7, "pca_components": 10, "base_width": 8,
-                                        "blocks_per_stage": 1}, "epochs": 2, "batch_size": 32,
-        "train_fraction": 0.3}
+FAST = {
+    "model": "se_resnet",
+    "hyper": {"patch_size": 7, "pca_components": 10, "base_width": 8, "blocks_per_stage": 1},
+    "epochs": 2,
+    "batch_size": 32,
+    "train_fraction": 0.3,
+}
 
 
 @pytest.fixture(scope="module")
@@ -90,6 +95,7 @@ def train(qtbot, win, **changes):
 
 def test_form_is_built_from_the_registry_and_refuses_bad_values(qtbot, window):
     from PySide6.QtWidgets import QCheckBox, QLineEdit, QSpinBox
+
     panel = window.tools.panel
     registry = panel.registry
     assert [panel.architecture.itemData(i) for i in range(panel.architecture.count())] == registry.names()
@@ -101,8 +107,13 @@ def test_form_is_built_from_the_registry_and_refuses_bad_values(qtbot, window):
         assert panel.hyper_form.values() == spec.resolve({})
         for key, default in spec.defaults.items():
             widget = panel.hyper_form.fields[key]
-            expected = (QCheckBox if isinstance(default, bool) else
-                        QSpinBox if isinstance(default, int) and key != "pca_components" else QLineEdit)
+            expected = (
+                QCheckBox
+                if isinstance(default, bool)
+                else QSpinBox
+                if isinstance(default, int) and key != "pca_components"
+                else QLineEdit
+            )
             assert isinstance(widget, expected), (name, key)
     panel.architecture.setCurrentIndex(panel.architecture.findData("se_resnet"))
     dropout = panel.hyper_form.fields["dropout"]
@@ -162,8 +173,10 @@ def test_training_runs_in_a_worker_while_the_event_loop_ticks(qtbot, window, err
     timer.stop()
     during = np.array([t for t in ticks if start <= t <= end])
     gaps = np.diff(np.concatenate([[start], during, [end]]))
-    print(f"\nevent loop during {end - start:.2f} s of training: {len(during)} ticks of a 10 ms timer, "
-          f"max gap {1000 * gaps.max():.0f} ms, median {1000 * np.median(gaps):.1f} ms")
+    print(
+        f"\nevent loop during {end - start:.2f} s of training: {len(during)} ticks of a 10 ms timer, "
+        f"max gap {1000 * gaps.max():.0f} ms, median {1000 * np.median(gaps):.1f} ms"
+    )
     assert not errors
     # the GUI never freezes: ticks keep coming (median near the 10 ms period); the bound on the longest
     # gap leaves room for a loaded 2-core CI machine, where the worker and other processes compete
@@ -205,10 +218,12 @@ def test_cancel_stops_within_a_batch_and_keeps_the_best_model(qtbot, window, err
     assert window.tools.actions["predict"].isEnabled()
 
 
-def test_predict_matches_the_cli_and_the_exports_equal_the_cli_files(qtbot, window, errors, crop_path,
-                                                                      tmp_path, monkeypatch):
+def test_predict_matches_the_cli_and_the_exports_equal_the_cli_files(
+    qtbot, window, errors, crop_path, tmp_path, monkeypatch
+):
     rasterio = pytest.importorskip("rasterio")
     from hsiviewer.cli import main as cli_main
+
     train(qtbot, window)
     model_path = tmp_path / "model.pt"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(model_path), ""))
@@ -218,8 +233,21 @@ def test_predict_matches_the_cli_and_the_exports_equal_the_cli_files(qtbot, wind
     wait_idle(qtbot, window)
     assert not errors
     layer = window.layers.get("Prediction (se_resnet)")
-    assert cli_main(["predict", str(crop_path), "--model", str(model_path), "--out", str(tmp_path / "cli.tif"),
-                     "--confidence", str(tmp_path / "cli_conf.tif")]) == 0
+    assert (
+        cli_main(
+            [
+                "predict",
+                str(crop_path),
+                "--model",
+                str(model_path),
+                "--out",
+                str(tmp_path / "cli.tif"),
+                "--confidence",
+                str(tmp_path / "cli_conf.tif"),
+            ]
+        )
+        == 0
+    )
     with rasterio.open(tmp_path / "cli.tif") as cli:
         cli_map, cli_colors, cli_tags = cli.read(1), cli.colormap(1), cli.tags()
     np.testing.assert_array_equal(layer.labels, cli_map)
@@ -239,6 +267,7 @@ def test_predict_matches_the_cli_and_the_exports_equal_the_cli_files(qtbot, wind
 
 def test_confusion_cell_click_highlights_exactly_its_test_pixels(qtbot, window):
     from hsiviewer.engine.inference import predict_scene
+
     model = train(qtbot, window)
     results = window.tools.results
     scene = window.scene
@@ -251,8 +280,9 @@ def test_confusion_cell_click_highlights_exactly_its_test_pixels(qtbot, window):
     table = results.confusion
     results.tabs.setCurrentIndex(0)
     table.scrollToItem(table.item(row, col))
-    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton,
-                     pos=table.visualItemRect(table.item(row, col)).center())
+    qtbot.mouseClick(
+        table.viewport(), Qt.MouseButton.LeftButton, pos=table.visualItemRect(table.item(row, col)).center()
+    )
     layer = window.layers.get("Confusion selection")
     expected = np.zeros(scene.n_rows * scene.n_cols, bool)
     expected[model.split.test[(truth == true_id) & (predicted == pred_id)]] = True
@@ -318,7 +348,9 @@ def test_settings_layout_and_recent_files_are_remembered(qtbot, window, crop_pat
 
 def test_settings_store_is_temporary_outside_the_app_and_per_user_inside(qtbot, tmp_path, monkeypatch):
     from PySide6.QtCore import QCoreApplication, QSettings
+
     from hsiviewer.gui.settings_store import MAX_RECENT, SettingsStore
+
     monkeypatch.delenv("HSIVIEWER_SETTINGS", raising=False)
     store = SettingsStore()  # the test's QApplication is not hsiviewer's: nothing persists
     assert not store.persistent and "hsiviewer-settings-" in store.path
@@ -336,6 +368,6 @@ def test_settings_store_is_temporary_outside_the_app_and_per_user_inside(qtbot, 
         files[-1].write_bytes(b"")
         store.add_recent_file(files[-1])
     files[-1].unlink()  # gone files are not offered
-    assert store.recent_files() == [str(f) for f in files[-2:-MAX_RECENT - 1:-1]]
+    assert store.recent_files() == [str(f) for f in files[-2 : -MAX_RECENT - 1 : -1]]
     store.qsettings.setValue("training/last", "{not json")
     assert store.training_settings() == {}

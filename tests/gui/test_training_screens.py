@@ -5,6 +5,7 @@ tests/test_gui_training_screens.py``: it writes ``training.png`` (the panel whil
 partly drawn) and ``result.png`` (after Predict, with the prediction overlay and the pixel
 inspector). ``docs/screenshot-training.png`` and ``docs/screenshot-result.png`` are these files.
 """
+
 import os
 from pathlib import Path
 
@@ -15,15 +16,17 @@ pytest.importorskip("pytestqt")
 import torch  # noqa: E402
 
 from hsiviewer import demo_scene_path  # noqa: E402
+from hsiviewer.engine.jobs import WARM_UP  # noqa: E402
 from hsiviewer.gui import MainWindow  # noqa: E402
 from hsiviewer.gui.app import showcase_pixels  # noqa: E402
-from hsiviewer.engine.jobs import WARM_UP  # noqa: E402
 
 SHOTS = os.environ.get("HSIVIEWER_SHOTS")
 EPOCHS = 8
 
-pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(not SHOTS, reason="set HSIVIEWER_SHOTS to a folder to make the screenshots")]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not SHOTS, reason="set HSIVIEWER_SHOTS to a folder to make the screenshots"),
+]
 
 
 def test_screenshots_of_training_and_result(qtbot, tmp_path, monkeypatch):

@@ -1,13 +1,14 @@
 """Large scenes in the window: the visible extent at screen resolution, rendered off the GUI thread."""
+
 import os
 
 import numpy as np
 import pytest
 
 pytest.importorskip("pytestqt")
+from _synth_files import write_envi  # noqa: E402
 from PySide6.QtCore import Qt  # noqa: E402
 
-from _synth_files import write_envi  # noqa: E402
 from hsiviewer.gui import MainWindow  # noqa: E402
 from hsiviewer.processing.stretch import percentile_levels  # noqa: E402
 from hsiviewer.viewer import pyramid as pyramid_module  # noqa: E402
@@ -42,8 +43,10 @@ def window(qtbot, errors):
 def grey(data, levels):
     """What the canvas shows for raw ``data`` stretched to ``levels`` (uint8, as the worker makes it)."""
     low, high = levels
-    return (np.clip((data.astype(np.float32) - np.float32(low)) * np.float32(255.0 / (high - low)), 0, 255)
-            + np.float32(0.5)).astype(np.uint8)
+    return (
+        np.clip((data.astype(np.float32) - np.float32(low)) * np.float32(255.0 / (high - low)), 0, 255)
+        + np.float32(0.5)
+    ).astype(np.uint8)
 
 
 def open_big(qtbot, win, header):
@@ -64,7 +67,7 @@ def test_whole_view_is_a_decimated_level_then_one_to_one_equals_the_file(qtbot, 
     open_big(qtbot, window, header)
     view = window.viewport.last_view
     assert view.level >= 1  # 1500 rows on a canvas of a few hundred pixels
-    f = 2 ** view.level
+    f = 2**view.level
     red = window.display_state.rgb[0]
     low, high = view.band_levels[0]
     image = window.view.image_item.image
@@ -79,8 +82,10 @@ def test_whole_view_is_a_decimated_level_then_one_to_one_equals_the_file(qtbot, 
     view = window.viewport.last_view
     assert view.level == 0
     x, y, w, h = (int(v) for v in view.rect)
-    np.testing.assert_array_equal(window.view.image_item.image[:, :, 1],
-                                  grey(data[y:y + h, x:x + w, window.display_state.band], view.band_levels[0]))
+    np.testing.assert_array_equal(
+        window.view.image_item.image[:, :, 1],
+        grey(data[y : y + h, x : x + w, window.display_state.band], view.band_levels[0]),
+    )
     assert y <= 800 and y + h >= 950 and x <= 500 and x + w >= 700 and w * h < ROWS * COLS
     assert view.band_levels[0] == pytest.approx((low, high)) or window.display_state.band != red
     # the histogram shows the values the levels come from
@@ -100,9 +105,10 @@ def test_stale_requests_are_dropped_and_the_newest_is_shown(qtbot, window, big):
     qtbot.wait(200)
     assert shown == [1]  # only the newest request reached the screen
     assert window.viewport.worker.dropped >= 1
-    f = 2 ** window.viewport.last_view.level
-    np.testing.assert_array_equal(window.view.image_item.image[:, :, 2],
-                                  grey(data[::f, ::f, 1], window.viewport.last_view.band_levels[0]))
+    f = 2**window.viewport.last_view.level
+    np.testing.assert_array_equal(
+        window.view.image_item.image[:, :, 2], grey(data[::f, ::f, 1], window.viewport.last_view.band_levels[0])
+    )
 
 
 def test_hover_reads_one_pixel_and_the_pyramid_is_built_in_the_background(qtbot, window, big, monkeypatch):
@@ -141,10 +147,21 @@ def test_a_file_truncated_while_open_is_reported_once_and_the_window_stays(qtbot
 def test_geotiff_overviews_are_read_through(qtbot, window, tmp_path):
     rasterio = pytest.importorskip("rasterio")
     from rasterio.enums import Resampling
+
     data = (np.arange(2400 * 2200, dtype=np.uint32).reshape(2400, 2200) % 5000).astype(np.uint16)
     path = tmp_path / "mosaic.tif"
-    with rasterio.open(path, "w", driver="GTiff", width=2200, height=2400, count=1, dtype="uint16",
-                       tiled=True, blockxsize=256, blockysize=256) as dst:
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        width=2200,
+        height=2400,
+        count=1,
+        dtype="uint16",
+        tiled=True,
+        blockxsize=256,
+        blockysize=256,
+    ) as dst:
         dst.write(data, 1)
         dst.build_overviews([2, 4, 8], Resampling.nearest)
     with qtbot.waitSignal(window.image_shown, timeout=10000):
@@ -156,16 +173,16 @@ def test_geotiff_overviews_are_read_through(qtbot, window, tmp_path):
     with rasterio.open(path) as src:
         h, w = reader.shape(view.level)
         expected = src.read(1, out_shape=(h, w)).astype(np.float32)
-    f = 2 ** view.level
+    f = 2**view.level
     x, y, w, h = (int(v) // f for v in view.rect)  # the part on screen, in level pixels
     levels = view.band_levels[0]
-    np.testing.assert_array_equal(window.view.image_item.image[:, :, 0], grey(expected[y:y + h, x:x + w], levels))
+    np.testing.assert_array_equal(window.view.image_item.image[:, :, 0], grey(expected[y : y + h, x : x + w], levels))
     np.testing.assert_array_equal(expected, data[::f, ::f])  # nearest overviews are the same decimation
     with qtbot.waitSignal(window.image_shown, timeout=10000):
         window.view.view.setRange(xRange=(0, 300), yRange=(0, 200), padding=0)
     settle(qtbot, window)
     x, y, w, h = (int(v) for v in window.viewport.last_view.rect)
-    np.testing.assert_array_equal(window.view.image_item.image[:, :, 0], grey(data[y:y + h, x:x + w], levels))
+    np.testing.assert_array_equal(window.view.image_item.image[:, :, 0], grey(data[y : y + h, x : x + w], levels))
 
 
 def test_click_and_key_still_work_on_a_big_scene(qtbot, window, big):
@@ -190,11 +207,11 @@ def test_a_large_class_layer_is_drawn_at_the_views_level_nearest(qtbot, window, 
     item = window.view.layer_items[layer]
     request = window.view._request
     assert request.level >= 1
-    f = 2 ** request.level
+    f = 2**request.level
     image = item.image
     rect = item.mapRectToParent(item.boundingRect())
     y0, x0 = int(rect.top()), int(rect.left())
-    expected = layer.rgba(labels[y0:y0 + image.shape[0] * f:f, x0:x0 + image.shape[1] * f:f])
+    expected = layer.rgba(labels[y0 : y0 + image.shape[0] * f : f, x0 : x0 + image.shape[1] * f : f])
     np.testing.assert_array_equal(image, expected)  # every 2**level-th id, coloured by its class
     with qtbot.waitSignal(window.image_shown, timeout=10000):
         window.view.view.setRange(xRange=(1000, 1200), yRange=(1000, 1150), padding=0)
@@ -203,4 +220,4 @@ def test_a_large_class_layer_is_drawn_at_the_views_level_nearest(qtbot, window, 
     rect = item.mapRectToParent(item.boundingRect())
     y0, x0 = int(rect.top()), int(rect.left())
     assert window.view._request.level == 0 and image.shape[0] * image.shape[1] < rows * cols
-    np.testing.assert_array_equal(image, layer.rgba(labels[y0:y0 + image.shape[0], x0:x0 + image.shape[1]]))
+    np.testing.assert_array_equal(image, layer.rgba(labels[y0 : y0 + image.shape[0], x0 : x0 + image.shape[1]]))

@@ -1,4 +1,5 @@
 """QtJob: a core call on a QThread, with progress, cancel, results and errors as signals."""
+
 import time
 
 import pytest

@@ -1,4 +1,5 @@
 """ENVI headers as instruments and editors write them: units, encodings, repeated keys."""
+
 from __future__ import annotations
 
 import json
@@ -19,19 +20,22 @@ def _info(capsys, header) -> dict:
     return json.loads(capsys.readouterr().out)
 
 
-@pytest.mark.parametrize("units, values, expected_nm", [
-    ("Nanometers", "450, 550, 650, 750", [450, 550, 650, 750]),
-    ("nm", "450, 550, 650, 750", [450, 550, 650, 750]),
-    ("Micrometers", "0.45, 0.55, 0.65, 0.75", [450, 550, 650, 750]),
-    ("um", "0.45, 0.55, 0.65, 0.75", [450, 550, 650, 750]),
-    ("µm", "0.45, 0.55, 0.65, 0.75", [450, 550, 650, 750]),
-    ("Millimeters", "0.00045, 0.00055, 0.00065, 0.00075", [450, 550, 650, 750]),
-    ("Centimeters", "0.000045, 0.000055, 0.000065, 0.000075", [450, 550, 650, 750]),
-    ("Meters", "4.5e-7, 5.5e-7, 6.5e-7, 7.5e-7", [450, 550, 650, 750]),
-    # cm-1, in band order: the axis decreases in nm, the bands keep their order
-    ("Wavenumber", "10000, 8000, 5000, 4000", [1000, 1250, 2000, 2500]),
-    ("cm-1", "4000, 5000, 8000, 10000", [2500, 2000, 1250, 1000]),
-])
+@pytest.mark.parametrize(
+    "units, values, expected_nm",
+    [
+        ("Nanometers", "450, 550, 650, 750", [450, 550, 650, 750]),
+        ("nm", "450, 550, 650, 750", [450, 550, 650, 750]),
+        ("Micrometers", "0.45, 0.55, 0.65, 0.75", [450, 550, 650, 750]),
+        ("um", "0.45, 0.55, 0.65, 0.75", [450, 550, 650, 750]),
+        ("µm", "0.45, 0.55, 0.65, 0.75", [450, 550, 650, 750]),
+        ("Millimeters", "0.00045, 0.00055, 0.00065, 0.00075", [450, 550, 650, 750]),
+        ("Centimeters", "0.000045, 0.000055, 0.000065, 0.000075", [450, 550, 650, 750]),
+        ("Meters", "4.5e-7, 5.5e-7, 6.5e-7, 7.5e-7", [450, 550, 650, 750]),
+        # cm-1, in band order: the axis decreases in nm, the bands keep their order
+        ("Wavenumber", "10000, 8000, 5000, 4000", [1000, 1250, 2000, 2500]),
+        ("cm-1", "4000, 5000, 8000, 10000", [2500, 2000, 1250, 1000]),
+    ],
+)
 def test_wavelength_units_give_the_right_axis(tmp_path, capsys, units, values, expected_nm):
     header, _ = write_envi(tmp_path, CUBE, extra=f"wavelength units = {units}\nwavelength = {{{values}}}\n")
     scene = open_scene(header)
@@ -55,8 +59,11 @@ def test_units_that_are_not_lengths_keep_band_numbers_with_a_warning(tmp_path, c
 
 
 def test_wavenumber_widths_are_converted_about_their_centres(tmp_path):
-    header, _ = write_envi(tmp_path, CUBE, extra="wavelength units = Wavenumber\n"
-                           "wavelength = {10000, 8000, 5000, 4000}\nfwhm = {10, 10, 10, 10}\n")
+    header, _ = write_envi(
+        tmp_path,
+        CUBE,
+        extra="wavelength units = Wavenumber\nwavelength = {10000, 8000, 5000, 4000}\nfwhm = {10, 10, 10, 10}\n",
+    )
     np.testing.assert_allclose(open_scene(header).fwhm, [1.0, 1.5625, 4.0, 6.25])
 
 
@@ -90,8 +97,7 @@ def test_repeated_keys_warn_or_refuse(tmp_path, capsys):
 
 
 def test_info_json_is_strict_json_even_with_nan_values(tmp_path, capsys):
-    header, _ = write_envi(tmp_path, CUBE, extra="wavelength = {nan, 500, 600, 700}\n"
-                           "data ignore value = nan\n")
+    header, _ = write_envi(tmp_path, CUBE, extra="wavelength = {nan, 500, 600, 700}\ndata ignore value = nan\n")
     info = _info(capsys, header)
     json.dumps(info, allow_nan=False)
     assert info["wavelength_range_nm"] == [500, 700]

@@ -1,4 +1,5 @@
 """GeoTIFF export of class and confidence maps: values, georeferencing, colours, names, atomicity."""
+
 from __future__ import annotations
 
 import json
@@ -15,9 +16,9 @@ from rasterio.errors import NotGeoreferencedWarning
 
 import hsiviewer.io.export as export
 from hsiviewer.data.classes import ClassTable
+from hsiviewer.data.scene import ArraySource, Scene
 from hsiviewer.errors import ExportError
 from hsiviewer.io.export import CLASSES_TAG, write_class_map, write_confidence_map
-from hsiviewer.data.scene import ArraySource, Scene
 
 GDALINFO = shutil.which("gdalinfo") or "/usr/bin/gdalinfo"
 BERLIN_TRANSFORM = Affine(30.0, 0.0, 383472.37, 0.0, -30.0, 5818302.35)
@@ -25,13 +26,13 @@ BERLIN_TRANSFORM = Affine(30.0, 0.0, 383472.37, 0.0, -30.0, 5818302.35)
 
 def georef_scene(rows=40, cols=30, bands=3) -> Scene:
     cube = np.zeros((rows, cols, bands), np.int16)
-    return Scene(path=None, source=ArraySource(cube), crs=rasterio.crs.CRS.from_epsg(32633),
-                 transform=BERLIN_TRANSFORM)
+    return Scene(path=None, source=ArraySource(cube), crs=rasterio.crs.CRS.from_epsg(32633), transform=BERLIN_TRANSFORM)
 
 
 def three_classes() -> ClassTable:
-    return ClassTable.from_ids([1, 2, 3], {1: "Corn", 2: "Grass & trees", 3: "Water"},
-                               {1: (255, 0, 0), 2: (0, 128, 0), 3: (0, 0, 255)})
+    return ClassTable.from_ids(
+        [1, 2, 3], {1: "Corn", 2: "Grass & trees", 3: "Water"}, {1: (255, 0, 0), 2: (0, 128, 0), 3: (0, 0, 255)}
+    )
 
 
 def class_map(rows=40, cols=30, n=3, seed=0) -> np.ndarray:
@@ -89,7 +90,11 @@ def test_gdalinfo_shows_crs_colours_and_categories(tmp_path):
     assert "Color Table (RGB with 256 entries)" in text and "1: 255,0,0,255" in text
     categories = text.split("Categories:")[1].split("Color Table")[0]
     assert [line.strip() for line in categories.strip().splitlines()] == [
-        "0: Unclassified", "1: Corn", "2: Grass & trees", "3: Water"]
+        "0: Unclassified",
+        "1: Corn",
+        "2: Grass & trees",
+        "3: Water",
+    ]
     assert "NoData Value=0" in text and "Description = class" in text
 
 
@@ -97,17 +102,20 @@ def test_berlin_georeferencing_from_rasterio(tmp_path, georef_dir):
     with rasterio.open(georef_dir / "EnMAP_BerlinUrbanGradient.tif") as src:
         crs, transform, shape = src.crs, src.transform, src.shape
     ids = class_map(*shape, n=5, seed=1)
-    out = write_class_map(tmp_path / "berlin.tif", ids, ClassTable.from_labels(ids), crs=crs,
-                          transform=transform)
+    out = write_class_map(tmp_path / "berlin.tif", ids, ClassTable.from_labels(ids), crs=crs, transform=transform)
     with rasterio.open(out) as dst:
-        assert dst.crs == crs and dst.transform == transform and dst.bounds == rasterio.open(
-            georef_dir / "EnMAP_BerlinUrbanGradient.tif").bounds
+        assert (
+            dst.crs == crs
+            and dst.transform == transform
+            and dst.bounds == rasterio.open(georef_dir / "EnMAP_BerlinUrbanGradient.tif").bounds
+        )
         np.testing.assert_array_equal(dst.read(1), ids)
 
 
 @pytest.mark.parametrize("name", ["EnMAP_BerlinUrbanGradient.tif", "EnMAP_BerlinUrbanGradient.hdr"])
 def test_berlin_like_open_scene(tmp_path, georef_dir, name):
     from hsiviewer import open_scene
+
     try:
         scene = open_scene(georef_dir / name)
     except ImportError as exc:  # the reader of this format is not there yet
@@ -134,8 +142,14 @@ def test_ungeoreferenced_export_has_no_crs_and_no_transform(tmp_path):
 
 
 def test_explicit_georeferencing_overrides_like(tmp_path):
-    out = write_class_map(tmp_path / "m.tif", class_map(), three_classes(), like=georef_scene(),
-                          crs="EPSG:4326", transform=(0.001, 0, 13.0, 0, -0.001, 52.5))
+    out = write_class_map(
+        tmp_path / "m.tif",
+        class_map(),
+        three_classes(),
+        like=georef_scene(),
+        crs="EPSG:4326",
+        transform=(0.001, 0, 13.0, 0, -0.001, 52.5),
+    )
     with rasterio.open(out) as src:
         assert src.crs.to_epsg() == 4326
         assert src.transform == Affine(0.001, 0, 13.0, 0, -0.001, 52.5)
@@ -217,6 +231,7 @@ def test_confidence_map_round_trip(tmp_path):
 def test_open_labels_reads_an_exported_map_back(tmp_path):
     pytest.importorskip("hsiviewer.io.labels")
     from hsiviewer import open_labels
+
     ids = class_map()
     out = write_class_map(tmp_path / "map.tif", ids, three_classes(), like=georef_scene())
     labels, classes = open_labels(out)

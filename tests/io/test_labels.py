@@ -1,4 +1,5 @@
 """Label rasters in every format, with class names and colours, and the real Indian Pines ground truth."""
+
 import json
 import warnings
 
@@ -6,8 +7,8 @@ import numpy as np
 import pytest
 import rasterio
 import scipy.io
-
 from _synth_files import write_envi, write_mat73
+
 from hsiviewer.data.classes import ClassTable
 from hsiviewer.errors import SceneReadError
 from hsiviewer.io import attach_labels, open_labels, open_scene
@@ -23,8 +24,16 @@ def labels(rng):
 def write_label_tiff(path, labels, colormap=None, tags=None, nodata=None):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", rasterio.errors.NotGeoreferencedWarning)
-        with rasterio.open(path, "w", driver="GTiff", width=labels.shape[1], height=labels.shape[0],
-                           count=1, dtype=labels.dtype.name, nodata=nodata) as dst:
+        with rasterio.open(
+            path,
+            "w",
+            driver="GTiff",
+            width=labels.shape[1],
+            height=labels.shape[0],
+            count=1,
+            dtype=labels.dtype.name,
+            nodata=nodata,
+        ) as dst:
             dst.write(labels, 1)
             if colormap:
                 dst.write_colormap(1, colormap)
@@ -38,13 +47,16 @@ def write_pam_categories(path, names):
     items = "".join(f"<Category>{n}</Category>" if n else "<Category />" for n in names)
     path.with_name(path.name + ".aux.xml").write_text(
         f'<PAMDataset>\n  <PAMRasterBand band="1">\n    <CategoryNames>{items}</CategoryNames>\n'
-        "  </PAMRasterBand>\n</PAMDataset>\n")
+        "  </PAMRasterBand>\n</PAMDataset>\n"
+    )
 
 
 def test_envi_classification_header(tmp_path, labels):
-    extra = ("file type = ENVI Classification\nclasses = 4\n"
-             "class lookup = {\n 0, 0, 0, 255, 0, 0,\n 0, 255, 0, 0, 0, 255}\n"
-             "class names = {Unclassified, Water, Grass, Roofs}\n")
+    extra = (
+        "file type = ENVI Classification\nclasses = 4\n"
+        "class lookup = {\n 0, 0, 0, 255, 0, 0,\n 0, 255, 0, 0, 0, 255}\n"
+        "class names = {Unclassified, Water, Grass, Roofs}\n"
+    )
     header, _ = write_envi(tmp_path, labels[:, :, None], extra=extra, data_suffix="")
     got, classes = open_labels(header)
     np.testing.assert_array_equal(got, labels)
@@ -57,8 +69,7 @@ def test_envi_classification_header(tmp_path, labels):
 def test_envi_int16_labels_and_nodata(tmp_path, labels, byte_order):
     raw = labels.astype(np.int16)
     raw[0, 0] = -1
-    header, _ = write_envi(tmp_path, raw[:, :, None], byte_order=byte_order,
-                           extra="data ignore value = -1\n")
+    header, _ = write_envi(tmp_path, raw[:, :, None], byte_order=byte_order, extra="data ignore value = -1\n")
     got, classes = open_labels(header)
     expected = labels.copy()
     expected[0, 0] = 0
@@ -73,9 +84,11 @@ def test_envi_with_several_bands_is_refused(tmp_path, rng):
 
 
 def test_geotiff_colour_table_and_category_names(tmp_path, labels):
-    path = write_label_tiff(tmp_path / "classes.tif", labels,
-                            colormap={0: (0, 0, 0, 0), 1: (10, 20, 30, 255), 2: (40, 50, 60, 255),
-                                      3: (70, 80, 90, 255)})
+    path = write_label_tiff(
+        tmp_path / "classes.tif",
+        labels,
+        colormap={0: (0, 0, 0, 0), 1: (10, 20, 30, 255), 2: (40, 50, 60, 255), 3: (70, 80, 90, 255)},
+    )
     write_pam_categories(path, ["", "Asphalt", "Meadows", "Gravel"])
     got, classes = open_labels(path)
     np.testing.assert_array_equal(got, labels)
@@ -85,10 +98,10 @@ def test_geotiff_colour_table_and_category_names(tmp_path, labels):
 
 
 def test_hsiviewer_classes_tag_is_preferred(tmp_path, labels):
-    table = ClassTable.from_ids([1, 2, 3], {0: "Nothing", 1: "Trees", 2: "Roads", 3: "Water"},
-                                {1: (1, 2, 3)})
-    path = write_label_tiff(tmp_path / "map.tif", labels, colormap={1: (200, 200, 200, 255)},
-                            tags={"HSIVIEWER_CLASSES": table.to_json()})
+    table = ClassTable.from_ids([1, 2, 3], {0: "Nothing", 1: "Trees", 2: "Roads", 3: "Water"}, {1: (1, 2, 3)})
+    path = write_label_tiff(
+        tmp_path / "map.tif", labels, colormap={1: (200, 200, 200, 255)}, tags={"HSIVIEWER_CLASSES": table.to_json()}
+    )
     write_pam_categories(path, ["", "Asphalt", "Meadows", "Gravel"])
     _, classes = open_labels(path)
     assert classes.name(0) == "Nothing" and classes.name(1) == "Trees" and classes.name(3) == "Water"
@@ -105,16 +118,16 @@ def test_geotiff_nodata_becomes_unlabelled(tmp_path, labels):
 def test_npy_float_labels_with_sidecar(tmp_path, labels):
     path = tmp_path / "gt.npy"
     np.save(path, labels.astype(np.float32))
-    (tmp_path / "gt.json").write_text(json.dumps(
-        {"classes": [{"id": 1, "name": "Corn", "color": [9, 8, 7]}]}))
+    (tmp_path / "gt.json").write_text(json.dumps({"classes": [{"id": 1, "name": "Corn", "color": [9, 8, 7]}]}))
     got, classes = open_labels(path)
     assert got.dtype == np.uint8
     np.testing.assert_array_equal(got, labels)
     assert classes.name(1) == "Corn" and classes.color(1) == (9, 8, 7) and classes.name(2) == "Class 2"
 
 
-@pytest.mark.parametrize("value, problem", [(-1, "negative"), (1.5, "not whole numbers"),
-                                            (np.nan, "not whole numbers")])
+@pytest.mark.parametrize(
+    "value, problem", [(-1, "negative"), (1.5, "not whole numbers"), (np.nan, "not whole numbers")]
+)
 def test_bad_values_are_refused(tmp_path, labels, value, problem):
     raw = labels.astype(np.float64)
     raw[1, 1] = value
@@ -176,6 +189,7 @@ def test_indian_pines_ground_truth(indian_pines_dir):
 
 def test_round_trip_with_the_class_map_writer(tmp_path, labels):
     from hsiviewer.io.export import write_class_map
+
     table = ClassTable.from_ids([1, 2, 3], {1: "Trees", 2: "Roads", 3: "Water"}, {2: (5, 6, 7)})
     path = tmp_path / "map.tif"
     write_class_map(path, labels, table)

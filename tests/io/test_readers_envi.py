@@ -1,21 +1,24 @@
 """ENVI reader: every interleave and byte order, header metadata, georeferencing, bad input, real data."""
+
 import warnings
 
 import numpy as np
 import pytest
 import rasterio
+from _synth_files import envi_list, write_envi
 from affine import Affine
 
-from _synth_files import envi_list, write_envi
 from hsiviewer.errors import SceneReadError
 from hsiviewer.io import open_scene
 from hsiviewer.io.envi import read_envi, wavelengths_to_nm
 
-BERLIN_WKT = ('{PROJCS["UTM_Zone_33N",GEOGCS["GCS_WGS_1984",DATUM["D_WGS_1984",SPHEROID["WGS_1984",'
-              '6378137.0,298.257223563]],PRIMEM["Greenwich",0.0],UNIT["Degree",0.0174532925199433]],'
-              'PROJECTION["Transverse_Mercator"],PARAMETER["False_Easting",500000.0],'
-              'PARAMETER["False_Northing",0.0],PARAMETER["Central_Meridian",15.0],'
-              'PARAMETER["Scale_Factor",0.9996],PARAMETER["Latitude_Of_Origin",0.0],UNIT["Meter",1.0]]}')
+BERLIN_WKT = (
+    '{PROJCS["UTM_Zone_33N",GEOGCS["GCS_WGS_1984",DATUM["D_WGS_1984",SPHEROID["WGS_1984",'
+    '6378137.0,298.257223563]],PRIMEM["Greenwich",0.0],UNIT["Degree",0.0174532925199433]],'
+    'PROJECTION["Transverse_Mercator"],PARAMETER["False_Easting",500000.0],'
+    'PARAMETER["False_Northing",0.0],PARAMETER["Central_Meridian",15.0],'
+    'PARAMETER["Scale_Factor",0.9996],PARAMETER["Latitude_Of_Origin",0.0],UNIT["Meter",1.0]]}'
+)
 
 
 @pytest.fixture
@@ -36,8 +39,9 @@ def test_every_interleave_and_byte_order(tmp_path, cube, interleave, byte_order)
         np.testing.assert_array_equal(scene.to_array(), cube)
         np.testing.assert_array_equal(scene.spectrum(3, 6), cube[3, 6])
         np.testing.assert_array_equal(scene.band(2), cube[:, :, 2])
-        np.testing.assert_array_equal(scene.read_subregion(slice(1, 4), slice(2, 5), [3, 0]),
-                                      cube[1:4, 2:5][:, :, [3, 0]])
+        np.testing.assert_array_equal(
+            scene.read_subregion(slice(1, 4), slice(2, 5), [3, 0]), cube[1:4, 2:5][:, :, [3, 0]]
+        )
     assert scene.metadata["byte_order"] == byte_order
     assert scene.metadata["description"] == f"synthetic {interleave} test cube"
     assert scene.metadata["sensor type"] == "TestSensor"
@@ -57,20 +61,22 @@ def test_data_file_found_by_any_usual_name(tmp_path, cube):
     header, data = write_envi(tmp_path, cube, "bip", data_suffix=".img")
     np.testing.assert_array_equal(open_scene(header).to_array(), cube)
     # GDAL's naming: "scene.dat" with "scene.dat.hdr"
-    header, data = write_envi(tmp_path, cube, "bsq", name="other", data_suffix=".dat",
-                              header_name="other.dat.hdr")
+    header, data = write_envi(tmp_path, cube, "bsq", name="other", data_suffix=".dat", header_name="other.dat.hdr")
     np.testing.assert_array_equal(open_scene(data).to_array(), cube)
     np.testing.assert_array_equal(open_scene(header).to_array(), cube)
 
 
-@pytest.mark.parametrize("units, values, expected", [
-    ("Micrometers", [0.45, 0.55, 0.65, 0.75], [450, 550, 650, 750]),
-    ("um", [0.45, 0.55, 0.65, 0.75], [450, 550, 650, 750]),
-    ("Nanometers", [450, 550, 650, 750], [450, 550, 650, 750]),
-    ("nm", [450.5, 550, 650, 750], [450.5, 550, 650, 750]),
-    (None, [0.45, 0.55, 0.65, 0.75], [450, 550, 650, 750]),   # no units: small values are µm
-    (None, [450, 550, 650, 750], [450, 550, 650, 750]),
-])
+@pytest.mark.parametrize(
+    "units, values, expected",
+    [
+        ("Micrometers", [0.45, 0.55, 0.65, 0.75], [450, 550, 650, 750]),
+        ("um", [0.45, 0.55, 0.65, 0.75], [450, 550, 650, 750]),
+        ("Nanometers", [450, 550, 650, 750], [450, 550, 650, 750]),
+        ("nm", [450.5, 550, 650, 750], [450.5, 550, 650, 750]),
+        (None, [0.45, 0.55, 0.65, 0.75], [450, 550, 650, 750]),  # no units: small values are µm
+        (None, [450, 550, 650, 750], [450, 550, 650, 750]),
+    ],
+)
 def test_wavelengths_normalised_to_nm(tmp_path, cube, units, values, expected):
     widths = [v / 50 for v in values]
     extra = f"wavelength = {envi_list(values)}\nfwhm = {envi_list(widths)}\n"
@@ -92,8 +98,10 @@ def test_unit_helper():
 def test_bbl_default_bands_band_names_and_nodata(tmp_path, cube):
     cube = cube.copy()
     cube[0, 0, :] = -99
-    extra = ("bbl = {1, 0, 1, 0}\ndefault bands = {3, 2, 1}\ndata ignore value = -99\n"
-             "band names = {red edge, nir, swir 1, swir 2, }\n")
+    extra = (
+        "bbl = {1, 0, 1, 0}\ndefault bands = {3, 2, 1}\ndata ignore value = -99\n"
+        "band names = {red edge, nir, swir 1, swir 2, }\n"
+    )
     header, _ = write_envi(tmp_path, cube, "bil", extra=extra)
     scene = read_envi(header)
     np.testing.assert_array_equal(scene.bad_bands, [False, True, False, True])
@@ -113,9 +121,11 @@ def test_bad_metadata_is_ignored_with_a_warning(tmp_path, cube):
 
 
 def test_map_info_and_esri_wkt(tmp_path, cube):
-    extra = ("map info = {UTM, 1.000, 1.000, 383472.370, 5818302.350, 3.0000000000e+001, "
-             "3.0000000000e+001, 33, North, WGS-84, units=Meters}\n"
-             f"coordinate system string = {BERLIN_WKT}\n")
+    extra = (
+        "map info = {UTM, 1.000, 1.000, 383472.370, 5818302.350, 3.0000000000e+001, "
+        "3.0000000000e+001, 33, North, WGS-84, units=Meters}\n"
+        f"coordinate system string = {BERLIN_WKT}\n"
+    )
     header, _ = write_envi(tmp_path, cube, extra=extra)
     scene = read_envi(header)
     assert scene.crs.to_epsg() == 32633 and scene.crs == rasterio.crs.CRS.from_epsg(32633)
@@ -146,8 +156,9 @@ def test_transform_matches_gdal(tmp_path, cube, rotation):
 
 
 def test_geographic_map_info(tmp_path, cube):
-    header, _ = write_envi(tmp_path, cube, extra="map info = {Geographic Lat/Lon, 1, 1, 13.1, 52.6, "
-                                                 "0.001, 0.001, WGS-84, units=Degrees}\n")
+    header, _ = write_envi(
+        tmp_path, cube, extra="map info = {Geographic Lat/Lon, 1, 1, 13.1, 52.6, 0.001, 0.001, WGS-84, units=Degrees}\n"
+    )
     scene = read_envi(header)
     assert scene.crs.to_epsg() == 4326
     assert scene.transform.almost_equals(Affine(0.001, 0, 13.1, 0, -0.001, 52.6))
@@ -192,11 +203,14 @@ def test_unknown_data_type(tmp_path, cube, code):
     assert str(header) in str(info.value)
 
 
-@pytest.mark.parametrize("line, bad, problem", [
-    ("interleave = bsq", "interleave = Bil", "unknown interleave 'Bil'"),
-    ("byte order = 0", "byte order = 2", "byte order must be 0"),
-    ("file type = ENVI Standard", "file type = ENVI Spectral Library", "spectral library"),
-])
+@pytest.mark.parametrize(
+    "line, bad, problem",
+    [
+        ("interleave = bsq", "interleave = Bil", "unknown interleave 'Bil'"),
+        ("byte order = 0", "byte order = 2", "byte order must be 0"),
+        ("file type = ENVI Standard", "file type = ENVI Spectral Library", "spectral library"),
+    ],
+)
 def test_layouts_spectral_would_misread(tmp_path, cube, line, bad, problem):
     header, _ = write_envi(tmp_path, cube)
     header.write_text(header.read_text().replace(line, bad))

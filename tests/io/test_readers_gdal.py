@@ -1,4 +1,5 @@
 """GeoTIFF / GDAL reader: lazy windowed reads, georeferencing, wavelength metadata, real data."""
+
 import threading
 import warnings
 
@@ -15,13 +16,31 @@ from hsiviewer.io.gdal import RasterioSource, read_gdal
 TRANSFORM = Affine(30, 0, 383472.37, 0, -30, 5818302.35)
 
 
-def write_tiff(path, cube, crs=None, transform=None, nodata=None, band_tags=None, imagery=None,
-               dataset_tags=None, descriptions=None, interleave="pixel"):
+def write_tiff(
+    path,
+    cube,
+    crs=None,
+    transform=None,
+    nodata=None,
+    band_tags=None,
+    imagery=None,
+    dataset_tags=None,
+    descriptions=None,
+    interleave="pixel",
+):
     """Write (rows, cols, bands) ``cube`` as a GeoTIFF with the given metadata."""
     rows, cols, bands = cube.shape
-    profile = dict(driver="GTiff", width=cols, height=rows, count=bands, dtype=cube.dtype.name,
-                   interleave=interleave, crs=crs, transform=transform or Affine.identity(),
-                   nodata=nodata)
+    profile = dict(
+        driver="GTiff",
+        width=cols,
+        height=rows,
+        count=bands,
+        dtype=cube.dtype.name,
+        interleave=interleave,
+        crs=crs,
+        transform=transform or Affine.identity(),
+        nodata=nodata,
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", rasterio.errors.NotGeoreferencedWarning)
         with rasterio.open(path, "w", **profile) as dst:
@@ -45,11 +64,19 @@ def cube(rng):
 
 def test_georeferenced_tiff_with_band_tags(tmp_path, cube):
     microns = [0.45, 0.5, 0.55, 0.6, 0.65]
-    path = write_tiff(tmp_path / "geo.tif", cube, crs=CRS.from_epsg(32633), transform=TRANSFORM,
-                      nodata=-99, descriptions=[f"b{i}" for i in range(5)],
-                      band_tags={"wavelength": [str(w) for w in microns],
-                                 "wavelength_units": ["Micrometers"] * 5,
-                                 "fwhm": ["0.01"] * 5})
+    path = write_tiff(
+        tmp_path / "geo.tif",
+        cube,
+        crs=CRS.from_epsg(32633),
+        transform=TRANSFORM,
+        nodata=-99,
+        descriptions=[f"b{i}" for i in range(5)],
+        band_tags={
+            "wavelength": [str(w) for w in microns],
+            "wavelength_units": ["Micrometers"] * 5,
+            "fwhm": ["0.01"] * 5,
+        },
+    )
     scene = open_scene(path)
     assert scene.shape == (9, 11, 5) and scene.dtype == np.int16
     assert scene.crs.to_epsg() == 32633 and scene.transform == TRANSFORM
@@ -80,9 +107,11 @@ def test_transform_without_crs_is_kept(tmp_path, cube):
 
 
 def test_imagery_domain_wavelengths(tmp_path, cube):
-    path = write_tiff(tmp_path / "img.tif", cube,
-                      imagery={"CENTRAL_WAVELENGTH_UM": ["0.400", "0.500", "0.600", "0.700", "0.800"],
-                               "FWHM_UM": ["0.010"] * 5})
+    path = write_tiff(
+        tmp_path / "img.tif",
+        cube,
+        imagery={"CENTRAL_WAVELENGTH_UM": ["0.400", "0.500", "0.600", "0.700", "0.800"], "FWHM_UM": ["0.010"] * 5},
+    )
     scene = read_gdal(path)
     np.testing.assert_allclose(scene.wavelengths, [400, 500, 600, 700, 800])
     np.testing.assert_allclose(scene.fwhm, [10] * 5)
@@ -90,8 +119,13 @@ def test_imagery_domain_wavelengths(tmp_path, cube):
 
 @pytest.mark.parametrize("ns", ["ENVI", ""])
 def test_envi_style_dataset_tags(tmp_path, cube, ns):
-    tags = {"wavelength": "{ 410.5, 520, 630, 740, 850}", "wavelength_units": "Nanometers",
-            "fwhm": "{5, 5, 6, 6, 7}", "bbl": "{1, 1, 0, 1, 1}", "default_bands": "{4, 3, 2}"}
+    tags = {
+        "wavelength": "{ 410.5, 520, 630, 740, 850}",
+        "wavelength_units": "Nanometers",
+        "fwhm": "{5, 5, 6, 6, 7}",
+        "bbl": "{1, 1, 0, 1, 1}",
+        "default_bands": "{4, 3, 2}",
+    }
     scene = read_gdal(write_tiff(tmp_path / "envi_tags.tif", cube, dataset_tags={ns: tags}))
     np.testing.assert_allclose(scene.wavelengths, [410.5, 520, 630, 740, 850])
     np.testing.assert_allclose(scene.fwhm, [5, 5, 6, 6, 7])
@@ -100,18 +134,19 @@ def test_envi_style_dataset_tags(tmp_path, cube, ns):
 
 
 def test_band_tags_win_over_rounded_imagery_values(tmp_path, cube):
-    path = write_tiff(tmp_path / "both.tif", cube,
-                      band_tags={"wavelength": ["451.25", "500", "550", "600", "650"]},
-                      imagery={"CENTRAL_WAVELENGTH_UM": ["0.451", "0.500", "0.550", "0.600", "0.650"]})
+    path = write_tiff(
+        tmp_path / "both.tif",
+        cube,
+        band_tags={"wavelength": ["451.25", "500", "550", "600", "650"]},
+        imagery={"CENTRAL_WAVELENGTH_UM": ["0.451", "0.500", "0.550", "0.600", "0.650"]},
+    )
     assert read_gdal(path).wavelengths[0] == 451.25
 
 
 def test_windowed_reads(tmp_path, cube):
     source = RasterioSource(write_tiff(tmp_path / "w.tif", cube))
-    np.testing.assert_array_equal(source.read_subregion(slice(2, 7), slice(3, 9), [4, 0]),
-                                  cube[2:7, 3:9][:, :, [4, 0]])
-    np.testing.assert_array_equal(source.read_subregion(slice(None, None, 2), slice(8, 1, -3)),
-                                  cube[::2, 8:1:-3])
+    np.testing.assert_array_equal(source.read_subregion(slice(2, 7), slice(3, 9), [4, 0]), cube[2:7, 3:9][:, :, [4, 0]])
+    np.testing.assert_array_equal(source.read_subregion(slice(None, None, 2), slice(8, 1, -3)), cube[::2, 8:1:-3])
     assert source.read_subregion(slice(5, 5), slice(None), [1]).shape == (0, 11, 1)
     with pytest.raises(IndexError):
         source.read_subregion(slice(None), slice(None), [5])

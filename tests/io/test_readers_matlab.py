@@ -1,11 +1,12 @@
 """MATLAB reader: v5 through scipy, v7.3 (HDF5, column-major) through h5py, and clear errors."""
+
 import json
 
 import numpy as np
 import pytest
 import scipy.io
-
 from _synth_files import write_mat73
+
 from hsiviewer.errors import SceneReadError
 from hsiviewer.io import open_scene
 from hsiviewer.io.matlab import MatlabH5Source, read_mat
@@ -63,8 +64,9 @@ def test_v73_is_refused_by_scipy_and_read_with_h5py(tmp_path, cube):
     np.testing.assert_array_equal(scene.to_array(), cube)
     np.testing.assert_array_equal(scene.spectrum(5, 4), cube[5, 4])
     np.testing.assert_array_equal(scene.band(6), cube[:, :, 6])
-    np.testing.assert_array_equal(scene.read_subregion(slice(4, 0, -2), slice(1, 4), [3, 1, 3, -1]),
-                                  cube[4:0:-2, 1:4][:, :, [3, 1, 3, -1]])
+    np.testing.assert_array_equal(
+        scene.read_subregion(slice(4, 0, -2), slice(1, 4), [3, 1, 3, -1]), cube[4:0:-2, 1:4][:, :, [3, 1, 3, -1]]
+    )
     np.testing.assert_array_equal(scene.labels, cube[:, :, 0] % 5)
     assert scene.metadata["matlab_format"] == "v7.3"
 

@@ -1,4 +1,5 @@
 """Every registered architecture builds and runs; HybridSN's sizes and its exact dense path."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -19,8 +20,11 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 def small_input(kind: InputKind, bands: int, size: int, n: int = 2) -> torch.Tensor:
     gen = torch.Generator().manual_seed(0)
-    shape = {InputKind.CUBE: (n, 1, bands, size, size), InputKind.PATCH: (n, bands, size, size),
-             InputKind.SPECTRUM: (n, bands)}[kind]
+    shape = {
+        InputKind.CUBE: (n, 1, bands, size, size),
+        InputKind.PATCH: (n, bands, size, size),
+        InputKind.SPECTRUM: (n, bands),
+    }[kind]
     return torch.randn(shape, generator=gen)
 
 
@@ -71,8 +75,11 @@ def test_hybridsn_layer_sizes_at_defaults():
         assert net.spatial[0].in_channels == 576
         assert net.features(x).shape == (2, 64, 17, 17)
         assert net(x).shape == (2, 16)
-    assert [m.kernel_size for m in net.spectral.modules() if isinstance(m, nn.Conv3d)] == \
-        [(7, 3, 3), (5, 3, 3), (3, 3, 3)]
+    assert [m.kernel_size for m in net.spectral.modules() if isinstance(m, nn.Conv3d)] == [
+        (7, 3, 3),
+        (5, 3, 3),
+        (3, 3, 3),
+    ]
     assert (net.fc1.in_features, net.fc1.out_features, net.fc2.out_features) == (18496, 256, 128)
     assert net.dropout.p == 0.4
 
@@ -105,7 +112,7 @@ def test_hybridsn_dense_equals_patch_by_patch(bands, size, sample):
     net.eval()
     rows, cols, r = 20, 23, size // 2
     padded = torch.zeros(bands, rows + 2 * r, cols + 2 * r)
-    padded[:, r:r + rows, r:r + cols] = torch.randn(bands, rows, cols)
+    padded[:, r : r + rows, r : r + cols] = torch.randn(bands, rows, cols)
     with torch.no_grad():
         dense = net.forward_dense(padded[None, None])
         strips = net.forward_dense(padded[None, None], rows_per_strip=6)
@@ -114,9 +121,10 @@ def test_hybridsn_dense_equals_patch_by_patch(bands, size, sample):
     pixels = [(i, j) for i in range(rows) for j in range(cols)]
     if sample:  # the default size costs ~7 ms a patch on CPU: the corners, edges and a random sample
         rng = np.random.default_rng(0)
-        pixels = [(0, 0), (0, cols - 1), (rows - 1, 0), (rows - 1, cols - 1)] + \
-                 [pixels[k] for k in rng.choice(len(pixels), sample, replace=False)]
-    patches = torch.stack([padded[:, i:i + size, j:j + size] for i, j in pixels])[:, None]
+        pixels = [(0, 0), (0, cols - 1), (rows - 1, 0), (rows - 1, cols - 1)] + [
+            pixels[k] for k in rng.choice(len(pixels), sample, replace=False)
+        ]
+    patches = torch.stack([padded[:, i : i + size, j : j + size] for i, j in pixels])[:, None]
     with torch.no_grad():
         per_patch = net(patches)
     got = torch.stack([dense[0, :, i, j] for i, j in pixels])
@@ -153,6 +161,7 @@ def test_small_patches_downsample_less():
 
 def test_mobilenet_v3_uses_hard_swish_and_hard_sigmoid_se():
     from hsiviewer.models.layers import SqueezeExcite
+
     net = REGISTRY.get("mobilenet_v3").build(30, 16)
     se = [m for m in net.modules() if isinstance(m, SqueezeExcite)]
     assert len(se) == 9 and all(isinstance(m.gate, nn.Hardsigmoid) for m in se)

@@ -1,4 +1,5 @@
 """Plugin discovery, the registry, and hyperparameter typing."""
+
 from __future__ import annotations
 
 import sys
@@ -7,10 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from hsiviewer.errors import PluginError
-from hsiviewer.models import InputKind, ModelSpec, Registry, load_registry, register_model
-from hsiviewer.models import discovery
 from hsiviewer.data.resources import shipped_plugins_dir
+from hsiviewer.errors import PluginError
+from hsiviewer.models import InputKind, ModelSpec, Registry, discovery, load_registry, register_model
 
 SHIPPED = {"hybridsn", "mobilenet_v1", "mobilenet_v2", "mobilenet_v3", "se_resnet", "svm_rbf"}
 
@@ -66,6 +66,7 @@ def test_plugin_in_extra_dir_is_found_with_its_source(tmp_path):
     assert "hidden" not in registry
     net = spec.build(4, 3)
     import torch
+
     assert net(torch.zeros(2, 4, 5, 5)).shape == (2, 3)
 
 
@@ -99,12 +100,16 @@ def test_broken_plugins_are_reported_and_the_others_load(tmp_path):
     bad_import = write_plugin(folder, "c_import.py", body="import no_such_module_for_hsiviewer\n")
     # Registers one model, then fails: the half-loaded plugin must register nothing.
     half = write_plugin(folder, "d_half.py", body=TINY.format(name="half") + "\nraise RuntimeError('boom')\n")
-    bad_spec = write_plugin(folder, "e_spec.py", body="""
+    bad_spec = write_plugin(
+        folder,
+        "e_spec.py",
+        body="""
         from hsiviewer.models import register_model
         @register_model("nosize", description="x", input_kind="patch", defaults={"pca_components": 3})
         def build(in_bands, n_classes, patch_size):
             return None
-        """)
+        """,
+    )
     registry = load(folder)
     assert "good" in registry and SHIPPED <= set(registry.names())
     assert "half" not in registry and "nosize" not in registry
@@ -135,7 +140,10 @@ def test_duplicate_name_is_refused_and_the_first_wins(tmp_path):
 def test_entry_points_module_and_callable(tmp_path, monkeypatch):
     pkg = tmp_path / "site"
     write_plugin(pkg, "hsv_ep_module.py", name="ep_module")
-    write_plugin(pkg, "hsv_ep_callable.py", body="""
+    write_plugin(
+        pkg,
+        "hsv_ep_callable.py",
+        body="""
         from hsiviewer.models import register_model
         def register():
             @register_model("ep_callable", description="from a function", input_kind="spectrum",
@@ -143,13 +151,15 @@ def test_entry_points_module_and_callable(tmp_path, monkeypatch):
             def build(in_bands, n_classes, patch_size):
                 from sklearn.neighbors import KNeighborsClassifier
                 return KNeighborsClassifier(1)
-        """)
+        """,
+    )
     write_plugin(pkg, "hsv_ep_broken.py", body="raise ValueError('bad entry point')\n")
     info = pkg / "hsv_ep_demo-1.0.dist-info"
     info.mkdir()
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: hsv-ep-demo\nVersion: 1.0\n")
-    (info / "entry_points.txt").write_text("[hsiviewer.models]\nmod = hsv_ep_module\n"
-                                           "fn = hsv_ep_callable:register\nbroken = hsv_ep_broken\n")
+    (info / "entry_points.txt").write_text(
+        "[hsiviewer.models]\nmod = hsv_ep_module\nfn = hsv_ep_callable:register\nbroken = hsv_ep_broken\n"
+    )
     monkeypatch.syspath_prepend(str(pkg))
     for _ in range(2):  # the second load finds the already-imported module's specs on its builders
         registry = load(use_entry_points=True)
@@ -167,8 +177,13 @@ def test_get_unknown_model_names_the_known_ones():
 
 
 def spec_with(defaults: dict) -> ModelSpec:
-    return ModelSpec(name="demo", description="d", input_kind=InputKind.PATCH, builder=lambda *a, **k: (a, k),
-                     defaults={"patch_size": 9, "pca_components": 30, **defaults})
+    return ModelSpec(
+        name="demo",
+        description="d",
+        input_kind=InputKind.PATCH,
+        builder=lambda *a, **k: (a, k),
+        defaults={"patch_size": 9, "pca_components": 30, **defaults},
+    )
 
 
 def test_coerce_types_text_like_the_defaults():
@@ -206,14 +221,18 @@ def test_build_merges_defaults_and_refuses_unknown_names():
 
 
 def test_check_builds_and_runs_each_model(tmp_path):
-    write_plugin(tmp_path, "bad_shape.py", body="""
+    write_plugin(
+        tmp_path,
+        "bad_shape.py",
+        body="""
         from torch import nn
         from hsiviewer.models import register_model
         @register_model("bad_shape", description="wrong output", input_kind="spectrum",
                         defaults={"patch_size": 1, "pca_components": 6})
         def build(in_bands, n_classes, patch_size):
             return nn.Linear(in_bands, n_classes + 1)
-        """)
+        """,
+    )
     registry = load(tmp_path)
     assert registry.errors == []
     assert registry.check("svm_rbf") is None and registry.check("mobilenet_v1") is None
@@ -225,19 +244,27 @@ def test_check_builds_and_runs_each_model(tmp_path):
 
 def test_register_outside_loading_goes_to_the_default_registry(monkeypatch):
     from hsiviewer.models import registry as registry_module
+
     monkeypatch.setattr(discovery, "_DEFAULT", None)
     monkeypatch.setattr(registry_module, "_OUTSIDE", {})
     monkeypatch.setattr(registry_module, "_DEFAULT_HOLDER", [])
 
-    @register_model("notebook_model", description="defined in a notebook", input_kind=InputKind.SPECTRUM,
-                    framework="sklearn", defaults={"patch_size": 1, "pca_components": 5})
+    @register_model(
+        "notebook_model",
+        description="defined in a notebook",
+        input_kind=InputKind.SPECTRUM,
+        framework="sklearn",
+        defaults={"patch_size": 1, "pca_components": 5},
+    )
     def build(in_bands, n_classes, patch_size):
         from sklearn.neighbors import KNeighborsClassifier
+
         return KNeighborsClassifier(1)
 
     registry = discovery.default_registry()
     assert registry.get("notebook_model").builder is build
     assert build.hsiviewer_spec.source == __file__
     with pytest.raises(PluginError, match="already registered by .*hybridsn.py"):
-        register_model("hybridsn", description="x", input_kind="spectrum",
-                       defaults={"patch_size": 1, "pca_components": 5})(build)
+        register_model(
+            "hybridsn", description="x", input_kind="spectrum", defaults={"patch_size": 1, "pca_components": 5}
+        )(build)

@@ -1,4 +1,5 @@
 """Metrics: OA, AA, kappa, per-class scores with names, confusion matrix, map evaluation, JSON."""
+
 from __future__ import annotations
 
 import json
@@ -23,8 +24,14 @@ def test_report_figures():
     assert rep["class_ids"] == [1, 2, 3]
     assert rep["confusion"] == [[3, 1, 0], [0, 2, 0], [1, 0, 3]]
     corn = rep["per_class"][0]
-    assert corn == {"id": 1, "name": "Corn", "precision": pytest.approx(0.75), "recall": pytest.approx(0.75),
-                    "f1": pytest.approx(0.75), "support": 4}
+    assert corn == {
+        "id": 1,
+        "name": "Corn",
+        "precision": pytest.approx(0.75),
+        "recall": pytest.approx(0.75),
+        "f1": pytest.approx(0.75),
+        "support": 4,
+    }
     assert [r["name"] for r in rep["per_class"]] == ["Corn", "Grass", "Woods"]
     assert rep["per_class"][1]["precision"] == pytest.approx(2 / 3)
 

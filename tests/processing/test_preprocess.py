@@ -1,4 +1,5 @@
 """Preprocessing: whitened PCA and standardisation, chunked transform, state round trip."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,5 @@
 """Preprocessing fitted on a sample read from the file equals the fit on the cube in memory."""
+
 import numpy as np
 import pytest
 
@@ -61,6 +62,7 @@ def test_read_pixels_skips_rows_without_samples(cube, monkeypatch):
 @pytest.mark.parametrize("memmap_bytes", [None, 0])
 def test_padded_transform_equals_pad_cube(cube, memmap_bytes):
     from hsiviewer.processing.patches import pad_cube
+
     scene = scene_from_array(None, cube, None, {})
     pre = Preprocessor().fit(cube, n_components=10)
     valid = np.ones(cube.shape[:2], bool)

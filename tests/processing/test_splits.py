@@ -1,4 +1,5 @@
 """Splits: stratification, counts per class, seeds, validation, spatially disjoint blocks, leakage."""
+
 from __future__ import annotations
 
 import json
@@ -30,8 +31,11 @@ def test_random_split_is_stratified(pines_labels):
     split = random_split(pines_labels, fraction=0.1, seed=0)
     _check_partition(pines_labels, split)
     assert len(split.train) + len(split.test) == np.count_nonzero(pines_labels)
-    total, train, test = _counts(pines_labels, np.flatnonzero(pines_labels.ravel() > 0)), \
-        _counts(pines_labels, split.train), _counts(pines_labels, split.test)
+    total, train, test = (
+        _counts(pines_labels, np.flatnonzero(pines_labels.ravel() > 0)),
+        _counts(pines_labels, split.train),
+        _counts(pines_labels, split.test),
+    )
     for c in range(1, 17):
         assert abs(train[c] - 0.1 * total[c]) <= 1.5, c  # e.g. 143 of the 1428 corn-notill pixels
         assert train[c] >= 1 and test[c] >= 1
@@ -74,8 +78,10 @@ def test_same_seed_same_split_other_seed_other_split(pines_labels):
     assert np.array_equal(a.train, b.train) and np.array_equal(a.test, b.test)
     c = random_split(pines_labels, 0.1, seed=8)
     assert not np.array_equal(a.train, c.train)
-    d1, d2 = disjoint_split(pines_labels, 0.1, patch_size=9, seed=3), disjoint_split(pines_labels, 0.1, patch_size=9,
-                                                                                     seed=3)
+    d1, d2 = (
+        disjoint_split(pines_labels, 0.1, patch_size=9, seed=3),
+        disjoint_split(pines_labels, 0.1, patch_size=9, seed=3),
+    )
     assert np.array_equal(d1.train, d2.train) and np.array_equal(d1.test, d2.test)
     assert not np.array_equal(d1.train, disjoint_split(pines_labels, 0.1, patch_size=9, seed=4).train)
 
@@ -95,8 +101,10 @@ def test_disjoint_split_has_no_leakage_random_split_a_lot(pines_labels):
     shape = pines_labels.shape
     random = random_split(pines_labels, 0.1, seed=0)
     random_leak = leakage(random, shape, 25)
-    print(f"\nIndian Pines, 10% random split, 25x25 patches: {random_leak} of {len(random.test)} test pixels "
-          f"({random_leak / len(random.test):.1%}) lie inside a training patch")
+    print(
+        f"\nIndian Pines, 10% random split, 25x25 patches: {random_leak} of {len(random.test)} test pixels "
+        f"({random_leak / len(random.test):.1%}) lie inside a training patch"
+    )
     assert random_leak > 0.9 * len(random.test)
     for size in (25, 9, 5):
         split = disjoint_split(pines_labels, 0.1, patch_size=size, seed=0)

@@ -1,9 +1,16 @@
 """hsiviewer.processing.stretch: levels and the linear stretch (pure NumPy; the viewer's RGB/band maths)."""
+
 import numpy as np
 import pytest
 
-from hsiviewer.processing.stretch import (apply_stretch, compute_levels, minmax_levels, percentile_levels,
-                               stddev_levels, valid_values)
+from hsiviewer.processing.stretch import (
+    apply_stretch,
+    compute_levels,
+    minmax_levels,
+    percentile_levels,
+    stddev_levels,
+    valid_values,
+)
 
 
 def test_percentile_levels_match_numpy_and_ignore_nan_and_nodata():

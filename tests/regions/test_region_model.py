@@ -1,4 +1,5 @@
 """The region set: classes, regions, events with bounding boxes, undo and redo."""
+
 from __future__ import annotations
 
 import pytest
@@ -25,16 +26,22 @@ def test_every_edit_undoes_and_redoes():
     regions.merge_classes(b.class_id, a.class_id)
     snapshots = []
     while True:
-        snapshots.append(([(r.region_id, r.class_id, r.geometry.wkt) for r in regions.regions],
-                          [(c.class_id, c.name, c.color) for c in regions.classes]))
+        snapshots.append(
+            (
+                [(r.region_id, r.class_id, r.geometry.wkt) for r in regions.regions],
+                [(c.class_id, c.name, c.color) for c in regions.classes],
+            )
+        )
         if not regions.undo():
             break
     assert snapshots[-1] == ([], [])
     assert len(snapshots) == 10  # 9 edits, then the empty start
     for expected in reversed(snapshots[:-1]):
         assert regions.redo()
-        assert ([(r.region_id, r.class_id, r.geometry.wkt) for r in regions.regions],
-                [(c.class_id, c.name, c.color) for c in regions.classes]) == expected
+        assert (
+            [(r.region_id, r.class_id, r.geometry.wkt) for r in regions.regions],
+            [(c.class_id, c.name, c.color) for c in regions.classes],
+        ) == expected
     assert not regions.redo()
 
 

@@ -1,4 +1,5 @@
 """Rasterising regions against a hand calculation on a small grid."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -22,8 +23,11 @@ def _centres_inside(geom, shape, touched=False):
     out = np.zeros(shape, bool)
     for r in range(shape[0]):
         for c in range(shape[1]):
-            out[r, c] = geom.intersects(box(c, r, c + 1, r + 1)) and not geom.touches(box(c, r, c + 1, r + 1)) \
-                if touched else geom.contains(Point(c + 0.5, r + 0.5))
+            out[r, c] = (
+                geom.intersects(box(c, r, c + 1, r + 1)) and not geom.touches(box(c, r, c + 1, r + 1))
+                if touched
+                else geom.contains(Point(c + 0.5, r + 0.5))
+            )
     return out
 
 
@@ -56,7 +60,7 @@ def test_all_touched_takes_every_pixel_the_region_meets():
 
 
 def test_overlaps_later_region_wins_and_overlap_pixels_are_counted():
-    first = box(0.1, 0.1, 3.9, 2.9)   # rows 0-2, cols 0-3
+    first = box(0.1, 0.1, 3.9, 2.9)  # rows 0-2, cols 0-3
     second = box(2.1, 1.1, 4.9, 3.9)  # rows 1-3, cols 2-4
     regions = _set((first, 1), (second, 2))
     raster = rasterize_regions(regions.regions, (4, 5))
@@ -75,8 +79,13 @@ def test_overlaps_later_region_wins_and_overlap_pixels_are_counted():
 
 
 def test_outside_zero_pixel_and_hidden_regions_are_listed_by_id():
-    regions = _set((box(0.1, 0.1, 2.9, 2.9), 1), (box(20, 20, 22, 22), 2), (box(3.6, 3.6, 3.9, 3.9), 1),
-                   (Point(1.5, 1.5), 2), (box(0.0, 0.0, 3.0, 3.0), 2))
+    regions = _set(
+        (box(0.1, 0.1, 2.9, 2.9), 1),
+        (box(20, 20, 22, 22), 2),
+        (box(3.6, 3.6, 3.9, 3.9), 1),
+        (Point(1.5, 1.5), 2),
+        (box(0.0, 0.0, 3.0, 3.0), 2),
+    )
     raster = rasterize_regions(regions.regions, (5, 5))
     assert raster.outside == [2]
     assert raster.empty == [3]

@@ -1,8 +1,10 @@
 """The region split: whole regions, guard band, untested single-region classes; training from regions."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from engine_helpers import synthetic_scene, tiny_registry
 from scipy.ndimage import label as components
 from shapely.geometry import box
 
@@ -10,8 +12,6 @@ from hsiviewer.engine.training import TrainConfig, train_model
 from hsiviewer.errors import TrainingError
 from hsiviewer.processing.splits import leakage, region_split
 from hsiviewer.regions.model import RegionSet
-
-from engine_helpers import synthetic_scene, tiny_registry
 
 
 def _component_regions(labels):
@@ -30,9 +30,9 @@ def _blobs(seed=0, shape=(60, 60), n=40):
     labels = np.zeros(shape, np.int64)
     for k in range(n):
         r, c, s = rng.integers(0, shape[0] - 6), rng.integers(0, shape[1] - 6), rng.integers(2, 6)
-        if not labels[r:r + s, c:c + s].any():
-            labels[r:r + s, c:c + s] = 1 + k % 2
-    labels[labels.shape[0] - 3:, :3] = 3  # class 3: one region
+        if not labels[r : r + s, c : c + s].any():
+            labels[r : r + s, c : c + s] = 1 + k % 2
+    labels[labels.shape[0] - 3 :, :3] = 3  # class 3: one region
     return labels
 
 
@@ -59,7 +59,9 @@ def test_no_region_on_both_sides_and_no_test_pixel_in_the_guard_band(seed, patch
     per = split.params["per_class"]
     assert per["3"]["test_regions"] == 0 and per["3"]["train_regions"] == 1
     for c in ("1", "2"):
-        assert per[c]["train_regions"] >= 1 and per[c]["train_pixels"] == np.count_nonzero(labels.ravel()[split.train] == int(c))
+        assert per[c]["train_regions"] >= 1 and per[c]["train_pixels"] == np.count_nonzero(
+            labels.ravel()[split.train] == int(c)
+        )
 
 
 def test_same_seed_same_split_other_seed_other_split():
@@ -79,8 +81,8 @@ def test_train_model_on_drawn_regions_with_the_region_split():
         regions.add_class(name)
     for cls in range(3):
         x0 = cls * 10
-        regions.add_region(box(x0 + 1, 1, x0 + 9, 6), cls + 1)     # top
-        regions.add_region(box(x0 + 1, 16, x0 + 9, 23), cls + 1)   # bottom, far enough for the guard band
+        regions.add_region(box(x0 + 1, 1, x0 + 9, 6), cls + 1)  # top
+        regions.add_region(box(x0 + 1, 16, x0 + 9, 23), cls + 1)  # bottom, far enough for the guard band
     config = TrainConfig(model="tiny_forest", split="regions", train_fraction=0.5, seed=0, hyper={"patch_size": 3})
     model = train_model(scene, config, registry=tiny_registry(), regions=regions)
     info = model.metrics["regions"]

@@ -1,4 +1,5 @@
 """Reading and writing region files: round trips, reprojection, pixel space and bad input."""
+
 from __future__ import annotations
 
 import json
@@ -41,9 +42,15 @@ def _drawn() -> RegionSet:
 
 def _write_wkb(path, geoms, fields: dict, crs=None, driver="GeoJSON"):
     warnings.filterwarnings("ignore", "'crs' was not provided", UserWarning)
-    pyogrio.raw.write(path, shapely.to_wkb(np.array(geoms, dtype=object)),
-                      [np.asarray(v) for v in fields.values()], list(fields), crs=crs, driver=driver,
-                      geometry_type="Unknown")
+    pyogrio.raw.write(
+        path,
+        shapely.to_wkb(np.array(geoms, dtype=object)),
+        [np.asarray(v) for v in fields.values()],
+        list(fields),
+        crs=crs,
+        driver=driver,
+        geometry_type="Unknown",
+    )
 
 
 @pytest.mark.parametrize("georef", [True, False])
@@ -52,8 +59,9 @@ def test_save_and_open_give_identical_regions_and_rasters(tmp_path, georef):
     regions = _drawn()
     path = write_regions(tmp_path / "r.gpkg", regions, scene)
     back = read_regions(path).to_scene(scene)
-    assert [(c.class_id, c.name, c.color) for c in back.classes] == \
-        [(c.class_id, c.name, c.color) for c in regions.classes]
+    assert [(c.class_id, c.name, c.color) for c in back.classes] == [
+        (c.class_id, c.name, c.color) for c in regions.classes
+    ]
     assert [(r.region_id, r.class_id) for r in back.regions] == [(r.region_id, r.class_id) for r in regions.regions]
     for a, b in zip(regions.regions, back.regions):
         assert a.geometry.equals_exact(b.geometry, 1e-6)
@@ -80,8 +88,12 @@ def test_regions_in_wgs84_land_on_the_right_pixels_of_the_utm_scene(tmp_path, ge
     px, py = scene.transform @ (30.5, 40.5)
     plon, plat = warp(scene.crs, "EPSG:4326", [px], [py])
     path = tmp_path / "wgs84.geojson"
-    _write_wkb(path, [shapely.Polygon(zip(lon, lat)), Point(plon[0], plat[0])],
-               {"class": np.array(["grass", "roof"], dtype=object)}, crs="EPSG:4326")
+    _write_wkb(
+        path,
+        [shapely.Polygon(zip(lon, lat)), Point(plon[0], plat[0])],
+        {"class": np.array(["grass", "roof"], dtype=object)},
+        crs="EPSG:4326",
+    )
     placed = read_regions(path).to_scene(scene)
     labels = rasterize_regions(placed.regions, scene.shape[:2]).labels
     expected = np.zeros(scene.shape[:2], np.uint16)
@@ -94,8 +106,12 @@ def test_regions_in_wgs84_land_on_the_right_pixels_of_the_utm_scene(tmp_path, ge
 def test_a_file_without_crs_is_taken_in_the_scene_crs_and_says_so(tmp_path):
     scene = _scene(CRS.from_epsg(32633), Affine(30, 0, 1000, 0, -30, 2000))
     path = tmp_path / "nocrs.gpkg"  # (GeoJSON is WGS 84 by definition: GDAL gives it that CRS)
-    _write_wkb(path, [box(1000 + 30 * 2.1, 2000 - 30 * 3.9, 1000 + 30 * 3.9, 2000 - 30 * 2.1)],
-               {"label": np.array([7])}, driver="GPKG")
+    _write_wkb(
+        path,
+        [box(1000 + 30 * 2.1, 2000 - 30 * 3.9, 1000 + 30 * 3.9, 2000 - 30 * 2.1)],
+        {"label": np.array([7])},
+        driver="GPKG",
+    )
     region_file = read_regions(path)
     placed = region_file.to_scene(scene)
     labels = rasterize_regions(placed.regions, scene.shape[:2]).labels
@@ -113,14 +129,17 @@ def test_invalid_polygons_are_repaired_and_counted(tmp_path):
     assert region_file.geometries[0].area == pytest.approx(8.0)
 
 
-@pytest.mark.parametrize("case, message", [
-    ("lines", "holds lines"),
-    ("empty", "holds no features"),
-    ("unknown_field", "has no attribute 'kind' for the class; its attributes are: class, other"),
-    ("no_class_field", "has no class attribute"),
-    ("missing_class", "feature(s) have no value in the class attribute 'class' (features 2)"),
-    ("not_vector", "cannot be read as a vector file"),
-])
+@pytest.mark.parametrize(
+    "case, message",
+    [
+        ("lines", "holds lines"),
+        ("empty", "holds no features"),
+        ("unknown_field", "has no attribute 'kind' for the class; its attributes are: class, other"),
+        ("no_class_field", "has no class attribute"),
+        ("missing_class", "feature(s) have no value in the class attribute 'class' (features 2)"),
+        ("not_vector", "cannot be read as a vector file"),
+    ],
+)
 def test_bad_files_give_one_clear_message_naming_the_file(tmp_path, case, message):
     path = tmp_path / f"{case}.geojson"
     if case == "lines":
@@ -128,8 +147,11 @@ def test_bad_files_give_one_clear_message_naming_the_file(tmp_path, case, messag
     elif case == "empty":
         path.write_text(json.dumps({"type": "FeatureCollection", "features": []}))
     elif case in ("unknown_field", "no_class_field"):
-        _write_wkb(path, [box(0, 0, 1, 1)], {"class" if case == "unknown_field" else "foo":
-                                             np.array(["a"], dtype=object), "other": np.array([1])})
+        _write_wkb(
+            path,
+            [box(0, 0, 1, 1)],
+            {"class" if case == "unknown_field" else "foo": np.array(["a"], dtype=object), "other": np.array([1])},
+        )
     elif case == "missing_class":
         _write_wkb(path, [box(0, 0, 1, 1), box(2, 2, 3, 3)], {"class": np.array(["a", None], dtype=object)})
     else:
@@ -146,8 +168,10 @@ def test_crs_that_cannot_be_placed_on_the_scene(tmp_path):
         read_regions(path).to_scene(_scene())
     weird = tmp_path / "weird.gpkg"
     # a local engineering CRS has no transformation to a projected one
-    local = ('ENGCRS["local",EDATUM["site"],CS[Cartesian,2],AXIS["x",east,LENGTHUNIT["metre",1]],'
-             'AXIS["y",north,LENGTHUNIT["metre",1]]]')
+    local = (
+        'ENGCRS["local",EDATUM["site"],CS[Cartesian,2],AXIS["x",east,LENGTHUNIT["metre",1]],'
+        'AXIS["y",north,LENGTHUNIT["metre",1]]]'
+    )
     _write_wkb(weird, [box(0, 0, 1, 1)], {"class": np.array(["a"], dtype=object)}, crs=local, driver="GPKG")
     with pytest.raises(RegionError, match="cannot be transformed"):
         read_regions(weird).to_scene(_scene(CRS.from_epsg(32633), Affine(30, 0, 0, 0, -30, 0)))

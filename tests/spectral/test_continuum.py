@@ -1,4 +1,5 @@
 """Continuum removal and derivative on unevenly spaced wavelengths with gaps, against SciPy's hull."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -56,7 +57,7 @@ def test_unsorted_wavelengths_give_the_same_result(rng):
 
 def test_first_derivative_is_exact_for_a_quadratic_on_uneven_spacing(rng):
     wl = np.sort(rng.uniform(400, 2500, 60))
-    values = 3e-7 * wl ** 2 - 1e-3 * wl + 2
+    values = 3e-7 * wl**2 - 1e-3 * wl + 2
     values[20:25] = np.nan
     deriv = first_derivative(wl, values)
     good = np.isfinite(values)

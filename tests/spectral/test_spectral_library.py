@@ -1,4 +1,5 @@
 """Spectral libraries: formats read and written, units, scale, resampling against Spectral Python."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -64,13 +65,17 @@ def test_csv_round_trip_keeps_gaps(tmp_path):
 
 def test_usgs_ascii_with_wavelength_and_bandpass_files(tmp_path):
     (tmp_path / "splib07a_Wavelengths_ASD_0.35-2.5_microns_5_ch.txt").write_text(
-        "splib07a Record=6: Wavelengths ASD 0.35-2.5 microns 5 ch\n0.40\n0.50\n0.60\n0.70\n0.80\n")
+        "splib07a Record=6: Wavelengths ASD 0.35-2.5 microns 5 ch\n0.40\n0.50\n0.60\n0.70\n0.80\n"
+    )
     (tmp_path / "splib07a_Bandpass_(FWHM)_ASDFR_StandardResolution.txt").write_text(
-        "splib07a Record=8: Bandpass (FWHM) ASDFR Standard Resolution\n0.01\n0.01\n0.01\n0.01\n0.01\n")
+        "splib07a Record=8: Bandpass (FWHM) ASDFR Standard Resolution\n0.01\n0.01\n0.01\n0.01\n0.01\n"
+    )
     (tmp_path / "splib07a_Bandpass_(FWHM)_ASDHR_HighResolution.txt").write_text(  # same count, other instrument
-        "splib07a Record=9: Bandpass (FWHM) ASDHR High Resolution\n0.002\n0.002\n0.002\n0.002\n0.002\n")
+        "splib07a Record=9: Bandpass (FWHM) ASDHR High Resolution\n0.002\n0.002\n0.002\n0.002\n0.002\n"
+    )
     (tmp_path / "splib07a_Alunite_GDS82_Na82_ASDFRa_AREF.txt").write_text(
-        "splib07a Record=6214: Alunite GDS82 Na82       ASDFRa AREF\n0.51\n-1.23e34\n0.62\n0.64\n0.60\n")
+        "splib07a Record=6214: Alunite GDS82 Na82       ASDFRa AREF\n0.51\n-1.23e34\n0.62\n0.64\n0.60\n"
+    )
     lib = read_library(tmp_path / "splib07a_Alunite_GDS82_Na82_ASDFRa_AREF.txt")
     assert lib.names == ["Alunite GDS82 Na82 ASDFRa AREF"]
     np.testing.assert_allclose(lib.wavelengths, [400, 500, 600, 700, 800])
@@ -80,8 +85,10 @@ def test_usgs_ascii_with_wavelength_and_bandpass_files(tmp_path):
 
 def test_ecostress_text_in_percent(tmp_path):
     path = tmp_path / "vegetation.tree.acer.rubrum.vswir.acru-1-1.ucsb.asd.spectrum.txt"
-    path.write_text("Name: Acer rubrum\nType: Vegetation\nX Units: Wavelength (micrometers)\n"
-                    "Y Units: Reflectance (percent)\nNumber of X Values: 3\n\n0.6\t30.0\n0.4\t5.0\n0.5\t10.0\n")
+    path.write_text(
+        "Name: Acer rubrum\nType: Vegetation\nX Units: Wavelength (micrometers)\n"
+        "Y Units: Reflectance (percent)\nNumber of X Values: 3\n\n0.6\t30.0\n0.4\t5.0\n0.5\t10.0\n"
+    )
     lib = read_library(path)
     assert lib.names == ["Acer rubrum"] and lib.scale == 100.0 and not lib.scale_detected
     np.testing.assert_allclose(lib.wavelengths, [400, 500, 600])
@@ -91,6 +98,7 @@ def test_ecostress_text_in_percent(tmp_path):
 
 def test_resampling_matches_band_resampler(berlin, indian_pines_dir):
     import csv
+
     lib = _berlin_library(berlin)
     with open(indian_pines_dir / "wavelengths.csv") as handle:
         rows = list(csv.DictReader(handle))

@@ -1,4 +1,5 @@
 """Masks: thresholds and combinations, files, and that training and prediction honour them."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -41,6 +42,7 @@ def test_mask_file_round_trip(demo_scene, tmp_path):
 
 def test_training_samples_only_inside_the_mask(indian_pines_dir, one_torch_thread):
     from hsiviewer.engine.training import TrainConfig, train_model
+
     scene = indian_pines_crop(indian_pines_dir)
     mask = np.zeros(scene.shape[:2], bool)
     mask[:, : scene.n_cols // 2] = True
@@ -58,6 +60,7 @@ def test_training_samples_only_inside_the_mask(indian_pines_dir, one_torch_threa
 def test_prediction_gives_zero_outside_the_mask(indian_pines_dir, one_torch_thread):
     from hsiviewer.engine.inference import predict_scene
     from hsiviewer.engine.training import TrainConfig, train_model
+
     scene = indian_pines_crop(indian_pines_dir)
     model = train_model(scene, TrainConfig(model="svm_rbf", train_fraction=0.3, seed=0))
     mask = mask_from_expression(scene, "B30 > 4000")

@@ -1,4 +1,5 @@
 """SAM and SID against Spectral Python and the definitions, on the real Berlin scene."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -63,6 +64,7 @@ def test_nodata_pixels_stay_unclassified(demo_scene):
     cube = demo_scene.to_array()
     cube[0, :5] = 7  # make some pixels nodata
     from hsiviewer.data.scene import ArraySource
+
     demo_scene.source = ArraySource(cube)
     demo_scene.nodata = 7
     result = match_scene(demo_scene, cube[[50, 100], [50, 100]].astype(float))

@@ -1,4 +1,5 @@
 """Continuous layers without Qt: colours, transparency of nodata, the binned legend, the stack."""
+
 import numpy as np
 import pytest
 

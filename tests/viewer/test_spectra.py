@@ -1,12 +1,13 @@
 """Spectra for the plot and the CSV export (no widgets)."""
+
 import csv
 
 import numpy as np
 import pytest
 
+from hsiviewer.data.scene import ArraySource, Scene
 from hsiviewer.errors import ExportError
 from hsiviewer.viewer.spectra import spectrum_axis, spectrum_connect, spectrum_values, write_spectra_csv
-from hsiviewer.data.scene import ArraySource, Scene
 
 
 def test_bad_bands_and_nodata_become_gaps():
@@ -27,11 +28,18 @@ def test_connect_breaks_at_gaps_overlaps_and_missing_bands():
 
 
 def test_csv_has_the_axis_then_one_column_per_pixel(tmp_path):
-    path = write_spectra_csv(tmp_path / "s.csv", np.array([450.5, 550.0]), "wavelength_nm",
-                             [("r1_c2", np.array([3.0, np.nan])), ("r4_c5", np.array([0.25, 7.0]))])
+    path = write_spectra_csv(
+        tmp_path / "s.csv",
+        np.array([450.5, 550.0]),
+        "wavelength_nm",
+        [("r1_c2", np.array([3.0, np.nan])), ("r4_c5", np.array([0.25, 7.0]))],
+    )
     with open(path, newline="") as handle:
-        assert list(csv.reader(handle)) == [["wavelength_nm", "r1_c2", "r4_c5"], ["450.5", "3", "0.25"],
-                                            ["550", "", "7"]]
+        assert list(csv.reader(handle)) == [
+            ["wavelength_nm", "r1_c2", "r4_c5"],
+            ["450.5", "3", "0.25"],
+            ["550", "", "7"],
+        ]
     assert [p.name for p in tmp_path.iterdir()] == ["s.csv"]  # no temporary file left behind
     with pytest.raises(ExportError, match="no pinned spectra"):
         write_spectra_csv(tmp_path / "t.csv", np.array([1.0]), "band", [])

@@ -1,4 +1,5 @@
 """The viewer's state objects work and emit their changes without Qt (psygnal), as the widgets expect."""
+
 import subprocess
 import sys
 
@@ -13,11 +14,13 @@ from hsiviewer.viewer.session import ModelSession
 
 
 def test_view_state_modules_import_no_qt_and_no_torch():
-    code = ("import sys\n"
-            "import hsiviewer.viewer.display, hsiviewer.viewer.layers, hsiviewer.viewer.pins\n"
-            "import hsiviewer.viewer.session, hsiviewer.viewer.rendering, hsiviewer.viewer.pixel_info\n"
-            "bad = [m for m in sys.modules if m.split('.')[0] in ('PySide6', 'shiboken6', 'pyqtgraph', 'torch')]\n"
-            "assert not bad, bad\n")
+    code = (
+        "import sys\n"
+        "import hsiviewer.viewer.display, hsiviewer.viewer.layers, hsiviewer.viewer.pins\n"
+        "import hsiviewer.viewer.session, hsiviewer.viewer.rendering, hsiviewer.viewer.pixel_info\n"
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('PySide6', 'shiboken6', 'pyqtgraph', 'torch')]\n"
+        "assert not bad, bad\n"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)
 
 

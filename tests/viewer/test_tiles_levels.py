@@ -1,17 +1,17 @@
 """Levels, the pyramid cache and tiles: what the canvas draws equals the file's pixels."""
+
 import os
 import time
 
 import numpy as np
 import pytest
-
 from _synth_files import write_envi
+
 from hsiviewer import open_scene
 from hsiviewer.data.scene import ArraySource, Scene
 from hsiviewer.errors import Cancelled, SceneReadError
 from hsiviewer.progress import CancelToken
-from hsiviewer.viewer.levels import (LevelReader, level_for_scale, level_shape, stats_level,
-                                     top_level)
+from hsiviewer.viewer.levels import LevelReader, level_for_scale, level_shape, stats_level, top_level
 from hsiviewer.viewer.pyramid import CachedPyramid, PyramidCache, build_pyramid, scene_key
 from hsiviewer.viewer.tiles import TILE, TileCache, ViewRenderer, ViewRequest, ViewSettings
 
@@ -37,8 +37,7 @@ def test_level_arithmetic():
 
 
 def settings(mode="band", band=1, rgb=(0, 1, 2), kind="percentile"):
-    return ViewSettings(mode, band, rgb, None, {"kind": kind, "low": 2.0, "high": 98.0, "k": 2.0,
-                                                 "levels": None})
+    return ViewSettings(mode, band, rgb, None, {"kind": kind, "low": 2.0, "high": 98.0, "k": 2.0, "levels": None})
 
 
 def test_tiles_at_one_to_one_equal_the_file(bil_scene):
@@ -57,11 +56,11 @@ def test_levels_are_decimations_from_file_and_from_pyramid(bil_scene, tmp_path, 
     scene, data = bil_scene
     pyramid = build_pyramid(scene, tmp_path / "pyr")
     assert pyramid.levels == [2, 3]
-    expected = data[::2 ** level, ::2 ** level]
+    expected = data[:: 2**level, :: 2**level]
     for reader in (LevelReader(scene), LevelReader(scene, pyramid)):
         view = ViewRenderer(reader).render(settings(mode="band", band=1), ViewRequest.whole(600, 1100, level))
         np.testing.assert_array_equal(view.image, expected[:, :, 1])
-        assert view.rect == (0.0, 0.0, expected.shape[1] * 2.0 ** level, expected.shape[0] * 2.0 ** level)
+        assert view.rect == (0.0, 0.0, expected.shape[1] * 2.0**level, expected.shape[0] * 2.0**level)
     assert LevelReader(scene, pyramid).source_of(level) == ("strided" if level == 1 else "pyramid")
     stored = np.load(tmp_path / "pyr" / f"level{max(level, 2)}.npy", mmap_mode="r")
     assert stored.shape == (3,) + level_shape(600, 1100, max(level, 2))  # band-sequential
@@ -97,6 +96,7 @@ def test_a_newer_request_cancels_between_tiles(bil_scene):
     def stale():
         calls.append(1)
         return len(calls) > 2  # a newer request arrives after two tiles
+
     with pytest.raises(Cancelled):
         renderer.render(settings(band=0), ViewRequest.whole(600, 1100), cancel=stale)
     assert len(renderer.cache) >= 2  # the tiles read before are kept for the next request
@@ -158,12 +158,20 @@ def test_truncated_file_is_a_clear_error_not_a_crash(bil_scene):
         renderer.render(settings(band=0), ViewRequest(0, 10, 0, 10, 0))
     os.remove(data_file)
     with pytest.raises(SceneReadError, match="vanished"):
-        renderer.values_at(type("S", (), {"mode": "band", "band": 0, "rgb": (0, 0, 0), "colormap": None,
-                                          "stretch_params": lambda self: {}})(), 1, 1)
+        renderer.values_at(
+            type(
+                "S",
+                (),
+                {"mode": "band", "band": 0, "rgb": (0, 0, 0), "colormap": None, "stretch_params": lambda self: {}},
+            )(),
+            1,
+            1,
+        )
 
 
 def test_display_ready_rgba_applies_levels_table_and_nodata():
     from hsiviewer.viewer.tiles import to_rgba
+
     band = np.array([[0.0, 50.0, 100.0, np.nan]], np.float32)
     rgba = to_rgba([band], [(0.0, 100.0)])
     assert rgba[0, :, 0].tolist() == [0, 128, 255, 0] and rgba[0, :, 3].tolist() == [255, 255, 255, 0]
@@ -177,11 +185,12 @@ def test_display_ready_rgba_applies_levels_table_and_nodata():
 @pytest.mark.parametrize("interleave", ["bsq", "bil", "bip"])
 def test_pixel_byte_ranges_hold_the_spectrum(tmp_path, interleave):
     from hsiviewer.viewer.levels import pixel_byte_ranges
+
     data = cube(5, 7, 4)
     _, data_file = write_envi(tmp_path, data, interleave=interleave)
     raw = data_file.read_bytes()
     ranges = pixel_byte_ranges((5, 7, 4), interleave, 2, 3, 2)
-    covered = b"".join(raw[start:start + length] for start, length in ranges)
+    covered = b"".join(raw[start : start + length] for start, length in ranges)
     values = np.frombuffer(covered, "<i2")
     for value in data[3, 2]:
         assert value in values
@@ -195,17 +204,18 @@ def test_pixel_byte_ranges_hold_the_spectrum(tmp_path, interleave):
 @pytest.mark.parametrize("band", [2, None])
 def test_window_byte_ranges_cover_the_window(tmp_path, interleave, band):
     from hsiviewer.viewer.levels import window_byte_ranges
+
     rows, cols, bands = 40, 30, 4
     data = cube(rows, cols, bands)
     _, data_file = write_envi(tmp_path, data, interleave=interleave)
     size = data_file.stat().st_size
     covered = np.zeros(size, bool)
-    for start, length in window_byte_ranges((rows, cols, bands), interleave, 2, range(3, 37, 8), range(5, 21),
-                                            band):
-        covered[start:start + length] = True
+    for start, length in window_byte_ranges((rows, cols, bands), interleave, 2, range(3, 37, 8), range(5, 21), band):
+        covered[start : start + length] = True
     # every byte of the window is announced
     index = np.arange(rows * cols * bands).reshape(
-        {"bsq": (bands, rows, cols), "bil": (rows, bands, cols), "bip": (rows, cols, bands)}[interleave])
+        {"bsq": (bands, rows, cols), "bil": (rows, bands, cols), "bip": (rows, cols, bands)}[interleave]
+    )
     index = np.moveaxis(index, {"bsq": (0, 1, 2), "bil": (1, 0, 2), "bip": (2, 0, 1)}[interleave], (2, 0, 1))
     wanted = index[3:37:8, 5:21, :] if band is None else index[3:37:8, 5:21, band]
     assert covered[wanted.ravel() * 2].all() and covered[wanted.ravel() * 2 + 1].all()

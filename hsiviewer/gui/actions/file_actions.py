@@ -4,6 +4,7 @@ Each function takes the :class:`~hsiviewer.gui.main_window.MainWindow` and raise
 the window runs them through its error guard, which shows a dialog and keeps the app running.
 The file dialogs are looked up on :class:`QFileDialog` at call time, so tests can patch them.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -15,11 +16,12 @@ from hsiviewer import open_labels
 from hsiviewer.errors import ExportError, SceneReadError
 from hsiviewer.viewer.spectra import spectrum_axis, write_spectra_csv
 
-SCENE_FILTER = ("Hyperspectral scenes (*.hdr *.bsq *.bil *.bip *.img *.dat *.tif *.tiff *.mat *.npy *.npz);;"
-                "ENVI header (*.hdr);;GeoTIFF (*.tif *.tiff);;MATLAB (*.mat);;NumPy (*.npy *.npz);;"
-                "All files (*)")
-LABELS_FILTER = ("Class maps (*.hdr *.tif *.tiff *.mat *.npy *.npz *.img *.dat);;GeoTIFF (*.tif *.tiff);;"
-                 "All files (*)")
+SCENE_FILTER = (
+    "Hyperspectral scenes (*.hdr *.bsq *.bil *.bip *.img *.dat *.tif *.tiff *.mat *.npy *.npz);;"
+    "ENVI header (*.hdr);;GeoTIFF (*.tif *.tiff);;MATLAB (*.mat);;NumPy (*.npy *.npz);;"
+    "All files (*)"
+)
+LABELS_FILTER = "Class maps (*.hdr *.tif *.tiff *.mat *.npy *.npz *.img *.dat);;GeoTIFF (*.tif *.tiff);;All files (*)"
 
 
 def _start_dir(window) -> str:
@@ -48,8 +50,11 @@ def open_class_map(window, path: str | Path) -> None:
         raise SceneReadError("open a scene before its class map", path)
     labels, classes = open_labels(path)
     if labels.shape != (scene.n_rows, scene.n_cols):
-        raise SceneReadError(f"the class map is {labels.shape[0]} x {labels.shape[1]} pixels but the scene "
-                             f"is {scene.n_rows} x {scene.n_cols}", path)
+        raise SceneReadError(
+            f"the class map is {labels.shape[0]} x {labels.shape[1]} pixels but the scene "
+            f"is {scene.n_rows} x {scene.n_cols}",
+            path,
+        )
     window.add_class_layer(path.stem, labels, classes)
     window.statusBar().showMessage(f"Opened class map {path.name}", 5000)
 
@@ -85,8 +90,9 @@ def ask_export_class_map(window) -> Optional[Path]:
         raise ExportError("there is no class layer to export (open a scene with labels or a class map)")
     if not hasattr(layer, "labels"):
         raise ExportError(f"'{layer.name}' is a continuous layer; export it with Tools ▸ Export selected layer")
-    path = _save_path(window, "Export class map", f"{layer.name.replace(' ', '_')}.tif",
-                      "GeoTIFF (*.tif *.tiff)", ".tif")
+    path = _save_path(
+        window, "Export class map", f"{layer.name.replace(' ', '_')}.tif", "GeoTIFF (*.tif *.tiff)", ".tif"
+    )
     if path is None:
         return None
     write_class_map(path, layer.labels, layer.classes, like=window.scene)
@@ -106,8 +112,9 @@ def ask_export_spectra(window) -> Optional[Path]:
     pinned = window.spectrum_panel.pinned_data()
     if scene is None or not pinned:
         raise ExportError("there are no pinned spectra to export (click pixels to pin them)")
-    path = _save_path(window, "Export pinned spectra", f"{Path(scene.name).stem}_spectra.csv",
-                      "CSV table (*.csv)", ".csv")
+    path = _save_path(
+        window, "Export pinned spectra", f"{Path(scene.name).stem}_spectra.csv", "CSV table (*.csv)", ".csv"
+    )
     if path is None:
         return None
     x, _, column = spectrum_axis(scene)

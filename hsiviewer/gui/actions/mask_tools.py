@@ -4,6 +4,7 @@ The mask is kept on the window as ``window.analysis_mask`` ((rows, cols) bool or
 controller hands it to training (only labelled pixels inside are sampled) and prediction (pixels
 outside get 0). It is drawn as an opaque layer over the pixels outside it, so they are hidden.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -56,11 +57,26 @@ class MaskTools(QObject):
     def apply_from_dialog(self) -> None:
         """The Mask dialog's Apply button."""
         d = self.dialog
-        self.window.run_guarded("apply the mask", self.apply, d.layer.currentText(), d.operator.currentData(),
-                                d.low.value(), d.high.value(), d.combine.currentData(), d.invert.isChecked())
+        self.window.run_guarded(
+            "apply the mask",
+            self.apply,
+            d.layer.currentText(),
+            d.operator.currentData(),
+            d.low.value(),
+            d.high.value(),
+            d.combine.currentData(),
+            d.invert.isChecked(),
+        )
 
-    def apply(self, layer_name: str, op: str, low: float, high: float | None = None, how: str = "replace",
-              inverted: bool = False) -> np.ndarray:
+    def apply(
+        self,
+        layer_name: str,
+        op: str,
+        low: float,
+        high: float | None = None,
+        how: str = "replace",
+        inverted: bool = False,
+    ) -> np.ndarray:
         """Threshold continuous layer ``layer_name``, combine it with the current mask and apply the result.
 
         Raises
@@ -72,8 +88,10 @@ class MaskTools(QObject):
 
         layer = self.window.layers.get(layer_name)
         if not isinstance(layer, ContinuousLayer):
-            raise MaskError(f"there is no continuous layer '{layer_name}' to threshold; compute an index (Tools ▸ "
-                            f"Band math…) or a matching score first")
+            raise MaskError(
+                f"there is no continuous layer '{layer_name}' to threshold; compute an index (Tools ▸ "
+                f"Band math…) or a matching score first"
+            )
         mask = threshold(layer.values, op, low, high)
         if inverted:
             mask = invert(mask)
@@ -101,8 +119,7 @@ class MaskTools(QObject):
         table = ClassTable.from_ids([1], {1: "outside the mask"}, {1: MASK_COLOR})
         layer = w.add_class_layer(MASK_LAYER, outside, table)
         layer.set_opacity(1.0)
-        self.dialog.status.setText(f"Mask: {describe(w.analysis_mask)}; training and prediction use only "
-                                   f"these pixels.")
+        self.dialog.status.setText(f"Mask: {describe(w.analysis_mask)}; training and prediction use only these pixels.")
 
     def clear(self) -> None:
         """Drop the mask: every pixel is shown and used again."""

@@ -1,4 +1,5 @@
 """The menu bar of the main window: File, View and Help."""
+
 from __future__ import annotations
 
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
@@ -9,10 +10,12 @@ from hsiviewer.data.scene import Scene
 from hsiviewer.gui.actions import file_actions
 from hsiviewer.viewer.display import rgb_presets
 
-ABOUT = (f"<h3>hsiviewer {__version__}</h3>"
-         "<p>View, inspect, classify and export hyperspectral images.</p>"
-         "<p>Hover to see a pixel's spectrum, click to pin it; pick a band or three for RGB in the "
-         "Display panel; class layers and their legends are in the Layers panel.</p>")
+ABOUT = (
+    f"<h3>hsiviewer {__version__}</h3>"
+    "<p>View, inspect, classify and export hyperspectral images.</p>"
+    "<p>Hover to see a pixel's spectrum, click to pin it; pick a band or three for RGB in the "
+    "Display panel; class layers and their legends are in the Layers panel.</p>"
+)
 
 
 class Menus:
@@ -49,17 +52,35 @@ class Menus:
 
     def _build_file(self) -> None:
         m = self.file
-        self.open_scene = self._action(m, "&Open scene…", self._guarded("open the scene", file_actions.ask_open_scene),
-                                       QKeySequence.StandardKey.Open,
-                                       "Open an ENVI, GeoTIFF, MATLAB or NumPy hyperspectral scene")
-        self.open_class_map = self._action(m, "Open &class map…", self._guarded(
-            "open the class map", file_actions.ask_open_class_map), "Ctrl+L", "Add a class raster as a layer")
+        self.open_scene = self._action(
+            m,
+            "&Open scene…",
+            self._guarded("open the scene", file_actions.ask_open_scene),
+            QKeySequence.StandardKey.Open,
+            "Open an ENVI, GeoTIFF, MATLAB or NumPy hyperspectral scene",
+        )
+        self.open_class_map = self._action(
+            m,
+            "Open &class map…",
+            self._guarded("open the class map", file_actions.ask_open_class_map),
+            "Ctrl+L",
+            "Add a class raster as a layer",
+        )
         m.addSeparator()
-        self.export_class_map = self._action(m, "&Export class map…", self._guarded(
-            "export the class map", file_actions.ask_export_class_map), "Ctrl+E",
-            "Write the selected class layer as a GeoTIFF")
-        self.export_spectra = self._action(m, "Export &pinned spectra…", self._guarded(
-            "export the spectra", file_actions.ask_export_spectra), None, "Write the pinned spectra as CSV")
+        self.export_class_map = self._action(
+            m,
+            "&Export class map…",
+            self._guarded("export the class map", file_actions.ask_export_class_map),
+            "Ctrl+E",
+            "Write the selected class layer as a GeoTIFF",
+        )
+        self.export_spectra = self._action(
+            m,
+            "Export &pinned spectra…",
+            self._guarded("export the spectra", file_actions.ask_export_spectra),
+            None,
+            "Write the pinned spectra as CSV",
+        )
         m.addSeparator()
         self.quit = self._action(m, "&Quit", self.window.close, QKeySequence.StandardKey.Quit)
 

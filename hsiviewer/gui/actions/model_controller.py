@@ -10,24 +10,26 @@ model action is used. Meanwhile the panel says "Loading PyTorch…" and an actio
 load and then runs; the engine modules are imported here only after the load, where importing them is
 a look-up in ``sys.modules``.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Optional
+from typing import TYPE_CHECKING, Optional
 
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QFileDialog
 
 from hsiviewer.engine.preload import Engine, after_engine, engine_future, start_engine_load
-from hsiviewer.gui.threads import qt_gc
 from hsiviewer.errors import ExportError
 from hsiviewer.gui.actions import prediction_layers as layers
-from hsiviewer.viewer.session import ModelSession
+from hsiviewer.gui.threads import qt_gc
 from hsiviewer.gui.threads.qt_workers import QtJob
 from hsiviewer.gui.widgets.results_panel import ResultsPanel
 from hsiviewer.gui.widgets.training_panel import TrainingPanel
+from hsiviewer.viewer.session import ModelSession
 
 if TYPE_CHECKING:
     from hsiviewer.engine.bundle import TrainedModel
@@ -194,8 +196,7 @@ class ModelController(QObject):
             self._error(f"Cannot {what}", "Open a scene first (File ▸ Open scene…).")
             return False
         if model and self.session.model is None:
-            self._error(f"Cannot {what}", "There is no model: train one or open a model file "
-                        "(Model ▸ Open model…).")
+            self._error(f"Cannot {what}", "There is no model: train one or open a model file (Model ▸ Open model…).")
             return False
         return True
 
@@ -244,6 +245,7 @@ class ModelController(QObject):
         if self._refuse_if_busy() or not self._needs("train", model=False):
             return
         from hsiviewer.engine.jobs import train_and_evaluate
+
         config = self._guard("start training", self.panel.config)
         if config is None:
             return
@@ -253,9 +255,13 @@ class ModelController(QObject):
         self.store.save_training_settings(self.panel.settings())
         self.panel.start_run(config)
         mask = getattr(self.window, "analysis_mask", None)  # Tools ▸ Mask… (None: every pixel)
-        job = QtJob(after_engine(partial(train_and_evaluate, self.window.scene, config, self.registry,
-                                         regions=regions, mask=mask)),
-                    f"Training {config.model}", parent=self)
+        job = QtJob(
+            after_engine(
+                partial(train_and_evaluate, self.window.scene, config, self.registry, regions=regions, mask=mask)
+            ),
+            f"Training {config.model}",
+            parent=self,
+        )
         self._start(job, self._on_trained)
 
     def _training_regions(self, config):
@@ -267,13 +273,17 @@ class ModelController(QObject):
         tools = getattr(self.window, "region_tools", None)
         if self.panel.label_source.currentData() != "regions":
             if config.split == "regions":
-                self._error("Cannot start training", "The whole-regions split needs drawn regions: set Labels "
-                            "to Drawn regions.")
+                self._error(
+                    "Cannot start training", "The whole-regions split needs drawn regions: set Labels to Drawn regions."
+                )
                 return False
             return None
         if tools is None or not len(tools.regions):
-            self._error("Cannot start training", "There are no drawn regions: draw some with the Regions tool "
-                        "bar or open a regions file (File ▸ Open regions…).")
+            self._error(
+                "Cannot start training",
+                "There are no drawn regions: draw some with the Regions tool "
+                "bar or open a regions file (File ▸ Open regions…).",
+            )
             return False
         return tools.snapshot()
 
@@ -288,8 +298,10 @@ class ModelController(QObject):
             self._add_split_layer(model)
         m = model.metrics
         done = "Cancelled; kept the best model so far" if m.get("cancelled") else "Trained"
-        text = (f"{done}: {model.spec_name}, OA {100 * m.get('oa', 0):.2f} %, AA {100 * m.get('aa', 0):.2f} %, "
-                f"kappa {m.get('kappa', 0):.4f} on {m.get('n_test', '?')} test pixels")
+        text = (
+            f"{done}: {model.spec_name}, OA {100 * m.get('oa', 0):.2f} %, AA {100 * m.get('aa', 0):.2f} %, "
+            f"kappa {m.get('kappa', 0):.4f} on {m.get('n_test', '?')} test pixels"
+        )
         self.panel.finish(text)
         self.panel.log_line(text)
         self._message(text)
@@ -297,9 +309,11 @@ class ModelController(QObject):
     def _add_split_layer(self, model: TrainedModel) -> None:
         scene = self.window.scene
         if model.split is not None and scene.labels is not None and model.split.fits(scene.labels):
-            layer = self.window.add_class_layer(layers.split_layer_name(model.spec_name),
-                                                model.split.role_map((scene.n_rows, scene.n_cols)),
-                                                layers.SPLIT_CLASSES)
+            layer = self.window.add_class_layer(
+                layers.split_layer_name(model.spec_name),
+                model.split.role_map((scene.n_rows, scene.n_cols)),
+                layers.SPLIT_CLASSES,
+            )
             layer.set_visible(False)  # the prediction is what the user looks at first; the split is one click away
 
     def _show_results(self, _changed=None) -> None:
@@ -321,8 +335,9 @@ class ModelController(QObject):
         if old is not None:  # re-added so that it is drawn above the prediction
             self.window.layers.remove(old)
         names = model.classes.name(true_id), model.classes.name(predicted_id)
-        layer = self.window.add_class_layer(layers.HIGHLIGHT_LAYER, mask.astype(np.uint8),
-                                            layers.highlight_classes(*names))
+        layer = self.window.add_class_layer(
+            layers.HIGHLIGHT_LAYER, mask.astype(np.uint8), layers.highlight_classes(*names)
+        )
         layer.set_opacity(1.0)
         self._message(f"{int(mask.sum())} test pixels of {names[0]} predicted as {names[1]}")
         return mask
@@ -336,13 +351,17 @@ class ModelController(QObject):
             return
         from hsiviewer.engine.bundle import check_scene
         from hsiviewer.engine.inference import predict_scene
+
         model, scene = self.session.model, self.window.scene
         if self._guard("apply the model to this scene", lambda: check_scene(model, scene) or True) is None:
             return
         device = self.panel.device.currentData() if model.framework == "torch" else "cpu"
         mask = getattr(self.window, "analysis_mask", None)  # pixels outside get class 0
-        job = QtJob(after_engine(partial(predict_scene, model, scene, device=device, mask=mask)),
-                    f"Predicting with {model.spec_name}", parent=self)
+        job = QtJob(
+            after_engine(partial(predict_scene, model, scene, device=device, mask=mask)),
+            f"Predicting with {model.spec_name}",
+            parent=self,
+        )
         job.progress.connect(partial(self._show_finished_rows, model, scene))
         self._start(job, partial(self._on_predicted, model, scene))
 
@@ -352,7 +371,7 @@ class ModelController(QObject):
         if rows is None or scene is not self.window.scene:
             return
         partial_map = np.zeros(scene.shape[:2], rows.class_map.dtype)
-        partial_map[:rows.stop] = rows.class_map  # rows already finished never change again
+        partial_map[: rows.stop] = rows.class_map  # rows already finished never change again
         self.window.add_class_layer(layers.prediction_layer_name(model.spec_name), partial_map, model.classes)
 
     def _on_predicted(self, model: TrainedModel, scene, prediction) -> None:
@@ -363,18 +382,25 @@ class ModelController(QObject):
         name = model.spec_name
         self.window.add_class_layer(layers.prediction_layer_name(name), prediction.class_map, model.classes)
         if prediction.confidence is not None:
-            conf = self.window.add_class_layer(layers.confidence_layer_name(name),
-                                               layers.confidence_bins(prediction.confidence),
-                                               layers.confidence_classes())
+            conf = self.window.add_class_layer(
+                layers.confidence_layer_name(name),
+                layers.confidence_bins(prediction.confidence),
+                layers.confidence_classes(),
+            )
             conf.set_visible(False)
         if self.session.evaluation is None:
             from hsiviewer.processing.evaluation import evaluate_test_pixels
-            self.session.set_evaluation(evaluate_test_pixels(model.split, scene.labels, prediction.class_map,
-                                                             model.classes))
+
+            self.session.set_evaluation(
+                evaluate_test_pixels(model.split, scene.labels, prediction.class_map, model.classes)
+            )
         pixels = scene.n_rows * scene.n_cols
-        text = (f"Prediction cancelled: the rows finished so far are shown ({int(prediction.completed.sum())} of "
-                f"{pixels} pixels)" if prediction.cancelled else
-                f"Predicted {pixels} pixels in {prediction.seconds:.1f} s ({prediction.method}, {prediction.device})")
+        text = (
+            f"Prediction cancelled: the rows finished so far are shown ({int(prediction.completed.sum())} of "
+            f"{pixels} pixels)"
+            if prediction.cancelled
+            else f"Predicted {pixels} pixels in {prediction.seconds:.1f} s ({prediction.method}, {prediction.device})"
+        )
         self.panel.finish(text)
         self.panel.log_line(text)
         self._message(text)
@@ -385,12 +411,14 @@ class ModelController(QObject):
         if not self._needs("save the model"):
             return None
         if path is None:
-            chosen, _ = QFileDialog.getSaveFileName(self.window, "Save model", f"{self.session.model.spec_name}.pt",
-                                                    MODEL_FILTER)
+            chosen, _ = QFileDialog.getSaveFileName(
+                self.window, "Save model", f"{self.session.model.spec_name}.pt", MODEL_FILTER
+            )
             if not chosen:
                 return None
             path = _with_suffix(chosen, ".pt")
         from hsiviewer.engine.bundle import save_model
+
         path, model = Path(path), self.session.model
         if self._guard("save the model", lambda: save_model(model, path) or path) is None:
             return None
@@ -412,6 +440,7 @@ class ModelController(QObject):
         if not self._with_engine("opening the model", partial(self.open_model, path)):
             return None
         from hsiviewer.engine.bundle import load_model
+
         model = self._guard("open the model", load_model, path, self.registry)
         if model is None:
             return None
@@ -421,9 +450,11 @@ class ModelController(QObject):
         self.store.add_recent_file(path, "models")
         scene = self.window.scene
         fits = scene is None or scene.n_bands == model.n_bands
-        self.panel.finish(f"Opened {Path(path).name}: {model.spec_name}, {model.n_bands} bands, "
-                          f"{len(model.class_ids)} classes" + ("" if fits else
-                          f" — the current scene has {scene.n_bands} bands, so it cannot be applied to it"))
+        self.panel.finish(
+            f"Opened {Path(path).name}: {model.spec_name}, {model.n_bands} bands, "
+            f"{len(model.class_ids)} classes"
+            + ("" if fits else f" — the current scene has {scene.n_bands} bands, so it cannot be applied to it")
+        )
         return model
 
     # --- exports ------------------------------------------------------------------------
@@ -456,6 +487,7 @@ class ModelController(QObject):
                 return None
             path = _with_suffix(chosen, ".tif")
         from hsiviewer.io.export import write_class_map, write_confidence_map  # rasterio: on first export
+
         if what == "confidence":
             written = write_confidence_map(path, pred.confidence, like=scene)
         else:

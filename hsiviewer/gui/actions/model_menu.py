@@ -8,6 +8,7 @@ Nothing here imports the learning engine: the menu and the docks are there at on
 (torch, scikit-learn, the plugins) loads in the background when the training panel is first shown
 (Model ▸ Train…, or a saved layout that shows it) or a model action is used.
 """
+
 from __future__ import annotations
 
 from functools import partial
@@ -99,13 +100,31 @@ class ModelTools(QObject):
         self._action(menu, "open_model", "&Open model…", c.open_model, None, "Read a model file")
         self.recent_models = menu.addMenu("Open &recent model")
         self.recent_models.aboutToShow.connect(partial(self._fill_recent, self.recent_models, "models"))
-        self._action(menu, "apply", "&Apply to current scene", c.predict, None,
-                     "Classify the scene on display with the current model (same band count needed)")
+        self._action(
+            menu,
+            "apply",
+            "&Apply to current scene",
+            c.predict,
+            None,
+            "Classify the scene on display with the current model (same band count needed)",
+        )
         menu.addSeparator()
-        self._action(menu, "export_prediction", "Export &predicted map…", c.export_prediction, None,
-                     "Write the predicted classes as a GeoTIFF with colour table")
-        self._action(menu, "export_confidence", "Export &confidence map…", c.export_confidence, None,
-                     "Write the probability of the predicted class as a float32 GeoTIFF")
+        self._action(
+            menu,
+            "export_prediction",
+            "Export &predicted map…",
+            c.export_prediction,
+            None,
+            "Write the predicted classes as a GeoTIFF with colour table",
+        )
+        self._action(
+            menu,
+            "export_confidence",
+            "Export &confidence map…",
+            c.export_confidence,
+            None,
+            "Write the probability of the predicted class as a float32 GeoTIFF",
+        )
 
     def _build_recent_scenes(self) -> None:
         file_menu = getattr(getattr(self.window, "menus", None), "file", None)

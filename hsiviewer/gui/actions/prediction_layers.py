@@ -6,6 +6,7 @@ layers panel gives each its opacity, visibility toggle and legend. The confidenc
 the exact probability of a pixel is in the pixel inspector, and the exported confidence GeoTIFF
 holds the unbinned values.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -14,8 +15,9 @@ import pyqtgraph as pg
 from hsiviewer.data.classes import ClassTable
 
 CONFIDENCE_BINS = 10
-SPLIT_CLASSES = ClassTable.from_ids([1, 2, 3], {1: "training", 2: "test", 3: "validation"},
-                                    {1: (230, 60, 60), 2: (60, 120, 230), 3: (240, 200, 40)})
+SPLIT_CLASSES = ClassTable.from_ids(
+    [1, 2, 3], {1: "training", 2: "test", 3: "validation"}, {1: (230, 60, 60), 2: (60, 120, 230), 3: (240, 200, 40)}
+)
 HIGHLIGHT_COLOR = (255, 0, 255)
 HIGHLIGHT_LAYER = "Confusion selection"
 

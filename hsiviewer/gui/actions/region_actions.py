@@ -4,10 +4,12 @@ the statistics, and the prompt for unsaved regions.
 :func:`install` wires a :class:`~hsiviewer.regions.model.RegionSet` to the map (overlay and drawing tools),
 the panel and the menus, through the window's public API only.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Optional
 
 import numpy as np
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
@@ -20,14 +22,18 @@ from hsiviewer.gui.widgets.region_tools import RegionTools
 from hsiviewer.gui.widgets.regions_panel import RegionsPanel
 from hsiviewer.regions.model import RegionSet
 
-TOOL_LABELS = (("pan", "Pan", "Pan and zoom the map (regions are not edited)"),
-               ("polygon", "Polygon", "Click corners; double-click or Enter closes; Esc cancels"),
-               ("rectangle", "Rectangle", "Drag from the first pixel to the last"),
-               ("lasso", "Lasso", "Drag a freehand outline"),
-               ("brush", "Brush", "Paint a region with the brush radius of the Regions panel"),
-               ("eraser", "Eraser", "Erase from every region under the brush"),
-               ("select", "Select", "Click a region to select it, drag to move it, Delete removes it"))
-OPEN_FILTER = "Vector files (*.gpkg *.shp *.geojson *.json);;GeoPackage (*.gpkg);;Shapefile (*.shp);;GeoJSON (*.geojson *.json)"
+TOOL_LABELS = (
+    ("pan", "Pan", "Pan and zoom the map (regions are not edited)"),
+    ("polygon", "Polygon", "Click corners; double-click or Enter closes; Esc cancels"),
+    ("rectangle", "Rectangle", "Drag from the first pixel to the last"),
+    ("lasso", "Lasso", "Drag a freehand outline"),
+    ("brush", "Brush", "Paint a region with the brush radius of the Regions panel"),
+    ("eraser", "Eraser", "Erase from every region under the brush"),
+    ("select", "Select", "Click a region to select it, drag to move it, Delete removes it"),
+)
+OPEN_FILTER = (
+    "Vector files (*.gpkg *.shp *.geojson *.json);;GeoPackage (*.gpkg);;Shapefile (*.shp);;GeoJSON (*.geojson *.json)"
+)
 STATS_DELAY_MS = 300
 
 
@@ -96,23 +102,43 @@ class RegionsController(QObject):
             bar.addAction(action)
         self.actions["tool_pan"].setChecked(True)
         bar.addSeparator()
-        bar.addAction(self._action("undo", "Undo", self.regions.undo, QKeySequence.StandardKey.Undo,
-                                   "Undo the last region edit (Ctrl+Z)"))
-        bar.addAction(self._action("redo", "Redo", self.regions.redo, "Ctrl+Shift+Z",
-                                   "Redo the last undone region edit (Ctrl+Shift+Z)"))
+        bar.addAction(
+            self._action(
+                "undo", "Undo", self.regions.undo, QKeySequence.StandardKey.Undo, "Undo the last region edit (Ctrl+Z)"
+            )
+        )
+        bar.addAction(
+            self._action(
+                "redo", "Redo", self.regions.redo, "Ctrl+Shift+Z", "Redo the last undone region edit (Ctrl+Shift+Z)"
+            )
+        )
         self.toolbar = bar
         self.window.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
 
     def _build_menu(self) -> None:
         menus = self.window.menus
         before = menus.quit
-        menus.file.insertAction(before, self._action("open", "Open &regions…", self.ask_open,
-                                                     tip="Open training regions (GeoPackage, Shapefile, GeoJSON)"))
-        menus.file.insertAction(before, self._action("save", "&Save regions…", self.ask_save, "Ctrl+Shift+S",
-                                                     "Save the training regions as a GeoPackage"))
-        menus.file.insertAction(before, self._action("export_stats", "Export region &statistics…",
-                                                     self.ask_export_statistics,
-                                                     tip="Write the class spectra (mean, std) as CSV"))
+        menus.file.insertAction(
+            before,
+            self._action(
+                "open", "Open &regions…", self.ask_open, tip="Open training regions (GeoPackage, Shapefile, GeoJSON)"
+            ),
+        )
+        menus.file.insertAction(
+            before,
+            self._action(
+                "save", "&Save regions…", self.ask_save, "Ctrl+Shift+S", "Save the training regions as a GeoPackage"
+            ),
+        )
+        menus.file.insertAction(
+            before,
+            self._action(
+                "export_stats",
+                "Export region &statistics…",
+                self.ask_export_statistics,
+                tip="Write the class spectra (mean, std) as CSV",
+            ),
+        )
         menus.file.insertSeparator(before)
 
     def _connect(self) -> None:
@@ -200,8 +226,9 @@ class RegionsController(QObject):
         others = [c.name for c in self.regions.classes if c.class_id != class_id]
         if not others:
             raise HsiError("there is no other class to merge into")
-        target_name = target_name or self.ask_item("Merge class", f"Merge '{self.regions.get_class(class_id).name}' "
-                                                   "into:", others)
+        target_name = target_name or self.ask_item(
+            "Merge class", f"Merge '{self.regions.get_class(class_id).name}' into:", others
+        )
         if target_name:
             target = next(c for c in self.regions.classes if c.name == target_name)
             self.regions.merge_classes(class_id, target.class_id)
@@ -275,6 +302,7 @@ class RegionsController(QObject):
         if {"class_id", "class_name"} <= set(fields) or len(fields) <= 1:
             return None
         from hsiviewer.regions.vector import CLASS_FIELDS
+
         guess = next((f for f in fields if f.lower() in CLASS_FIELDS), fields[0])
         ordered = [guess] + [f for f in fields if f != guess]
         choice = self.ask_item("Class attribute", f"Which attribute of {Path(path).name} holds the class?", ordered)
@@ -288,7 +316,9 @@ class RegionsController(QObject):
         text = f"{len(self.regions)} regions in {len(self.regions.classes)} classes opened"
         self.window.statusBar().showMessage(text + (": " + "; ".join(problems) if problems else ""), 15000)
         if problems:
-            self.window.error_dialog("Regions opened, with notes", text + ".\n\n" + "\n".join(f"• {p}" for p in problems))
+            self.window.error_dialog(
+                "Regions opened, with notes", text + ".\n\n" + "\n".join(f"• {p}" for p in problems)
+            )
 
     def confirm_leave(self) -> bool:
         """True when the regions may be dropped (saved, nothing drawn, or the user agreed)."""
@@ -300,13 +330,19 @@ class RegionsController(QObject):
         return answer == "discard"
 
     def _ask_unsaved(self) -> str:
-        box = QMessageBox(QMessageBox.Icon.Warning, "Unsaved regions",
-                          "The training regions have changes that are not saved.", parent=self.window)
-        box.setStandardButtons(QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
-                               | QMessageBox.StandardButton.Cancel)
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            "Unsaved regions",
+            "The training regions have changes that are not saved.",
+            parent=self.window,
+        )
+        box.setStandardButtons(
+            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel
+        )
         answer = box.exec()
-        return {QMessageBox.StandardButton.Save: "save",
-                QMessageBox.StandardButton.Discard: "discard"}.get(QMessageBox.StandardButton(answer), "cancel")
+        return {QMessageBox.StandardButton.Save: "save", QMessageBox.StandardButton.Discard: "discard"}.get(
+            QMessageBox.StandardButton(answer), "cancel"
+        )
 
     def _ask_text(self, title: str, label: str, value: str) -> Optional[str]:
         text, ok = QInputDialog.getText(self.window, title, label, text=value)
@@ -361,8 +397,9 @@ class RegionsController(QObject):
         if not self.panel.stats:
             self.window.error_dialog("Cannot export the statistics", "There are no labelled pixels yet.")
             return
-        path, _ = QFileDialog.getSaveFileName(self.window, "Export region statistics", "region_statistics.csv",
-                                              "CSV (*.csv)")
+        path, _ = QFileDialog.getSaveFileName(
+            self.window, "Export region statistics", "region_statistics.csv", "CSV (*.csv)"
+        )
         if path:
             self.export_statistics(path)
 

@@ -6,6 +6,7 @@ cancel, the results as layers of the window's :class:`LayerStack` (a class layer
 score layer for matching, a continuous layer for band math). Masks are in
 :mod:`hsiviewer.gui.actions.mask_tools`.
 """
+
 from __future__ import annotations
 
 from functools import partial
@@ -85,16 +86,24 @@ class SpectralTools(QObject):
             self.menu.addAction(act)
             return act
 
-        self.open_library_action = action("Open spectral &library…", self.ask_open_library,
-                                          "Read reference spectra (ENVI .sli, CSV, USGS splib07, ECOSTRESS)")
-        self.match_action = action("Spectral &matching…", self.show_match, "Map the scene against the library "
-                                                                          "(SAM or SID)")
+        self.open_library_action = action(
+            "Open spectral &library…",
+            self.ask_open_library,
+            "Read reference spectra (ENVI .sli, CSV, USGS splib07, ECOSTRESS)",
+        )
+        self.match_action = action(
+            "Spectral &matching…", self.show_match, "Map the scene against the library (SAM or SID)"
+        )
         self.band_math_action = action("&Band math…", self.show_band_math, "An index or expression by wavelength")
-        self.mask_action = action("Mas&k…", self.masks.show, "Threshold a layer into a mask for display, training "
-                                                            "and prediction")
+        self.mask_action = action(
+            "Mas&k…", self.masks.show, "Threshold a layer into a mask for display, training and prediction"
+        )
         self.menu.addSeparator()
-        self.export_action = action("&Export selected layer as GeoTIFF…", self.ask_export_layer,
-                                    "Class layers as class maps, continuous layers as float32")
+        self.export_action = action(
+            "&Export selected layer as GeoTIFF…",
+            self.ask_export_layer,
+            "Class layers as class maps, continuous layers as float32",
+        )
 
     def _connect(self) -> None:
         w = self.window
@@ -121,8 +130,9 @@ class SpectralTools(QObject):
         lib = self.window.run_guarded(f"open {Path(path).name}", read_library, path)
         if lib is not None:
             self.library.set_library(lib)
-            self.window.statusBar().showMessage(f"Library {Path(path).name}: {len(lib)} spectra, "
-                                                f"{lib.describe_scale()}", 8000)
+            self.window.statusBar().showMessage(
+                f"Library {Path(path).name}: {len(lib)} spectra, {lib.describe_scale()}", 8000
+            )
 
     def ask_open_library(self) -> None:
         """Tools ▸ Open spectral library…"""
@@ -141,8 +151,9 @@ class SpectralTools(QObject):
 
     def ask_save_library(self) -> None:
         """The panel's Save… button."""
-        path, _ = QFileDialog.getSaveFileName(self.window, "Save spectral library", "library.sli",
-                                              "ENVI spectral library (*.sli);;CSV table (*.csv)")
+        path, _ = QFileDialog.getSaveFileName(
+            self.window, "Save spectral library", "library.sli", "ENVI spectral library (*.sli);;CSV table (*.csv)"
+        )
         if path:
             self.save_library(path if Path(path).suffix else path + ".sli")
 
@@ -152,8 +163,7 @@ class SpectralTools(QObject):
         if scene is None or not self.window.pins.pins:
             raise ExportError("there are no pinned spectra to add (click pixels to pin them)")
         for pin in self.window.pins.pins:
-            self.library.add_spectrum(f"pixel {pin.row}, {pin.col}", spectrum_values(scene, pin.row, pin.col),
-                                      scene)
+            self.library.add_spectrum(f"pixel {pin.row}, {pin.col}", spectrum_values(scene, pin.row, pin.col), scene)
         return len(self.window.pins.pins)
 
     def refresh_references(self) -> None:
@@ -167,8 +177,13 @@ class SpectralTools(QObject):
         if lib is None:
             panel.set_references([])
             return
-        panel.set_references([(name, lib.spectra[i], self.library.color(i)) for i, name in enumerate(lib.names)
-                              if self.library.visible[i]])
+        panel.set_references(
+            [
+                (name, lib.spectra[i], self.library.color(i))
+                for i, name in enumerate(lib.names)
+                if self.library.visible[i]
+            ]
+        )
 
     def references(self):
         """The ticked library spectra on the scene's bands, as a :class:`SpectralLibrary`."""
@@ -212,8 +227,11 @@ class SpectralTools(QObject):
     def show_match(self) -> None:
         """Tools ▸ Spectral matching…"""
         ticked = sum(self.library.visible)
-        self.match_dialog.references.setText(f"{ticked} ticked spectra of the Library panel" if ticked else
-                                             "none: open a library or add pins in the Library panel")
+        self.match_dialog.references.setText(
+            f"{ticked} ticked spectra of the Library panel"
+            if ticked
+            else "none: open a library or add pins in the Library panel"
+        )
         self.match_dialog.show()
         self.match_dialog.raise_()
 
@@ -227,9 +245,14 @@ class SpectralTools(QObject):
         if refs is None:
             return
         method = self.match_dialog.method.currentData()
-        job = QtJob(partial(match_scene, self.window.scene, refs, method=method,
-                            threshold=self.match_dialog.current_threshold()),
-                    f"Matching ({method.upper()})", parent=self, frequent=("match",))
+        job = QtJob(
+            partial(
+                match_scene, self.window.scene, refs, method=method, threshold=self.match_dialog.current_threshold()
+            ),
+            f"Matching ({method.upper()})",
+            parent=self,
+            frequent=("match",),
+        )
         self._start(job, self.match_dialog, partial(self._on_matched, self.window.scene))
 
     def _on_matched(self, scene, result) -> None:
@@ -244,8 +267,9 @@ class SpectralTools(QObject):
         classes_name, score_name = f"{tag} classes", f"{tag} score"
         self._match_layers = (classes_name, score_name)
         levels = (0.0, float(np.nanpercentile(result.score, 98))) if np.isfinite(result.score).any() else None
-        self.window.layers.insert(ContinuousLayer(score_name, result.score, "magma_r", levels,
-                                                  result.score_name, opacity=0.8, visible=False))
+        self.window.layers.insert(
+            ContinuousLayer(score_name, result.score, "magma_r", levels, result.score_name, opacity=0.8, visible=False)
+        )
         self.window.add_class_layer(classes_name, result.class_map, self._match_classes(result))
         self.window.layers.select(self.window.layers.get(classes_name))
         self._report_match()
@@ -253,8 +277,11 @@ class SpectralTools(QObject):
     def _match_classes(self, result) -> ClassTable:
         """The reference names, each class in the colour of its curve in the spectrum plot."""
         ticked = [i for i, shown in enumerate(self.library.visible) if shown]
-        colors = {k: self.library.color(i) for k, i in enumerate(ticked, start=1)} if len(ticked) == len(
-            result.names) else {}
+        colors = (
+            {k: self.library.color(i) for k, i in enumerate(ticked, start=1)}
+            if len(ticked) == len(result.names)
+            else {}
+        )
         return ClassTable.from_ids(range(1, len(result.names) + 1), dict(enumerate(result.names, start=1)), colors)
 
     def set_match_threshold(self, threshold: float | None) -> None:
@@ -274,7 +301,8 @@ class SpectralTools(QObject):
         done = int(np.count_nonzero(result.class_map))
         self.match_dialog.status.setText(
             f"{result.method.upper()} against {len(result.names)} references in {result.seconds:.1f} s: "
-            f"{done:,} of {result.best.size:,} pixels classified")
+            f"{done:,} of {result.best.size:,} pixels classified"
+        )
 
     # --- band math ----------------------------------------------------------------------
     def show_band_math(self) -> None:
@@ -294,10 +322,12 @@ class SpectralTools(QObject):
         if expr is None:
             return
         name = dialog.name.text().strip() or "Index"
-        job = QtJob(partial(evaluate, self.window.scene, expr), f"Band math {name}", parent=self,
-                    frequent=("bandmath",))
-        self._start(job, dialog, partial(self._on_band_math, self.window.scene, name, expr,
-                                         dialog.colormap.currentText()))
+        job = QtJob(
+            partial(evaluate, self.window.scene, expr), f"Band math {name}", parent=self, frequent=("bandmath",)
+        )
+        self._start(
+            job, dialog, partial(self._on_band_math, self.window.scene, name, expr, dialog.colormap.currentText())
+        )
 
     def _on_band_math(self, scene, name: str, expr, colormap: str, values) -> None:
         if values is None or scene is not self.window.scene:
@@ -306,8 +336,7 @@ class SpectralTools(QObject):
         layer = self.window.layers.insert(ContinuousLayer(name, values, colormap, description=expr.text))
         self.window.layers.select(layer)
         nodata = int(np.count_nonzero(~np.isfinite(values)))
-        self.band_math_dialog.status.setText(f"{name} = {expr.text}\n{expr.describe(scene)}\n"
-                                             f"{nodata:,} nodata pixels")
+        self.band_math_dialog.status.setText(f"{name} = {expr.text}\n{expr.describe(scene)}\n{nodata:,} nodata pixels")
 
     # --- export -------------------------------------------------------------------------
     def export_layer(self, path: str | Path) -> Path:

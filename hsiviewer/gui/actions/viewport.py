@@ -13,6 +13,7 @@ is on the canvas, the window's ``image_shown`` signal fires.
 Read errors (a file truncated or removed while open) are shown once per scene, in the status bar
 and a dialog; the window stays up.
 """
+
 from __future__ import annotations
 
 import os
@@ -148,8 +149,9 @@ class ViewportController(QObject):
             return False
         if self._sync:
             return True
-        return self.shown_request is not None and \
-            self.shown_request == self.window.view.visible_request(self.renderer.reader.top)
+        return self.shown_request is not None and self.shown_request == self.window.view.visible_request(
+            self.renderer.reader.top
+        )
 
     def _show(self, view: ViewImage, request: Optional[ViewRequest]) -> None:
         window = self.window
@@ -190,4 +192,3 @@ class ViewportController(QObject):
                 self.pyramid_job = None
             self.worker.stop()
         return False
-

@@ -15,11 +15,13 @@ of pyqtgraph's ``GarbageCollector`` and calibre); when the last such thread has 
 collection is on again. A full collection, which can take half a second on a big heap, is done at
 most once a minute meanwhile, so that the event loop keeps ticking.
 """
+
 from __future__ import annotations
 
 import gc
 import time
-from typing import Callable, Optional
+from collections.abc import Callable
+from typing import Optional
 
 from PySide6.QtCore import QCoreApplication, QObject, QThread, QTimer
 

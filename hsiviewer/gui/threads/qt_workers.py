@@ -7,19 +7,21 @@ Frequent progress stages (a batch, a tile) are thinned on the worker thread befo
 the GUI thread: a repaint per batch would cost the event loop more than the batch itself costs the
 worker. Every other stage (an epoch, the evaluation) is always delivered.
 """
+
 from __future__ import annotations
 
 import threading
 import time
 import traceback
 from collections import Counter
-from typing import Any, Callable, Iterable, Optional
+from collections.abc import Callable, Iterable
+from typing import Any, Optional
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from hsiviewer.errors import Cancelled, HsiError
-from hsiviewer.progress import CancelToken, ProgressEvent
 from hsiviewer.gui.threads import qt_gc
+from hsiviewer.progress import CancelToken, ProgressEvent
 
 #: Stages sent once per batch or tile, thinned to at most one signal per ``min_interval_s``.
 FREQUENT_STAGES = ("batch", "predict", "evaluate")
@@ -32,8 +34,9 @@ class _Runner(QObject):
     done = Signal(object)
     failed = Signal(str, str)
 
-    def __init__(self, fn: Callable[..., Any], token: CancelToken, min_interval_s: float,
-                 frequent: Iterable[str]) -> None:
+    def __init__(
+        self, fn: Callable[..., Any], token: CancelToken, min_interval_s: float, frequent: Iterable[str]
+    ) -> None:
         super().__init__()
         self._fn = fn
         self._token = token
@@ -112,8 +115,14 @@ class QtJob(QObject):
     failed = Signal(str, str)
     ended = Signal()
 
-    def __init__(self, fn: Callable[..., Any], name: str = "job", parent: Optional[QObject] = None,
-                 min_interval_s: float = 0.1, frequent: Iterable[str] = FREQUENT_STAGES) -> None:
+    def __init__(
+        self,
+        fn: Callable[..., Any],
+        name: str = "job",
+        parent: Optional[QObject] = None,
+        min_interval_s: float = 0.1,
+        frequent: Iterable[str] = FREQUENT_STAGES,
+    ) -> None:
         super().__init__(parent)
         self.name = name
         self.token = CancelToken()

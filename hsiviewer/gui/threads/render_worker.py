@@ -6,6 +6,7 @@ between tiles whether a newer request came (then it stops, keeping the tiles it 
 cache). Results cross to the GUI thread as Qt signals (queued: the worker never touches a
 widget). :class:`PyramidJob` builds a scene's pyramid on its own thread.
 """
+
 from __future__ import annotations
 
 import os
@@ -17,7 +18,6 @@ from PySide6.QtCore import QObject, Signal
 
 from hsiviewer.errors import Cancelled, HsiError
 from hsiviewer.progress import CancelToken
-
 
 #: Niceness of the pyramid thread (Linux sets it per thread).
 PYRAMID_NICE = 10
@@ -89,8 +89,7 @@ class RenderWorker(QObject):
             self.failed.emit(job_id, str(exc))
             return
         except Exception as exc:  # a reader's OSError or a bug: reported, the thread lives on
-            self.failed.emit(job_id, f"{type(exc).__name__}: {exc}\n"
-                             + "".join(traceback.format_exception(exc)[-2:]))
+            self.failed.emit(job_id, f"{type(exc).__name__}: {exc}\n" + "".join(traceback.format_exception(exc)[-2:]))
             return
         if job_id == self._latest:
             self.rendered.emit(job_id, image)
@@ -113,8 +112,7 @@ class PyramidJob(QObject):
     def __init__(self, cache, scene, parent: Optional[QObject] = None) -> None:
         super().__init__(parent)
         self.token = CancelToken()
-        self._thread = threading.Thread(target=self._run, args=(cache, scene), name="hsiviewer-pyramid",
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._run, args=(cache, scene), name="hsiviewer-pyramid", daemon=True)
         self._thread.start()
 
     def _run(self, cache, scene) -> None:

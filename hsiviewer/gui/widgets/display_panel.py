@@ -4,23 +4,40 @@ Every control writes to a :class:`DisplayState` and mirrors it back, so the pane
 state of its own; the histogram is a level editor for band mode (drag its region to set
 manual levels).
 """
+
 from __future__ import annotations
 
 from typing import Optional
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import (QButtonGroup, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox,
-                               QHBoxLayout, QLabel, QRadioButton, QSizePolicy, QSlider, QSpinBox, QVBoxLayout,
-                               QWidget)
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QRadioButton,
+    QSizePolicy,
+    QSlider,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
 from hsiviewer.data.scene import Scene
 from hsiviewer.processing.stretch import valid_values
 from hsiviewer.viewer.display import COLORMAPS, DisplayState, rgb_presets
 
-STRETCH_NAMES = {"percentile": "Percentile", "minmax": "Min–max", "stddev": "Mean ± k·σ",
-                 "manual": "Manual (histogram)"}
+STRETCH_NAMES = {
+    "percentile": "Percentile",
+    "minmax": "Min–max",
+    "stddev": "Mean ± k·σ",
+    "manual": "Manual (histogram)",
+}
 CHANNELS = ("R", "G", "B")
 
 
@@ -172,9 +189,11 @@ class DisplayPanel(QWidget):
             self.band_slider.setValue(state.band)
             self.band_label.setText(self.scene.band_label(state.band))
             self.colormap_combo.setCurrentText(state.colormap)
-            self.histogram.item.gradient.setColorMap(pg.colormap.get(state.colormap)
-                                                     if state.colormap != "grey" else
-                                                     pg.ColorMap(None, [(0, 0, 0), (255, 255, 255)]))
+            self.histogram.item.gradient.setColorMap(
+                pg.colormap.get(state.colormap)
+                if state.colormap != "grey"
+                else pg.ColorMap(None, [(0, 0, 0), (255, 255, 255)])
+            )
             presets = [self.preset_combo.itemData(i) for i in range(self.preset_combo.count())]
             self.preset_combo.setCurrentIndex(presets.index(state.rgb) if state.rgb in presets else 0)
             for channel, band in enumerate(state.rgb):

@@ -6,6 +6,7 @@ fields are checked with :meth:`ModelSpec.coerce` (the same conversion as ``--set
 line): text that can never become a valid value is refused as it is typed, and a field left with
 an incomplete value returns to its last valid one.
 """
+
 from __future__ import annotations
 
 import math
@@ -185,8 +186,9 @@ class HyperForm(QWidget):
             widget.setChecked(bool(typed))
         elif isinstance(widget, QSpinBox):
             if not widget.minimum() <= typed <= widget.maximum():
-                raise PluginError(f"hyperparameter '{key}' must be between {widget.minimum()} and "
-                                  f"{widget.maximum()}, got {typed}")
+                raise PluginError(
+                    f"hyperparameter '{key}' must be between {widget.minimum()} and {widget.maximum()}, got {typed}"
+                )
             if isinstance(widget, OddSpinBox) and typed % 2 == 0:
                 raise PluginError(f"hyperparameter '{key}' must be odd, got {typed}")
             widget.setValue(int(typed))

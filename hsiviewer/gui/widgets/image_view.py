@@ -3,6 +3,7 @@
 Row 0 is at the top, pixels are square (aspect locked), the mouse wheel zooms and a drag
 pans. Hovering and clicking report the pixel under the cursor as (row, col).
 """
+
 from __future__ import annotations
 
 import math
@@ -61,8 +62,7 @@ class SceneView(pg.GraphicsLayoutWidget):
         self.image_item = pg.ImageItem(axisOrder="row-major")  # whatever the global option says
         self.view.addItem(self.image_item)
         self.layer_items: dict[ClassLayer, pg.ImageItem] = {}
-        self.pin_markers = pg.ScatterPlotItem(size=12, symbol="o", pxMode=True,
-                                              pen=pg.mkPen((255, 255, 255), width=2))
+        self.pin_markers = pg.ScatterPlotItem(size=12, symbol="o", pxMode=True, pen=pg.mkPen((255, 255, 255), width=2))
         self.pin_markers.setZValue(PIN_Z)
         self.view.addItem(self.pin_markers)
         self._shape: Optional[tuple[int, int]] = None
@@ -92,16 +92,16 @@ class SceneView(pg.GraphicsLayoutWidget):
 
     def show_rendering(self, rendering: Rendering) -> None:
         """Draw ``rendering`` (see :class:`DisplayRenderer`) as the scene image."""
-        self.image_item.setImage(rendering.image, autoLevels=False, levels=rendering.levels,
-                                 lut=colormap_lut(rendering.colormap))
+        self.image_item.setImage(
+            rendering.image, autoLevels=False, levels=rendering.levels, lut=colormap_lut(rendering.colormap)
+        )
 
     def show_view(self, view: ViewImage) -> None:
         """Draw ``view`` (see :class:`~hsiviewer.viewer.tiles.ViewRenderer`) where it belongs in the scene."""
         if view.image.dtype == np.uint8:  # display-ready RGBA: no levels, no table, no conversion here
             self.image_item.setImage(view.image, autoLevels=False, levels=None, lut=None)
         else:
-            self.image_item.setImage(view.image, autoLevels=False, levels=view.levels,
-                                     lut=colormap_lut(view.colormap))
+            self.image_item.setImage(view.image, autoLevels=False, levels=view.levels, lut=colormap_lut(view.colormap))
         self.image_item.setRect(QRectF(*view.rect))
 
     def visible_request(self, top_level: int) -> Optional[ViewRequest]:
@@ -114,15 +114,15 @@ class SceneView(pg.GraphicsLayoutWidget):
         rows, cols = self._shape
         if x1 <= 0 or y1 <= 0 or x0 >= cols or y0 >= rows:
             return None
-        return ViewRequest(max(0, math.floor(y0)), min(rows, math.ceil(y1)),
-                           max(0, math.floor(x0)), min(cols, math.ceil(x1)), level)
+        return ViewRequest(
+            max(0, math.floor(y0)), min(rows, math.ceil(y1)), max(0, math.floor(x0)), min(cols, math.ceil(x1)), level
+        )
 
     def _on_range_changed(self, *args) -> None:
         if self._shape is None:
             return
         request = self.visible_request(99)
-        if request is not None and self._shape[0] * self._shape[1] > LAYER_WHOLE_PIXELS \
-                and request != self._request:
+        if request is not None and self._shape[0] * self._shape[1] > LAYER_WHOLE_PIXELS and request != self._request:
             self._request = request
             for layer in self.layer_items:
                 self._update_layer(layer, "data")
@@ -163,8 +163,11 @@ class SceneView(pg.GraphicsLayoutWidget):
     def set_pins(self, pins: list[Pin]) -> None:
         """Put a marker on each pinned pixel, in the pin's colour."""
         self.pin_markers.setData(
-            x=[p.col + 0.5 for p in pins], y=[p.row + 0.5 for p in pins],
-            brush=[pg.mkBrush(*p.color) for p in pins], data=[p.name for p in pins])
+            x=[p.col + 0.5 for p in pins],
+            y=[p.row + 0.5 for p in pins],
+            brush=[pg.mkBrush(*p.color) for p in pins],
+            data=[p.name for p in pins],
+        )
 
     # --- coordinates ---------------------------------------------------------------------
     def pixel_at(self, scene_pos: QPointF) -> Optional[tuple[int, int]]:

@@ -4,14 +4,14 @@ The list shows every layer of a :class:`LayerStack` with a check box for its vis
 the opacity slider and the legend below belong to the selected layer (the one that
 *Export class map…* writes), as in a GIS layer tree with its properties underneath.
 """
+
 from __future__ import annotations
 
 from typing import Optional
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QSlider,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QSlider, QVBoxLayout, QWidget
 
 from hsiviewer.viewer.layers import ClassLayer, LayerStack
 

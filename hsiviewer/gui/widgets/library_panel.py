@@ -5,6 +5,7 @@ its name (double-click to rename). Buttons open a library, add the pinned spectr
 selected spectrum and save the library; the file dialogs are the main window's business, so the
 panel only emits what the user asked for.
 """
+
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
@@ -88,8 +89,11 @@ class LibraryPanel(QWidget):
         self.save_button.setEnabled(len(self.view) > 0)
         if lib is not None and len(lib):
             where = lib.path.name if lib.path is not None else "collected here"
-            bands = (f"{lib.wavelengths.min():.0f}-{lib.wavelengths.max():.0f} nm" if lib.wavelengths is not None
-                     else "no wavelengths")
+            bands = (
+                f"{lib.wavelengths.min():.0f}-{lib.wavelengths.max():.0f} nm"
+                if lib.wavelengths is not None
+                else "no wavelengths"
+            )
             self.info.setText(f"{len(lib)} spectra, {where}; {lib.n_bands} bands, {bands}; {lib.describe_scale()}")
 
     def _on_item_changed(self, item: QListWidgetItem) -> None:

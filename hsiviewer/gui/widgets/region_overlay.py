@@ -6,6 +6,7 @@ burnt again inside the edit's bounding box and only the tiles under that box are
 brush stroke on a 2000 x 2000 scene costs about as much as on a small one (bench/bench_regions.py).
 Outlines are vector paths (one ``QGraphicsPathItem`` per region), sharp at every zoom.
 """
+
 from __future__ import annotations
 
 import math
@@ -169,7 +170,7 @@ class RegionOverlay:
         size = max((r.region_id for r in regions), default=0) + 1
         if size > len(self._lut):
             grown = np.zeros((max(size, 2 * len(self._lut)), 4), np.uint8)
-            grown[:len(self._lut)] = self._lut
+            grown[: len(self._lut)] = self._lut
             self._lut = grown
         visible = {c.class_id: (c.color, c.visible) for c in self.regions.classes}
         for r in regions:
@@ -178,7 +179,7 @@ class RegionOverlay:
 
     def _paint_tile(self, key: tuple[int, int]) -> None:
         ti, tj = key
-        ids = self.region_ids[ti * TILE:(ti + 1) * TILE, tj * TILE:(tj + 1) * TILE]
+        ids = self.region_ids[ti * TILE : (ti + 1) * TILE, tj * TILE : (tj + 1) * TILE]
         item = self._tiles[key]
         if not ids.any():
             item.setVisible(False)

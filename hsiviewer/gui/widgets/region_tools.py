@@ -5,12 +5,14 @@ An event filter on the map's viewport turns mouse and key events into shapes (ru
 drawing tool is active the filter takes the left button, so the map does not pan; the wheel still zooms.
 With the ``pan`` tool the map behaves as usual.
 """
+
 from __future__ import annotations
 
-from typing import Callable, Optional
+from collections.abc import Callable
+from typing import Optional
 
-from PySide6.QtCore import QEvent, QObject, QPointF, Qt, Signal
 import shapely
+from PySide6.QtCore import QEvent, QObject, QPointF, Qt, Signal
 from shapely import affinity
 from shapely.geometry import LineString, Point
 

@@ -1,6 +1,7 @@
 """The Regions panel: the class list (visibility, colour, name, regions, pixels), class editing,
 the brush radius, and the statistics plot (mean ± 1 σ spectrum per class, and of the selected region).
 """
+
 from __future__ import annotations
 
 from typing import Optional
@@ -9,8 +10,20 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import (QAbstractItemView, QDoubleSpinBox, QFormLayout, QHBoxLayout, QHeaderView, QLabel,
-                               QPushButton, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from hsiviewer.regions.model import RegionSet
 from hsiviewer.regions.statistics import SpectrumStats
@@ -52,9 +65,13 @@ class RegionsPanel(QWidget):
         self.table.itemSelectionChanged.connect(self._on_selection)
         buttons = QHBoxLayout()
         self.buttons = {}
-        for key, text, signal in (("add", "Add", self.add_requested), ("rename", "Rename", self.rename_requested),
-                                  ("recolor", "Colour", self.recolor_requested),
-                                  ("merge", "Merge…", self.merge_requested), ("delete", "Delete", self.delete_requested)):
+        for key, text, signal in (
+            ("add", "Add", self.add_requested),
+            ("rename", "Rename", self.rename_requested),
+            ("recolor", "Colour", self.recolor_requested),
+            ("merge", "Merge…", self.merge_requested),
+            ("delete", "Delete", self.delete_requested),
+        ):
             button = QPushButton(text)
             button.clicked.connect(signal.emit)
             buttons.addWidget(button)
@@ -162,8 +179,14 @@ class RegionsPanel(QWidget):
             self.class_selected.emit(class_id)
 
     # --- statistics ----------------------------------------------------------------------------------------
-    def show_statistics(self, x: np.ndarray, axis_label: str, stats: list[SpectrumStats],
-                        region: Optional[SpectrumStats] = None, bad_bands: Optional[np.ndarray] = None) -> None:
+    def show_statistics(
+        self,
+        x: np.ndarray,
+        axis_label: str,
+        stats: list[SpectrumStats],
+        region: Optional[SpectrumStats] = None,
+        bad_bands: Optional[np.ndarray] = None,
+    ) -> None:
         """Plot mean ± 1 σ of each class in ``stats`` (class colours) and ``region``'s mean (dashed)."""
         self.stats, self.region_stats = stats, region
         self.plot.clear()
@@ -178,10 +201,23 @@ class RegionsPanel(QWidget):
             upper = pg.PlotDataItem(x, mean + s.std, connect=connect, pen=pg.mkPen(None))
             band = pg.FillBetweenItem(lower, upper, brush=pg.mkBrush(*color, STD_ALPHA))
             self.plot.addItem(band)
-            self.plot.addItem(pg.PlotDataItem(x, mean, connect=connect, pen=pg.mkPen(color, width=2),
-                                              name=f"{s.name} ({s.n_pixels} px, {s.n_regions} reg.)"))
+            self.plot.addItem(
+                pg.PlotDataItem(
+                    x,
+                    mean,
+                    connect=connect,
+                    pen=pg.mkPen(color, width=2),
+                    name=f"{s.name} ({s.n_pixels} px, {s.n_regions} reg.)",
+                )
+            )
         if region is not None:
             mean = np.where(bad, np.nan, region.mean)
-            self.plot.addItem(pg.PlotDataItem(x, mean, connect=spectrum_connect(x, mean),
-                                              pen=pg.mkPen((255, 255, 255), width=2, style=Qt.PenStyle.DashLine),
-                                              name=f"{region.name} ({region.n_pixels} px)"))
+            self.plot.addItem(
+                pg.PlotDataItem(
+                    x,
+                    mean,
+                    connect=spectrum_connect(x, mean),
+                    pen=pg.mkPen((255, 255, 255), width=2, style=Qt.PenStyle.DashLine),
+                    name=f"{region.name} ({region.n_pixels} px)",
+                )
+            )

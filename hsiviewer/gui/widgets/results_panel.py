@@ -4,6 +4,7 @@ The confusion matrix is a table of coloured cells (row = true class, column = pr
 colour = share of the row). Clicking a cell emits :attr:`ResultsPanel.cell_selected` with the two
 class ids, which the training panel turns into a highlight layer of exactly those test pixels.
 """
+
 from __future__ import annotations
 
 import html
@@ -14,8 +15,17 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QLabel, QPlainTextEdit, QTableWidget,
-                               QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QLabel,
+    QPlainTextEdit,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from hsiviewer.processing.splits import region_split_lines
 
@@ -29,7 +39,7 @@ NAME_CHARS = 16
 
 
 def _short(name: str) -> str:
-    return name if len(name) <= NAME_CHARS else name[:NAME_CHARS - 1] + "…"
+    return name if len(name) <= NAME_CHARS else name[: NAME_CHARS - 1] + "…"
 
 
 def _pct(value) -> str:
@@ -39,8 +49,10 @@ def _pct(value) -> str:
 def summary_html(report: dict, model: TrainedModel) -> str:
     """The headline figures of ``report`` and the split facts of ``model``, as rich text."""
     m = model.metrics
-    lines = [f"<b>{html.escape(model.spec_name)}</b> — OA <b>{_pct(report.get('oa'))}</b>, "
-             f"AA <b>{_pct(report.get('aa'))}</b>, κ <b>{float(report.get('kappa', 0)):.4f}</b>"]
+    lines = [
+        f"<b>{html.escape(model.spec_name)}</b> — OA <b>{_pct(report.get('oa'))}</b>, "
+        f"AA <b>{_pct(report.get('aa'))}</b>, κ <b>{float(report.get('kappa', 0)):.4f}</b>"
+    ]
     if m.get("cancelled"):
         lines.append("<span style='color:#c60'>Training was cancelled: the best model so far is kept.</span>")
     n_test = int(m.get("n_test", report.get("n", 0)))
@@ -50,8 +62,10 @@ def summary_html(report: dict, model: TrainedModel) -> str:
     lines.append(counts)
     if "leakage" in m and n_test:
         share = 100 * int(m["leakage"]) / n_test
-        lines.append(f"Leakage: {int(m['leakage'])} of {n_test} test pixels ({share:.1f} %) lie inside "
-                     f"a {model.patch_size}×{model.patch_size} training patch")
+        lines.append(
+            f"Leakage: {int(m['leakage'])} of {n_test} test pixels ({share:.1f} %) lie inside "
+            f"a {model.patch_size}×{model.patch_size} training patch"
+        )
     if "regions" in m:
         names = model.classes.names if model.classes is not None else {}
         lines.append("<pre>" + html.escape("\n".join(region_split_lines(m["regions"], names))) + "</pre>")
@@ -62,8 +76,13 @@ def summary_html(report: dict, model: TrainedModel) -> str:
 
 def settings_text(model: TrainedModel) -> str:
     """The run's settings and seed as indented JSON text."""
-    settings = {"model": model.spec_name, "plugin_version": model.plugin_version, "seed": model.seed,
-                "hyperparameters": model.hyper, "training": model.train_config}
+    settings = {
+        "model": model.spec_name,
+        "plugin_version": model.plugin_version,
+        "seed": model.seed,
+        "hyperparameters": model.hyper,
+        "training": model.train_config,
+    }
     if model.split is not None:
         settings["split"] = {"method": model.split.method, "seed": model.split.seed, **model.split.params}
     return json.dumps(settings, indent=2, default=str)
@@ -138,8 +157,11 @@ class ResultsPanel(QWidget):
         self._fill_per_class(report)
         self._fill_confusion(report, model)
         self.clickable = clickable
-        self.hint.setText("Click a cell to highlight its test pixels on the map." if clickable else
-                          "Predict the scene the model was trained on to highlight the pixels of a cell.")
+        self.hint.setText(
+            "Click a cell to highlight its test pixels on the map."
+            if clickable
+            else "Predict the scene the model was trained on to highlight the pixels of a cell."
+        )
 
     def clear(self) -> None:
         """Forget the shown results."""
@@ -160,8 +182,14 @@ class ResultsPanel(QWidget):
         table.setHorizontalHeaderLabels(PER_CLASS_COLUMNS)
         table.setRowCount(len(rows))
         for r, entry in enumerate(rows):
-            values = (str(entry["id"]), entry["name"], f"{entry['precision']:.3f}", f"{entry['recall']:.3f}",
-                      f"{entry['f1']:.3f}", str(entry["support"]))
+            values = (
+                str(entry["id"]),
+                entry["name"],
+                f"{entry['precision']:.3f}",
+                f"{entry['recall']:.3f}",
+                f"{entry['f1']:.3f}",
+                str(entry["support"]),
+            )
             for c, text in enumerate(values):
                 table.setItem(r, c, QTableWidgetItem(text))
         table.verticalHeader().setVisible(False)
@@ -178,7 +206,7 @@ class ResultsPanel(QWidget):
         names = [model.classes.name(i) for i in ids]
         table.setHorizontalHeaderLabels([str(i) for i in ids])
         table.setVerticalHeaderLabels([f"{i} {_short(n)}" for i, n in zip(ids, names)])
-        for j, (i, name) in enumerate(zip(ids, names)):
+        for j, name in enumerate(names):
             table.horizontalHeaderItem(j).setToolTip(f"predicted {name}")
         row_sums = np.maximum(counts.sum(axis=1, keepdims=True), 1)
         colors = pg.colormap.get(CELL_COLORMAP).map(counts / row_sums, mode="byte")

@@ -4,6 +4,7 @@ They hold no logic of their own: each shows settings, emits what the user asked 
 progress and outcomes the controller (:mod:`hsiviewer.gui.actions.spectral_tools`) hands back.
 All are modeless, so the map stays usable while they are open.
 """
+
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
@@ -127,8 +128,10 @@ class BandMathDialog(_JobDialog):
         super().__init__("Band math", parent)
         self.expression = QLineEdit()
         self.expression.setPlaceholderText("e.g. (R860 - R650) / (R860 + R650)")
-        self.expression.setToolTip("R<nm>: band nearest a wavelength; B<n>: band number n (from 1); + - * / ** "
-                                   "< > <= >= == != & |; where log sqrt abs min max")
+        self.expression.setToolTip(
+            "R<nm>: band nearest a wavelength; B<n>: band number n (from 1); + - * / ** "
+            "< > <= >= == != & |; where log sqrt abs min max"
+        )
         self.presets = QListWidget()
         for name, (expr, title) in PRESETS.items():
             item = QListWidgetItem(f"{name}   {expr}")
@@ -211,8 +214,9 @@ class MaskDialog(QDialog):
         buttons.addWidget(self.apply_button)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
-        layout.addWidget(QLabel("Pixels outside the mask are hidden, not sampled by training and get class 0 "
-                                "in predictions."))
+        layout.addWidget(
+            QLabel("Pixels outside the mask are hidden, not sampled by training and get class 0 in predictions.")
+        )
         layout.addLayout(buttons)
         layout.addWidget(self.status)
         self.apply_button.clicked.connect(self.apply_requested.emit)

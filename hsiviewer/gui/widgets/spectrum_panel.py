@@ -1,4 +1,5 @@
 """The spectrum inspector: the live spectrum under the cursor and the pinned spectra."""
+
 from __future__ import annotations
 
 from typing import Optional
@@ -9,8 +10,8 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from hsiviewer.data.scene import Scene
-from hsiviewer.viewer.pins import Pin, PinnedPixels
 from hsiviewer.spectral.continuum import VIEW_MODES, spectrum_view
+from hsiviewer.viewer.pins import Pin, PinnedPixels
 from hsiviewer.viewer.spectra import spectrum_axis, spectrum_connect, spectrum_values
 
 LIVE_PEN = pg.mkPen((170, 170, 170), width=1.5, style=Qt.PenStyle.DashLine)
@@ -61,8 +62,10 @@ class SpectrumPanel(QWidget):
         self.mode_box = QComboBox()
         for key, (label, _) in VIEW_MODES.items():
             self.mode_box.addItem(label, key)
-        self.mode_box.setToolTip("Show spectra as they are, continuum removed (upper convex hull), or as their "
-                                 "first derivative by wavelength")
+        self.mode_box.setToolTip(
+            "Show spectra as they are, continuum removed (upper convex hull), or as their "
+            "first derivative by wavelength"
+        )
         self.extra_label = QLabel()
         self.extra_label.setWordWrap(True)
         self.extra_label.setTextFormat(Qt.TextFormat.RichText)
@@ -135,10 +138,15 @@ class SpectrumPanel(QWidget):
         for key, pin in wanted.items():
             if key not in self.pinned_curves:
                 values = self._view(x, spectrum_values(self.scene, pin.row, pin.col))
-                curve = self.plot.plot(x, values, pen=pg.mkPen(pin.color, width=2), name=pin.name,
-                                       connect=spectrum_connect(x, values), **point_symbols(x, pin.color))
+                curve = self.plot.plot(
+                    x,
+                    values,
+                    pen=pg.mkPen(pin.color, width=2),
+                    name=pin.name,
+                    connect=spectrum_connect(x, values),
+                    **point_symbols(x, pin.color),
+                )
                 self.pinned_curves[key] = curve
-
 
     # --- display modes and reference spectra ------------------------------------------------
     def _view(self, x: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -171,9 +179,15 @@ class SpectrumPanel(QWidget):
         x, _, _ = spectrum_axis(self.scene)
         for name, values, color in self._references:
             shown = self._view(x, np.asarray(values, float))
-            curve = self.plot.plot(x, shown, pen=pg.mkPen(color, width=2, style=REFERENCE_STYLE), name=name,
-                                   connect=spectrum_connect(x, shown))
+            curve = self.plot.plot(
+                x,
+                shown,
+                pen=pg.mkPen(color, width=2, style=REFERENCE_STYLE),
+                name=name,
+                connect=spectrum_connect(x, shown),
+            )
             self.reference_curves.append(curve)
+
 
 #: Below this many bands every band is also drawn as a dot, so a lone good band (or a 1-band
 #: scene), which a line cannot show, stays visible.

@@ -1,4 +1,5 @@
 """Live training curves (pyqtgraph): loss, training and validation accuracy, one point per epoch."""
+
 from __future__ import annotations
 
 from typing import Optional
@@ -33,10 +34,12 @@ class TrainingCurves(pg.GraphicsLayoutWidget):
         legend = self.acc_plot.addLegend(offset=(-5, -5), labelTextSize="8pt")  # bottom right: late epochs are high
         legend.setColumnCount(2)
         self.loss_curve = self.loss_plot.plot(pen=LOSS_PEN, symbol="o", symbolSize=5, symbolBrush=LOSS_PEN.color())
-        self.train_acc_curve = self.acc_plot.plot(pen=TRAIN_PEN, symbol="o", symbolSize=5,
-                                                  symbolBrush=TRAIN_PEN.color(), name="train")
-        self.val_acc_curve = self.acc_plot.plot(pen=VAL_PEN, symbol="s", symbolSize=5,
-                                                symbolBrush=VAL_PEN.color(), name="validation")
+        self.train_acc_curve = self.acc_plot.plot(
+            pen=TRAIN_PEN, symbol="o", symbolSize=5, symbolBrush=TRAIN_PEN.color(), name="train"
+        )
+        self.val_acc_curve = self.acc_plot.plot(
+            pen=VAL_PEN, symbol="s", symbolSize=5, symbolBrush=VAL_PEN.color(), name="validation"
+        )
         self.setMinimumHeight(110)
         self.clear_curves()
 

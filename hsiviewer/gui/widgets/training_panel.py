@@ -10,6 +10,7 @@ The registry and the devices come from the learning engine, which loads in the b
 (:mod:`hsiviewer.engine.preload`): until :meth:`TrainingPanel.set_engine` is called the panel says
 "Loading PyTorch…" and its fields and buttons are disabled. This module imports no torch.
 """
+
 from __future__ import annotations
 
 import math
@@ -17,20 +18,36 @@ from typing import TYPE_CHECKING, Optional
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QDoubleValidator
-from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
-                               QLineEdit, QPlainTextEdit, QProgressBar, QPushButton, QScrollArea, QSpinBox,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
 from hsiviewer.errors import TrainingError
-from hsiviewer.progress import ProgressEvent
 from hsiviewer.gui.widgets.hyper_form import HyperForm
 from hsiviewer.gui.widgets.training_curves import TrainingCurves
+from hsiviewer.progress import ProgressEvent
 
 if TYPE_CHECKING:  # torch: imported by the engine load, not by the panel
     from hsiviewer.engine.training import TrainConfig
 
-SPLITS = (("Random pixels (stratified)", "random"), ("Spatially disjoint blocks", "disjoint"),
-          ("Whole regions (drawn regions)", "regions"))
+SPLITS = (
+    ("Random pixels (stratified)", "random"),
+    ("Spatially disjoint blocks", "disjoint"),
+    ("Whole regions (drawn regions)", "regions"),
+)
 LABEL_SOURCES = (("Ground truth", "ground_truth"), ("Drawn regions", "regions"))
 AMOUNTS = (("Share of each class", "fraction"), ("Pixels per class", "per_class"))
 SCHEDULES = (("Cosine decay to 0", "cosine"), ("Constant", "constant"))
@@ -45,6 +62,7 @@ def detected_devices() -> list[tuple[str, str]]:
     Imports torch: call it where the engine is loaded (the panel gets its devices from the engine load).
     """
     from hsiviewer.engine.device import available_devices
+
     return available_devices()
 
 
@@ -108,8 +126,9 @@ class TrainingPanel(QWidget):
     cancel_requested = Signal()
     predict_requested = Signal()
 
-    def __init__(self, registry=None, parent: Optional[QWidget] = None,
-                 devices: Optional[list[tuple[str, str]]] = None) -> None:
+    def __init__(
+        self, registry=None, parent: Optional[QWidget] = None, devices: Optional[list[tuple[str, str]]] = None
+    ) -> None:
         super().__init__(parent)
         self.registry = None
         self._build_fields()
@@ -301,24 +320,41 @@ class TrainingPanel(QWidget):
         Call it once the engine is loaded (:attr:`ready`): it imports the training module.
         """
         from hsiviewer.engine.training import TrainConfig
+
         per_class = self.amount_kind.currentData() == "per_class" and self.split_method.currentData() == "random"
         return TrainConfig(
-            model=self.architecture.currentData(), epochs=self.epochs.value(), batch_size=self.batch_size.value(),
-            lr=self.learning_rate(), train_fraction=self.train_fraction.value(),
+            model=self.architecture.currentData(),
+            epochs=self.epochs.value(),
+            batch_size=self.batch_size.value(),
+            lr=self.learning_rate(),
+            train_fraction=self.train_fraction.value(),
             train_per_class=self.train_per_class.value() if per_class else None,
-            split=self.split_method.currentData(), val_fraction=self.val_fraction.value(), seed=self.seed.value(),
-            device=self.device.currentData(), hyper=self.hyper_form.values(),
-            lr_schedule=self.lr_schedule.currentData())
+            split=self.split_method.currentData(),
+            val_fraction=self.val_fraction.value(),
+            seed=self.seed.value(),
+            device=self.device.currentData(),
+            hyper=self.hyper_form.values(),
+            lr_schedule=self.lr_schedule.currentData(),
+        )
 
     def settings(self) -> dict:
         """The fields as plain values (what is remembered between runs)."""
-        return {"model": self.architecture.currentData(), "hyper": self.hyper_form.values(),
-                "split": self.split_method.currentData(), "amount": self.amount_kind.currentData(),
-                "label_source": self.label_source.currentData(),
-                "train_fraction": self.train_fraction.value(), "train_per_class": self.train_per_class.value(),
-                "val_fraction": self.val_fraction.value(), "seed": self.seed.value(), "epochs": self.epochs.value(),
-                "batch_size": self.batch_size.value(), "lr": self.lr.text(), "lr_schedule": self.lr_schedule.currentData(),
-                "device": self.device.currentData()}
+        return {
+            "model": self.architecture.currentData(),
+            "hyper": self.hyper_form.values(),
+            "split": self.split_method.currentData(),
+            "amount": self.amount_kind.currentData(),
+            "label_source": self.label_source.currentData(),
+            "train_fraction": self.train_fraction.value(),
+            "train_per_class": self.train_per_class.value(),
+            "val_fraction": self.val_fraction.value(),
+            "seed": self.seed.value(),
+            "epochs": self.epochs.value(),
+            "batch_size": self.batch_size.value(),
+            "lr": self.lr.text(),
+            "lr_schedule": self.lr_schedule.currentData(),
+            "device": self.device.currentData(),
+        }
 
     def apply_settings(self, settings: dict) -> None:
         """Fill the fields from :meth:`settings` output; unknown or unfit entries are skipped."""
@@ -335,8 +371,10 @@ class TrainingPanel(QWidget):
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 widget = getattr(self, name)
                 widget.setValue(value if isinstance(widget, QDoubleSpinBox) else int(value))
-        if isinstance(settings.get("lr"), str) and self.lr.validator().validate(settings["lr"], 0)[0] \
-                == QDoubleValidator.State.Acceptable:
+        if (
+            isinstance(settings.get("lr"), str)
+            and self.lr.validator().validate(settings["lr"], 0)[0] == QDoubleValidator.State.Acceptable
+        ):
             self.lr.setText(settings["lr"])
         self._sync_amount()
 
@@ -356,9 +394,23 @@ class TrainingPanel(QWidget):
             self.status.setText(f"{job_name}… (one job at a time: Train and Predict are locked until it ends)")
 
     def _lock(self, locked: bool, why: str) -> None:
-        for widget in (self.train_button, self.architecture, self.hyper_form, self.split_method, self.label_source,
-                       self.amount_kind, self.train_fraction, self.train_per_class, self.val_fraction, self.seed,
-                       self.epochs, self.batch_size, self.lr, self.lr_schedule, self.device):
+        for widget in (
+            self.train_button,
+            self.architecture,
+            self.hyper_form,
+            self.split_method,
+            self.label_source,
+            self.amount_kind,
+            self.train_fraction,
+            self.train_per_class,
+            self.val_fraction,
+            self.seed,
+            self.epochs,
+            self.batch_size,
+            self.lr,
+            self.lr_schedule,
+            self.device,
+        ):
             widget.setEnabled(not locked)
         if self.registry is None:
             self.predict_button.setEnabled(False)
@@ -370,8 +422,10 @@ class TrainingPanel(QWidget):
         self.curves.clear_curves(config.epochs)
         self.progress.setValue(0)
         self.progress_text.clear()
-        self.log_line(f"— training {config.model}: {config.epochs} epochs, batch {config.batch_size}, "
-                      f"lr {config.lr:g} ({config.lr_schedule}), {config.split} split, seed {config.seed}, device {config.device}")
+        self.log_line(
+            f"— training {config.model}: {config.epochs} epochs, batch {config.batch_size}, "
+            f"lr {config.lr:g} ({config.lr_schedule}), {config.split} split, seed {config.seed}, device {config.device}"
+        )
 
     def log_line(self, text: str) -> None:
         """Append a line to the log."""
