@@ -8,7 +8,7 @@
 # Usage: scripts/soak_gui_training.sh [RUNS [LIMIT_S [PYTEST ARGS...]]]
 #   RUNS     how many runs (default 50)
 #   LIMIT_S  seconds one run may take (default 600: a loaded 2-core machine needs 3-4 minutes for the suite)
-#   the pytest arguments default to tests/test_gui_training.py; pass "tests" for the whole suite
+#   the pytest arguments default to tests/gui/test_training_panel.py; pass "tests" for the whole suite
 # SOAK_DIR names the folder for the logs and stacks (default: a new temporary folder).
 # Exit status: 0 when every run passed, 1 when a run failed, 2 when a run hung.
 set -uo pipefail
@@ -17,7 +17,7 @@ runs=${1:-50}
 limit=${2:-600}
 shift $(( $# < 2 ? $# : 2 ))
 args=("$@")
-[ ${#args[@]} -eq 0 ] && args=(tests/test_gui_training.py)
+[ ${#args[@]} -eq 0 ] && args=(tests/gui/test_training_panel.py)
 out=${SOAK_DIR:-$(mktemp -d /tmp/soak.XXXXXX)}
 mkdir -p "$out"
 export QT_QPA_PLATFORM=offscreen

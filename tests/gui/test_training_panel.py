@@ -178,9 +178,14 @@ def test_training_runs_in_a_worker_while_the_event_loop_ticks(qtbot, window, err
         f"max gap {1000 * gaps.max():.0f} ms, median {1000 * np.median(gaps):.1f} ms"
     )
     assert not errors
-    # the GUI never freezes: ticks keep coming (median near the 10 ms period); the bound on the longest
-    # gap leaves room for a loaded 2-core CI machine, where the worker and other processes compete
-    assert np.median(gaps) < 0.03 and gaps.max() < 0.5 and len(during) > (end - start) / 0.05
+    # The GUI never freezes: ticks keep coming (median near the 10 ms period), and no step of the training
+    # holds the window: a worker that kept the interpreter lock per batch or per epoch would make a long gap
+    # at every one of them (8 epochs, dozens of batches). A single long gap is what an overloaded 2-core
+    # machine does to any process (seen: one 0.57-0.64 s gap in 3 of 65 runs at load average 8-11, none
+    # when the machine was quiet), so one is allowed, up to 2 s.
+    long_gaps = int(np.count_nonzero(gaps > 0.25))
+    assert np.median(gaps) < 0.03 and long_gaps <= 1 and gaps.max() < 2.0, (long_gaps, gaps.max())
+    assert len(during) > (end - start) / 0.05
     stages = {e.stage for e in events}
     assert {"batch", "epoch"} <= stages
     assert list(panel.curves.loss_curve.getData()[0]) == list(range(1, epochs + 1))
