@@ -1,6 +1,6 @@
 """The desktop menu entry: a freedesktop ``.desktop`` file and the app icon, for the current user.
 
-:func:`install_desktop_entry` writes ``hsiviewer.cli.desktop_entry`` into ``$XDG_DATA_HOME/applications`` and the
+:func:`install_desktop_entry` writes ``hsiviewer.desktop`` into ``$XDG_DATA_HOME/applications`` and the
 icon into the user's ``hicolor`` icon theme (``$XDG_DATA_HOME`` defaults to ``~/.local/share``), which is
 where GNOME, KDE, Xfce and the other freedesktop menus look. :func:`uninstall_desktop_entry` removes
 exactly those files again. Nothing else on the machine changes; no Qt is needed.

@@ -94,7 +94,7 @@ def _application(screenshot: bool):
         app = QApplication([sys.argv[0] if sys.argv else "hsiviewer"])
         app.setApplicationName("hsiviewer")
         app.setOrganizationName("hsiviewer")
-        app.setDesktopFileName("hsiviewer")  # docks match the window to hsiviewer.cli.desktop_entry by this
+        app.setDesktopFileName("hsiviewer")  # docks match the window to hsiviewer.desktop by this
     from PySide6.QtGui import QIcon
 
     from hsiviewer.data.resources import resources_dir
