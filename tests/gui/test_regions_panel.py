@@ -197,3 +197,21 @@ def test_closing_with_unsaved_regions_asks_first(qtbot, window):
     assert not window.close() and window.isVisible() and len(rt.regions) == 4
     rt.ask_unsaved = lambda: "discard"
     assert window.close()
+
+
+def test_region_means_go_into_the_spectral_library(qtbot, window, errors):
+    """Library panel ▸ Add region means: one spectrum per class, the mean of its regions' pixels."""
+    panel = window.spectral_tools.panel
+    panel.add_means_button.click()
+    assert "no training regions" in errors[-1][1]  # nothing drawn yet: one clear message
+    draw_fields(window.region_tools)
+    panel.add_means_button.click()
+    library = window.spectral_tools.library.library
+    assert library is not None and len(library) == 2
+    assert library.names[0].startswith("corn (mean of") and library.names[1].startswith("woods (mean of")
+    cube = window.scene.to_array().astype(np.float64)
+    corn = np.concatenate(
+        [cube[22:30, 30:36].reshape(-1, cube.shape[2]), cube[100:104, 62:68].reshape(-1, cube.shape[2])]
+    )
+    np.testing.assert_allclose(library.spectra[0], corn.mean(axis=0), rtol=1e-9)
+    assert window.spectrum_panel.reference_curves  # shown in the spectrum plot at once

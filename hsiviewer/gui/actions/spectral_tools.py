@@ -112,6 +112,7 @@ class SpectralTools(QObject):
         self.panel.open_requested.connect(self.ask_open_library)
         self.panel.save_requested.connect(self.ask_save_library)
         self.panel.add_pins_requested.connect(lambda: w.run_guarded("add the pinned spectra", self.add_pins))
+        self.panel.add_means_requested.connect(lambda: w.run_guarded("add the region means", self.add_region_means))
         self.match_dialog.run_requested.connect(self.run_match)
         self.match_dialog.cancel_requested.connect(self.cancel)
         self.match_dialog.threshold_changed.connect(self.set_match_threshold)
@@ -165,6 +166,24 @@ class SpectralTools(QObject):
         for pin in self.window.pins.pins:
             self.library.add_spectrum(f"pixel {pin.row}, {pin.col}", spectrum_values(scene, pin.row, pin.col), scene)
         return len(self.window.pins.pins)
+
+    def add_region_means(self) -> int:
+        """Add each class's mean spectrum over the drawn training regions to the library; returns how many."""
+        from hsiviewer.regions.rasterize import rasterize_regions
+        from hsiviewer.regions.statistics import class_statistics
+
+        scene = self.window.scene
+        tools = getattr(self.window, "region_tools", None)
+        if scene is None or tools is None or not tools.regions.regions:
+            raise ExportError("there are no training regions to take class means from (draw or open regions)")
+        raster = rasterize_regions(tools.regions.regions, scene.shape[:2])
+        names = {c.class_id: c.name for c in tools.regions.classes}
+        stats = class_statistics(scene, raster.labels, raster.region_ids, names)
+        if not stats:
+            raise ExportError("the training regions cover no pixel of this scene")
+        for s in stats:
+            self.library.add_spectrum(f"{s.name} (mean of {s.n_pixels} px, {s.n_regions} regions)", s.mean, scene)
+        return len(stats)
 
     def refresh_references(self) -> None:
         """Draw the ticked library spectra, resampled to the scene, in the spectrum plot."""

@@ -28,8 +28,8 @@ class LibraryPanel(QWidget):
 
     Signals
     -------
-    open_requested, save_requested, add_pins_requested
-        The user pressed *Open…*, *Save…* or *Add pins*.
+    open_requested, save_requested, add_pins_requested, add_means_requested
+        The user pressed *Open…*, *Save…*, *Add pins* or *Add region means*.
 
     Attributes
     ----------
@@ -42,6 +42,7 @@ class LibraryPanel(QWidget):
     open_requested = Signal()
     save_requested = Signal()
     add_pins_requested = Signal()
+    add_means_requested = Signal()
 
     def __init__(self, view: LibraryView, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -54,11 +55,13 @@ class LibraryPanel(QWidget):
         self.open_button = QPushButton("Open…")
         self.add_button = QPushButton("Add pins")
         self.add_button.setToolTip("Add the pinned spectra to the library")
+        self.add_means_button = QPushButton("Add region means")
+        self.add_means_button.setToolTip("Add each class's mean spectrum over its drawn training regions")
         self.delete_button = QPushButton("Delete")
         self.save_button = QPushButton("Save…")
         self._syncing = False
         buttons = QHBoxLayout()
-        for button in (self.open_button, self.add_button, self.delete_button, self.save_button):
+        for button in (self.open_button, self.add_button, self.add_means_button, self.delete_button, self.save_button):
             buttons.addWidget(button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -68,6 +71,7 @@ class LibraryPanel(QWidget):
         self.open_button.clicked.connect(self.open_requested.emit)
         self.save_button.clicked.connect(self.save_requested.emit)
         self.add_button.clicked.connect(self.add_pins_requested.emit)
+        self.add_means_button.clicked.connect(self.add_means_requested.emit)
         self.delete_button.clicked.connect(self.delete_selected)
         self.spectra.itemChanged.connect(self._on_item_changed)
         view.changed.connect(self._sync)
