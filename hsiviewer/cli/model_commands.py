@@ -11,6 +11,7 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -165,7 +166,7 @@ def run_plugins(args: argparse.Namespace) -> int:
     registry = default_registry()
     if args.check:
         registry.check_all()  # records build/run failures in registry.errors
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "name": spec.name,
             "input_kind": _kind(spec.input_kind),
@@ -230,6 +231,7 @@ def run_train(args: argparse.Namespace) -> int:
             "--split regions needs training regions: --labels REGIONS.gpkg (or .shp, .geojson)", args.scene
         )
     if regions is None:
+        assert scene.labels is not None  # checked above: without regions the scene has labels
         check_labels(scene.labels, args.labels or args.scene)
     mask = mask_from_args(args, scene)
     token = CancelToken()

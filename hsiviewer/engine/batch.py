@@ -130,7 +130,10 @@ def predict_many(
     ModelFileError, PluginError
         When the model file cannot be read, or ``method`` does not fit it.
     """
-    model_path = Path(model.source_path if isinstance(model, TrainedModel) else model)
+    source = model.source_path if isinstance(model, TrainedModel) else model
+    if source is None:
+        raise ValueError("the model has no file: batch prediction records the model file in its manifest")
+    model_path = Path(source)
     trained = model if isinstance(model, TrainedModel) else load_model(model_path)
     out_dir = Path(out_dir)
     if not out_dir.is_dir():

@@ -158,7 +158,8 @@ def predict_scene(
         if cancel is not None and cancel.cancelled:
             cancelled = True
             break
-        out.store(a, b, *predictor.predict_rows(a, b, valid[a:b]), valid[a:b])
+        index, prob = predictor.predict_rows(a, b, valid[a:b])
+        out.store(a, b, index, prob, valid[a:b])
         finished = PredictedRows(0, b, out.class_map[:b], None if out.confidence is None else out.confidence[:b])
         report(
             progress,
@@ -229,7 +230,9 @@ def _choose_method(model: TrainedModel, method: str) -> str:
     return method
 
 
-def _make_predictor(model: TrainedModel, method: str, device: str, batch_size: int, confidence: bool):
+def _make_predictor(
+    model: TrainedModel, method: str, device: str, batch_size: int, confidence: bool
+) -> SpectrumPredictor | DensePredictor | PatchPredictor:
     if method == "spectrum":
         return SpectrumPredictor(model, batch_size, confidence)
     if method == "dense":

@@ -46,11 +46,13 @@ def exact_fp32(device: torch.device) -> Iterator[None]:
     if device.type != "cuda":
         yield
         return
-    settings = [
-        (torch.backends.cudnn.conv, "fp32_precision", "ieee"),
+    # torch.backends.cudnn.conv exists at run time (PyTorch >= 2.9) but not in torch's stubs
+    conv: object = getattr(torch.backends.cudnn, "conv", None)
+    settings: list[tuple[object, str, object]] = [
+        (conv, "fp32_precision", "ieee"),
         (torch.backends.cuda.matmul, "fp32_precision", "ieee"),
     ]
-    if not hasattr(torch.backends.cudnn.conv, "fp32_precision"):  # PyTorch before 2.9
+    if not hasattr(conv, "fp32_precision"):  # PyTorch before 2.9
         settings = [(torch.backends.cudnn, "allow_tf32", False), (torch.backends.cuda.matmul, "allow_tf32", False)]
     saved = [(obj, name, getattr(obj, name)) for obj, name, _ in settings]
     try:
@@ -87,6 +89,8 @@ class PatchPredictor:
         self.padded = torch.from_numpy(pad_cube(cube, self.size // 2))
 
     def predict_rows(self, a: int, b: int, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if self.padded is None:
+            raise RuntimeError("call prepare() before predict_rows()")
         strip = self.padded[a : b + self.size - 1].to(self.device)
         # (h, W, k, S, S) view of every patch of the strip: gathering a batch is one indexing op.
         windows = strip.unfold(0, self.size, 1).unfold(1, self.size, 1)
@@ -124,6 +128,8 @@ class DensePredictor:
 
     def predict_rows(self, a: int, b: int, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         # Output rows [a, b) need input rows [a, b + S - 1) of the padded scene.
+        if self.chw is None:
+            raise RuntimeError("call prepare() before predict_rows()")
         x = self.chw[:, a : b + self.size - 1].to(self.device)
         x = x[None, None] if self.kind == InputKind.CUBE else x[None]
         with torch.inference_mode(), exact_fp32(self.device):
@@ -157,6 +163,8 @@ class SpectrumPredictor:
         self.cube = cube
 
     def predict_rows(self, a: int, b: int, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if self.cube is None:
+            raise RuntimeError("call prepare() before predict_rows()")
         spectra = self.cube[a:b][valid]
         index = np.zeros(valid.shape, np.int64)
         prob = np.full(valid.shape, np.nan, np.float32)

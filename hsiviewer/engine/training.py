@@ -310,6 +310,8 @@ def make_split(
     """The split ``config`` asks for (``TrainingError`` for impossible settings)."""
     try:
         if config.split == "regions":
+            if region_ids is None:
+                raise ValueError("the regions split needs training regions (region ids), and none were given")
             return region_split(
                 labels,
                 region_ids,
@@ -449,6 +451,8 @@ def predict_test_pixels(
     cancel keeps the evaluation of the model kept, an abort drops it).
     """
 
+    if model.split is None:
+        raise TrainingError("the model records no train/test split, so it has no test pixels to predict")
     test = np.asarray(model.split.test, np.int64)
     mask = np.zeros(scene.n_rows * scene.n_cols, bool)
     mask[test] = True

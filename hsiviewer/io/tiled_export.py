@@ -127,7 +127,7 @@ class ClassMapWriter:
                 qml = self._sidecar(self.path.with_suffix(".qml"), qgis_style(table))
             tif_tmp, conf_tmp = self._tmp[0], (self._tmp[1] if self._conf is not None else None)
             self._rename(tif_tmp, self.path)
-            if self.confidence_path is not None:
+            if self.confidence_path is not None and conf_tmp is not None:  # both set, or neither (__init__)
                 self._rename(conf_tmp, self.confidence_path)
                 # As write_confidence_map: a class map's aux.xml left here before would now be wrong.
                 with contextlib.suppress(FileNotFoundError):

@@ -110,7 +110,7 @@ def _load_place(registry: Registry, place: Path, must_exist: bool) -> None:
         return
     if not place.is_dir():
         if must_exist:
-            registry.record(place, "plugin folder does not exist")
+            registry.record(str(place), "plugin folder does not exist")
         return
     registry.folders.append(str(place))
     for path in sorted(place.glob("*.py")):

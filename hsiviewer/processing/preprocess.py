@@ -117,7 +117,7 @@ class Preprocessor:
     def n_outputs(self) -> int:
         """k: the number of output channels."""
         self._check_fitted()
-        return int(self.components.shape[0]) if self.kind == "pca" else self.n_bands
+        return int(_fitted(self.components).shape[0]) if self.kind == "pca" else self.n_bands
 
     def transform(self, cube: np.ndarray) -> np.ndarray:
         """Apply to any (rows, cols, bands) block; float32 (rows, cols, k).
@@ -137,26 +137,31 @@ class Preprocessor:
         return out
 
     def _apply(self, x: np.ndarray) -> np.ndarray:
-        x = x - self.mean
+        x = x - _fitted(self.mean)
         if self.kind == "standard":
-            return x / self.scale
-        y = x @ self.components.T
+            return x / _fitted(self.scale)
+        y = x @ _fitted(self.components).T
         if self.whiten:
-            y /= np.sqrt(self.explained_variance)
+            y /= np.sqrt(_fitted(self.explained_variance))
         return y
 
     # --- state --------------------------------------------------------------------------------
     def state(self) -> dict:
         """The fitted state: numpy arrays and plain values only."""
         self._check_fitted()
-        state = {"kind": self.kind, "n_bands": int(self.n_bands), "whiten": bool(self.whiten), "mean": self.mean.copy()}
+        state = {
+            "kind": self.kind,
+            "n_bands": int(self.n_bands),
+            "whiten": bool(self.whiten),
+            "mean": _fitted(self.mean).copy(),
+        }
         if self.kind == "standard":
-            state["scale"] = self.scale.copy()
+            state["scale"] = _fitted(self.scale).copy()
         else:
             state.update(
-                components=self.components.copy(),
-                explained_variance=self.explained_variance.copy(),
-                explained_variance_ratio=self.explained_variance_ratio.copy(),
+                components=_fitted(self.components).copy(),
+                explained_variance=_fitted(self.explained_variance).copy(),
+                explained_variance_ratio=_fitted(self.explained_variance_ratio).copy(),
             )
         return state
 
@@ -187,8 +192,15 @@ class Preprocessor:
             return "Preprocessor(unfitted)"
         if self.kind == "standard":
             return f"Preprocessor(standardise {self.n_bands} bands)"
-        kept = float(np.sum(self.explained_variance_ratio))
+        kept = float(np.sum(_fitted(self.explained_variance_ratio)))
         return f"Preprocessor(PCA {self.n_bands} -> {self.n_outputs}, whiten={self.whiten}, {kept:.1%} of the variance)"
+
+
+def _fitted(array: Optional[np.ndarray]) -> np.ndarray:
+    """``array``, one of the fitted arrays, which fit() and from_state() set together with ``kind``."""
+    if array is None:
+        raise RuntimeError("the preprocessor is not fitted; call fit() or from_state() first")
+    return array
 
 
 def sample_indices(mask: np.ndarray, seed: int = 0, max_pixels: int = MAX_FIT_PIXELS) -> np.ndarray:

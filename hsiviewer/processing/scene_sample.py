@@ -88,6 +88,7 @@ def transform_scene_padded(
     rows, cols, k = scene.n_rows, scene.n_cols, pre.n_outputs
     shape = (rows + 2 * radius, cols + 2 * radius, k)
     nbytes = int(np.prod(shape)) * 4
+    padded: np.ndarray
     if memmap_bytes is not None and nbytes > memmap_bytes:
         import tempfile
 

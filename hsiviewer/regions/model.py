@@ -134,7 +134,8 @@ class RegionSet:
             raise ValueError(f"there is already a class with id {cid}")
         if any(c.name == name for c in state.classes.values()):
             raise ValueError(f"there is already a class called '{name}'")
-        new = RegionClass(cid, str(name), tuple(int(v) for v in (color or default_color(cid)))[:3])
+        r, g, b = (int(v) for v in (color or default_color(cid))[:3])
+        new = RegionClass(cid, str(name), (r, g, b))
         classes = dict(state.classes)
         classes[cid] = new
         self._commit(replace(state, classes=classes, next_class=max(state.next_class, cid + 1)), "classes", None)

@@ -354,9 +354,7 @@ def _stored_classes(layer_meta: dict) -> list[RegionClass]:
     if not text:
         return []
     try:
-        return [
-            RegionClass(int(e["id"]), str(e["name"]), tuple(int(v) for v in e["color"])[:3]) for e in json.loads(text)
-        ]
+        return [RegionClass(int(e["id"]), str(e["name"]), _rgb(e["color"])) for e in json.loads(text)]
     except (ValueError, KeyError, TypeError):
         return []  # a damaged class list: fall back to the attributes
 
@@ -379,8 +377,14 @@ def _color(colors, i: int, class_id: int) -> tuple[int, int, int]:
     if colors is not None and isinstance(colors[i], str) and len(colors[i].strip()) == 7:
         with contextlib.suppress(ValueError):
             text = colors[i].strip().lstrip("#")
-            return tuple(int(text[k : k + 2], 16) for k in (0, 2, 4))
+            return _rgb(int(text[k : k + 2], 16) for k in (0, 2, 4))
     return default_color(class_id)
+
+
+def _rgb(values) -> tuple[int, int, int]:
+    """The first three of ``values`` as an (r, g, b) tuple of ints."""
+    r, g, b = (int(v) for v in list(values)[:3])
+    return (r, g, b)
 
 
 # --- coordinates --------------------------------------------------------------------------------------------

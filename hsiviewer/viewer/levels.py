@@ -76,7 +76,7 @@ def backing_files(scene: Scene) -> list[tuple[Path, int]]:
     array = getattr(scene.source, "array", None)
     found = []
     while array is not None:
-        if isinstance(array, np.memmap) and getattr(array, "filename", None):
+        if isinstance(array, np.memmap) and array.filename:
             found.append((Path(array.filename), int(array.offset) + int(array.nbytes)))
             break
         array = getattr(array, "base", None)
@@ -291,7 +291,10 @@ def read_overview(scene: Scene, level: int, band: int, rows: slice, cols: slice)
     # so the edge window maps onto whole overview pixels when read at the clipped size
     out_h, out_w = -(-full_h // f), -(-full_w // f)
     try:
-        block = scene.source.dataset().read(band + 1, window=Window(c0, r0, full_w, full_h), out_shape=(out_h, out_w))
+        dataset = getattr(scene.source, "dataset", None)  # only GDAL-read sources have overviews
+        if dataset is None:
+            raise TypeError(f"{type(scene.source).__name__} has no GDAL dataset")
+        block = dataset().read(band + 1, window=Window(c0, r0, full_w, full_h), out_shape=(out_h, out_w))
     except Exception as exc:  # rasterio raises several types for a broken or vanished file
         raise SceneReadError(f"cannot read overview {level}: {exc}", scene.path) from exc
     return np.asarray(block)[:height, :width]

@@ -76,6 +76,8 @@ def needs_pyramid(scene: Scene) -> bool:
 
 def _scene_files(scene: Scene) -> list[Path]:
     """The files whose change makes a pyramid stale: the scene's path and its siblings of one stem."""
+    if scene.path is None:
+        raise ValueError("a scene without a file has no pyramid cache entry")
     path = Path(scene.path).resolve()
     files = {path}
     data_file = scene.metadata.get("data_file")

@@ -200,12 +200,12 @@ class ViewRenderer:
                 slice(min(rows_of) * TILE, min(lr, (max(rows_of) + 1) * TILE)),
                 slice(min(cols_of) * TILE, min(lc, (max(cols_of) + 1) * TILE)),
             )
-        rows = [[None] * len(tile_cols) for _ in tile_rows]
+        rows: list[list[np.ndarray]] = [[] for _ in tile_rows]
         for i, tr in enumerate(tile_rows):
-            for j, tc in enumerate(tile_cols):
+            for tc in tile_cols:
                 if cancel is not None and cancel():
                     raise Cancelled("a newer view was asked for")
-                rows[i][j] = self.tile(level, band, tr, tc, prefetched=bool(missing))
+                rows[i].append(self.tile(level, band, tr, tc, prefetched=bool(missing)))
         return np.block(rows) if len(rows) * len(rows[0]) > 1 else np.array(rows[0][0])
 
     def sample(self, band: int) -> np.ndarray:
