@@ -32,14 +32,23 @@ class SpectrumStats:
 
 
 def class_statistics(
-    scene, labels: np.ndarray, region_ids: np.ndarray, names: dict[int, str], rows_per_block: Optional[int] = None
+    scene,
+    labels: np.ndarray,
+    region_ids: np.ndarray,
+    names: dict[int, str],
+    rows_per_block: Optional[int] = None,
+    offset: tuple[int, int] = (0, 0),
 ) -> list[SpectrumStats]:
     """Mean ± std spectrum, pixel and region counts of every class present in ``labels``.
 
-    The cube is read in row blocks (only the rows that hold labelled pixels), so memory stays bounded
-    on large scenes.
+    ``labels`` and ``region_ids`` cover the scene, or a window of it whose top-left pixel is
+    ``offset = (row, col)`` (the map view passes the block that holds its regions). The cube is read
+    in row blocks (only the rows that hold labelled pixels, only the window's columns), so memory
+    stays bounded on large scenes.
     """
     labels = np.asarray(labels)
+    row0, col0 = int(offset[0]), int(offset[1])
+    columns = slice(col0, col0 + labels.shape[1])
     present = [int(c) for c in np.unique(labels) if c > 0]
     if not present:
         return []
@@ -49,7 +58,7 @@ def class_statistics(
     counts = {c: 0 for c in present}
     for r0, r1 in _row_blocks(labels, scene, rows_per_block):
         block_labels = labels[r0:r1]
-        block = scene.read_subregion(slice(r0, r1), slice(None)).astype(np.float64)
+        block = scene.read_subregion(slice(row0 + r0, row0 + r1), columns).astype(np.float64)
         for c in np.unique(block_labels):
             if c <= 0:
                 continue
@@ -67,11 +76,15 @@ def class_statistics(
     return stats
 
 
-def region_statistics(scene, region_ids: np.ndarray, region_id: int, name: str = "") -> Optional[SpectrumStats]:
-    """Mean ± std spectrum of one region's pixels (None when it has no pixel)."""
+def region_statistics(
+    scene, region_ids: np.ndarray, region_id: int, name: str = "", offset: tuple[int, int] = (0, 0)
+) -> Optional[SpectrumStats]:
+    """Mean ± std spectrum of one region's pixels (None when it has no pixel); ``offset`` as for
+    :func:`class_statistics`."""
     rows, cols = np.nonzero(np.asarray(region_ids) == int(region_id))
     if not len(rows):
         return None
+    rows, cols = rows + int(offset[0]), cols + int(offset[1])
     r0, r1, c0, c1 = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
     block = scene.read_subregion(slice(r0, r1), slice(c0, c1)).astype(np.float64)
     spectra = block[rows - r0, cols - c0]

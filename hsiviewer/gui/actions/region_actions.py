@@ -369,26 +369,28 @@ class RegionsController(QObject):
         scene = self.window.scene
         if scene is None:
             return
-        labels = self.overlay.class_of_pixels()
-        rids = self.overlay.region_ids
+        window = self.overlay.labelled_window() or (0, 0, 0, 0)  # only the block that holds regions
+        rids = self.overlay.window_ids(window)
+        labels = self.overlay.class_of(rids)
         counts = {}
         for cls in self.regions.classes:
             mask = labels == cls.class_id
             counts[cls.class_id] = (len(np.unique(rids[mask])), int(np.count_nonzero(mask)))
         self.panel.set_counts(counts)
         if self.stats_enabled:
-            self._guard("compute the region statistics", self._plot_statistics, scene, labels, rids)
+            offset = (window[0], window[2])
+            self._guard("compute the region statistics", self._plot_statistics, scene, labels, rids, offset)
 
-    def _plot_statistics(self, scene, labels, rids) -> None:
+    def _plot_statistics(self, scene, labels, rids, offset=(0, 0)) -> None:
         from hsiviewer.regions.statistics import class_statistics, region_statistics
         from hsiviewer.viewer.spectra import spectrum_axis
 
         names = {c.class_id: c.name for c in self.regions.classes}
         shown = {c.class_id for c in self.regions.classes if c.visible}
-        stats = [s for s in class_statistics(scene, labels, rids, names) if s.key in shown]
+        stats = [s for s in class_statistics(scene, labels, rids, names, offset=offset) if s.key in shown]
         region = None
         if self.tools.selected is not None:
-            region = region_statistics(scene, rids, self.tools.selected, f"region {self.tools.selected}")
+            region = region_statistics(scene, rids, self.tools.selected, f"region {self.tools.selected}", offset)
         x, axis_label, _ = spectrum_axis(scene)
         self.panel.show_statistics(x, axis_label, stats, region, scene.bad_bands)
 

@@ -1,10 +1,12 @@
 """Training regions on the map: a translucent fill in the class colour and an outline per region.
 
-The fill is a region-id raster of the whole scene, shown through a colour table as square tiles of
-:data:`TILE` pixels, each its own ``ImageItem``. An edit redraws only what it touched: the ids are
-burnt again inside the edit's bounding box and only the tiles under that box are recoloured, so one
-brush stroke on a 2000 x 2000 scene costs about as much as on a small one (bench/bench_regions.py).
-Outlines are vector paths (one ``QGraphicsPathItem`` per region), sharp at every zoom.
+The fill is a region-id raster shown through a colour table as square tiles of :data:`TILE`
+pixels, each its own ``ImageItem``. Only tiles that hold a region pixel exist (ids and item), so a
+30,000 x 30,000 scene without regions costs nothing, and one with a few fields costs their tiles.
+An edit redraws only what it touched: the ids are burnt again inside the edit's bounding box and
+only the tiles under that box are recoloured, so one brush stroke on a 2000 x 2000 scene costs about
+as much as on a small one (bench/bench_regions.py). Outlines are vector paths (one
+``QGraphicsPathItem`` per region), sharp at every zoom.
 """
 
 from __future__ import annotations
@@ -51,17 +53,21 @@ class RegionOverlay:
 
     Attributes
     ----------
-    region_ids : int32 array (rows, cols)
-        The region on top at each pixel (what the fill shows; 0 = none).
+    shape : (rows, cols)
+        The scene's size.
     selected : int or None
         The highlighted region.
     """
 
+    #: Rows burnt at a time by :meth:`redraw_all` (bounds the memory of one burn on a wide scene).
+    BURN_ROWS = 4 * TILE
+
     def __init__(self, view, regions: RegionSet) -> None:
         self.view = view
         self.regions = regions
-        self.region_ids = np.zeros((0, 0), np.int32)
+        self.shape = (0, 0)
         self.selected: Optional[int] = None
+        self._ids: dict[tuple[int, int], np.ndarray] = {}  # int32 region ids of the tiles that hold any
         self._tiles: dict[tuple[int, int], pg.ImageItem] = {}
         self._outlines: dict[int, tuple[QGraphicsPathItem, Region]] = {}
         self._lut = np.zeros((1, 4), np.uint8)
@@ -76,36 +82,84 @@ class RegionOverlay:
 
     # --- scene -------------------------------------------------------------------------------
     def set_shape(self, rows: int, cols: int) -> None:
-        """Prepare the tiles for a scene of ``rows`` x ``cols`` and draw the regions."""
+        """Start over for a scene of ``rows`` x ``cols`` and draw the regions."""
         for item in self._tiles.values():
             self.view.view.removeItem(item)
         self._tiles.clear()
-        self.region_ids = np.zeros((rows, cols), np.int32)
-        for ti in range(math.ceil(rows / TILE)):
-            for tj in range(math.ceil(cols / TILE)):
-                item = pg.ImageItem(axisOrder="row-major")
-                item.setZValue(FILL_Z)
-                item.setPos(tj * TILE, ti * TILE)
-                self.view.view.addItem(item)
-                self._tiles[(ti, tj)] = item
+        self._ids.clear()
+        self.shape = (int(rows), int(cols))
         self.redraw_all()
 
+    @property
+    def region_ids(self) -> np.ndarray:
+        """The region on top at each pixel of the whole scene (int32, 0 = none), put together from the tiles."""
+        return self.window_ids((0, self.shape[0], 0, self.shape[1]))
+
+    def labelled_window(self) -> Optional[tuple[int, int, int, int]]:
+        """(r0, r1, c0, c1): the smallest block of whole tiles holding every region pixel, or None."""
+        if not self._ids:
+            return None
+        tis = [ti for ti, _ in self._ids]
+        tjs = [tj for _, tj in self._ids]
+        rows, cols = self.shape
+        return (
+            min(tis) * TILE,
+            min(rows, (max(tis) + 1) * TILE),
+            min(tjs) * TILE,
+            min(cols, (max(tjs) + 1) * TILE),
+        )
+
+    def window_ids(self, window: tuple[int, int, int, int]) -> np.ndarray:
+        """The region ids of rows ``[r0, r1)`` and cols ``[c0, c1)`` (``window = (r0, r1, c0, c1)``)."""
+        r0, r1, c0, c1 = window
+        out = np.zeros((r1 - r0, c1 - c0), np.int32)
+        for (ti, tj), ids in self._ids.items():
+            tr0, tc0 = ti * TILE, tj * TILE
+            a0, a1 = max(r0, tr0), min(r1, tr0 + ids.shape[0])
+            b0, b1 = max(c0, tc0), min(c1, tc0 + ids.shape[1])
+            if a0 < a1 and b0 < b1:
+                out[a0 - r0 : a1 - r0, b0 - c0 : b1 - c0] = ids[a0 - tr0 : a1 - tr0, b0 - tc0 : b1 - tc0]
+        return out
+
+    def class_of(self, region_ids: np.ndarray) -> np.ndarray:
+        """The class id (uint16) of each pixel of ``region_ids`` (0 where no region)."""
+        class_of = np.zeros(len(self._lut), np.uint16)
+        for r in self.regions.regions:
+            if r.region_id < len(class_of):
+                class_of[r.region_id] = r.class_id
+        return class_of[region_ids]
+
     def redraw_all(self) -> None:
-        """Burn every region and redraw every tile and outline (the baseline the tiles avoid)."""
-        if not self._tiles:
-            return
+        """Burn every region and redraw every tile and outline (the baseline the tiles avoid).
+
+        Only the rows and columns the regions' bounding boxes cover are burnt, a band of
+        :attr:`BURN_ROWS` rows at a time.
+        """
         self._rebuild_lut()
-        self.region_ids[:] = 0
-        burn_region_ids(self.regions.regions, self.region_ids.shape, out=self.region_ids)
-        for key in self._tiles:
+        before = set(self._ids)
+        self._ids.clear()
+        rows, cols = self.shape
+        regions = [r for r in self.regions.regions if not r.geometry.is_empty]
+        if regions and rows and cols:
+            bounds = shapely.bounds(np.array([r.geometry for r in regions], dtype=object))
+            top = max(0, math.floor(bounds[:, 1].min()) - 1) // TILE * TILE
+            bottom = min(rows, math.ceil(bounds[:, 3].max()) + 1)
+            for r0 in range(top, bottom, self.BURN_ROWS):
+                r1 = min(bottom, r0 + self.BURN_ROWS)
+                hit = (bounds[:, 1] <= r1) & (bounds[:, 3] >= r0)
+                if not hit.any():
+                    continue
+                c0 = max(0, math.floor(bounds[hit, 0].min()) - 1) // TILE * TILE
+                c1 = min(cols, math.ceil(bounds[hit, 2].max()) + 1)
+                band = [r for r, h in zip(regions, hit) if h]
+                self._store(r0, c0, burn_region_ids(band, (r1 - r0, c1 - c0), offset=(r0, c0)))
+        for key in before | set(self._ids):
             self._paint_tile(key)
         self._sync_outlines(full=True)
 
     def redraw_box(self, box) -> None:
         """Burn again the regions inside pixel-space ``box`` (xmin, ymin, xmax, ymax) and repaint its tiles."""
-        if not self._tiles:
-            return
-        rows, cols = self.region_ids.shape
+        rows, cols = self.shape
         c0, r0 = max(0, math.floor(box[0]) - 1), max(0, math.floor(box[1]) - 1)
         c1, r1 = min(cols, math.ceil(box[2]) + 1), min(rows, math.ceil(box[3]) + 1)
         if c0 >= c1 or r0 >= r1:
@@ -113,12 +167,31 @@ class RegionOverlay:
             return
         self._update_lut()
         inside = self._regions_in((c0, r0, c1, r1))
-        window = burn_region_ids(inside, (r1 - r0, c1 - c0), offset=(r0, c0))
-        self.region_ids[r0:r1, c0:c1] = window
+        self._store(r0, c0, burn_region_ids(inside, (r1 - r0, c1 - c0), offset=(r0, c0)))
         for ti in range(r0 // TILE, (r1 - 1) // TILE + 1):
             for tj in range(c0 // TILE, (c1 - 1) // TILE + 1):
                 self._paint_tile((ti, tj))
         self._sync_outlines()
+
+    def _store(self, r0: int, c0: int, window: np.ndarray) -> None:
+        """Write the ids of ``window`` (top-left pixel (r0, c0)) into the tiles; tiles left empty are dropped."""
+        rows, cols = self.shape
+        r1, c1 = r0 + window.shape[0], c0 + window.shape[1]
+        for ti in range(r0 // TILE, (r1 - 1) // TILE + 1):
+            for tj in range(c0 // TILE, (c1 - 1) // TILE + 1):
+                tr0, tc0 = ti * TILE, tj * TILE
+                a0, a1 = max(r0, tr0), min(r1, tr0 + TILE)
+                b0, b1 = max(c0, tc0), min(c1, tc0 + TILE)
+                part = window[a0 - r0 : a1 - r0, b0 - c0 : b1 - c0]
+                ids = self._ids.get((ti, tj))
+                if ids is None:
+                    if not part.any():
+                        continue
+                    ids = np.zeros((min(rows, tr0 + TILE) - tr0, min(cols, tc0 + TILE) - tc0), np.int32)
+                    self._ids[(ti, tj)] = ids
+                ids[a0 - tr0 : a1 - tr0, b0 - tc0 : b1 - tc0] = part
+                if not ids.any():
+                    del self._ids[(ti, tj)]
 
     def set_selected(self, region_id: Optional[int]) -> None:
         """Highlight ``region_id`` (None: nothing)."""
@@ -132,12 +205,8 @@ class RegionOverlay:
         self.preview.setPath(QPainterPath() if geometry is None else geometry_path(geometry))
 
     def class_of_pixels(self) -> np.ndarray:
-        """The class id at each pixel, from the region ids on display."""
-        class_of = np.zeros(len(self._lut), np.uint16)
-        for r in self.regions.regions:
-            if r.region_id < len(class_of):
-                class_of[r.region_id] = r.class_id
-        return class_of[self.region_ids]
+        """The class id at each pixel of the whole scene, from the region ids on display."""
+        return self.class_of(self.region_ids)
 
     # --- events ------------------------------------------------------------------------------------
     def _on_changed(self, kind: str, box) -> None:
@@ -145,7 +214,7 @@ class RegionOverlay:
             self.redraw_box(box)
         elif kind == "classes":
             self._rebuild_lut()
-            for key in self._tiles:
+            for key in set(self._tiles) | set(self._ids):
                 self._paint_tile(key)
             self._sync_outlines(full=True)
         else:
@@ -178,12 +247,18 @@ class RegionOverlay:
             self._lut[r.region_id] = (*color, FILL_ALPHA if shown else 0)
 
     def _paint_tile(self, key: tuple[int, int]) -> None:
-        ti, tj = key
-        ids = self.region_ids[ti * TILE : (ti + 1) * TILE, tj * TILE : (tj + 1) * TILE]
-        item = self._tiles[key]
-        if not ids.any():
-            item.setVisible(False)
+        ids = self._ids.get(key)
+        item = self._tiles.get(key)
+        if ids is None:
+            if item is not None:
+                item.setVisible(False)
             return
+        if item is None:
+            item = pg.ImageItem(axisOrder="row-major")
+            item.setZValue(FILL_Z)
+            item.setPos(key[1] * TILE, key[0] * TILE)
+            self.view.view.addItem(item)
+            self._tiles[key] = item
         item.setImage(self._lut[ids], autoLevels=False, levels=(0, 255))
         item.setVisible(True)
 
