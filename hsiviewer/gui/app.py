@@ -10,6 +10,7 @@ import ctypes.util
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Optional
@@ -139,6 +140,15 @@ def save_screenshot(window, app, path: str | Path) -> bool:
         app.processEvents()
     window.view.reset_zoom()
     app.processEvents()
+    # a large scene's image and hovered pixel arrive from worker threads: wait for both (bounded)
+    deadline = time.monotonic() + 30.0
+    while (
+        window.scene is not None
+        and (not window.viewport.is_current() or window.inspector.busy)
+        and time.monotonic() < deadline
+    ):
+        app.processEvents()
+        time.sleep(0.005)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     return bool(window.grab().save(str(path)))

@@ -28,6 +28,7 @@ from hsiviewer.data.scene import Scene
 from hsiviewer.errors import HsiError
 from hsiviewer.gui.actions.menus import build_menus
 from hsiviewer.gui.actions.model_menu import install as install_model_tools
+from hsiviewer.gui.actions.pixel_inspector import PixelInspector
 from hsiviewer.gui.actions.region_actions import install as install_region_tools
 from hsiviewer.gui.actions.spectral_tools import install as install_spectral_tools
 from hsiviewer.gui.actions.viewport import ViewportController
@@ -38,7 +39,6 @@ from hsiviewer.gui.widgets.spectrum_panel import SpectrumPanel
 from hsiviewer.viewer.display import DisplayState
 from hsiviewer.viewer.layers import ClassLayer, LayerStack
 from hsiviewer.viewer.pins import PinnedPixels
-from hsiviewer.viewer.pixel_info import describe_pixel
 
 GROUND_TRUTH = "Ground truth"
 
@@ -83,7 +83,6 @@ class MainWindow(QMainWindow):
         )
         self.setAcceptDrops(True)
         self._scene: Optional[Scene] = None
-        self._inspector_extra: Optional[Callable[[int, int], Optional[str]]] = None
         self.error_dialog: Callable[[str, str], None] = self._critical_box
         #: Each returns False to keep the current scene (unsaved work the user wants to keep).
         self.leave_guards: list[Callable[[], bool]] = []
@@ -112,6 +111,7 @@ class MainWindow(QMainWindow):
         self._view_error_shown = False
         self.menus = build_menus(self)
         self.viewport = ViewportController(self)  # reads and stretches off this thread
+        self.inspector = PixelInspector(self)  # the status bar and live spectrum of the hovered pixel
         self._connect()
         self.model_tools = install_model_tools(self)  # training, results and the Model menu
         self.region_tools = install_region_tools(self)  # drawing training regions, File ▸ Open/Save regions
@@ -221,7 +221,7 @@ class MainWindow(QMainWindow):
 
         Pass None to remove it. Errors of the provider are shown in place of its text.
         """
-        self._inspector_extra = provider
+        self.inspector.extra = provider
         if provider is None:
             self.spectrum_panel.set_extra_text(None)
 
@@ -270,26 +270,15 @@ class MainWindow(QMainWindow):
         self.viewport.refresh()
 
     def inspect_pixel(self, row: int, col: int) -> None:
-        """Describe (row, col) in the status bar and draw its live spectrum, as hovering does."""
-        if self._scene is None:
-            return
-        try:  # called on every mouse move: report, never raise (the file is checked before it is read)
-            text = describe_pixel(self._scene, row, col, self.display_state, self.viewport.renderer, self.layers.layers)
-            self.pixel_label.setText(text)
-            self.spectrum_panel.show_live(row, col)
-        except Exception as exc:
-            self.spectrum_panel.hide_live()
-            self._view_error(f"read pixel ({row}, {col})", exc)
-            return
-        if self._inspector_extra is not None:
-            try:
-                text = self._inspector_extra(row, col)
-            except Exception as exc:  # a plug-in's bug should not break hovering
-                text = f"<i>{type(exc).__name__}: {exc}</i>"
-            self.spectrum_panel.set_extra_text(text)
-        self.pixel_hovered.emit(row, col)
+        """Describe (row, col) in the status bar and draw its live spectrum, as hovering does.
+
+        Large scenes are read on a worker (see :mod:`hsiviewer.gui.actions.pixel_inspector`):
+        :attr:`pixel_hovered` fires when the pixel is shown.
+        """
+        self.inspector.inspect(row, col)
 
     def _on_leave(self) -> None:
+        self.inspector.cancel()
         self.spectrum_panel.hide_live()
 
     def _on_click(self, row: int, col: int) -> None:

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
 
 from hsiviewer.data.scene import Scene
 from hsiviewer.viewer.display import DisplayState
 from hsiviewer.viewer.layers import ClassLayer
 from hsiviewer.viewer.rendering import DisplayRenderer
+from hsiviewer.viewer.spectra import spectrum_values
 
 SEPARATOR = "   |   "
 
@@ -53,3 +58,33 @@ def describe_pixel(
         class_id, name = layer.class_at(row, col)
         parts.append(f"{layer.name}: {name}" if class_id else f"{layer.name}: –")
     return SEPARATOR.join(parts)
+
+
+@dataclass(frozen=True)
+class PixelInfo:
+    """What hovering over pixel (row, col) of ``scene`` shows: the status-bar text and the spectrum."""
+
+    scene: Scene
+    row: int
+    col: int
+    text: str
+    spectrum: np.ndarray
+
+
+def read_pixel_info(
+    scene: Scene,
+    row: int,
+    col: int,
+    state: DisplayState,
+    renderer: DisplayRenderer,
+    layers: Iterable[ClassLayer],
+    cancel: Optional[Callable[[], bool]] = None,
+) -> PixelInfo:
+    """Read (row, col): its description (:func:`describe_pixel`) and its spectrum (float64, NaN gaps).
+
+    Both come from the file (one pixel of every band), so the GUI calls this on a worker for scenes
+    whose reads may wait on the disk; ``cancel`` is accepted for that worker and not needed here
+    (a pixel is one read).
+    """
+    text = describe_pixel(scene, row, col, state, renderer, layers)
+    return PixelInfo(scene, row, col, text, spectrum_values(scene, row, col))

@@ -1,6 +1,7 @@
 """Large scenes in the window: the visible extent at screen resolution, rendered off the GUI thread."""
 
 import os
+import threading
 
 import numpy as np
 import pytest
@@ -8,6 +9,7 @@ import pytest
 pytest.importorskip("pytestqt")
 from _synth_files import write_envi  # noqa: E402
 from PySide6.QtCore import Qt  # noqa: E402
+from shapely.geometry import box  # noqa: E402
 
 from hsiviewer.gui import MainWindow  # noqa: E402
 from hsiviewer.processing.stretch import percentile_levels  # noqa: E402
@@ -221,3 +223,105 @@ def test_a_large_class_layer_is_drawn_at_the_views_level_nearest(qtbot, window, 
     y0, x0 = int(rect.top()), int(rect.left())
     assert window.view._request.level == 0 and image.shape[0] * image.shape[1] < rows * cols
     np.testing.assert_array_equal(image, layer.rgba(labels[y0 : y0 + image.shape[0], x0 : x0 + image.shape[1]]))
+
+
+class ThreadRecordingSource:
+    """Wraps a scene's pixel source and records which thread reads single pixels (a spy, not a stub:
+    every read goes to the real file)."""
+
+    def __init__(self, source):
+        self.source = source
+        self.shape, self.dtype = source.shape, source.dtype
+        self.pixel_threads = []
+
+    def __getattr__(self, name):
+        return getattr(self.source, name)
+
+    def read_subregion(self, rows, cols, bands=None):
+        if rows.stop is not None and rows.stop - rows.start == 1 and cols.stop - cols.start == 1:
+            self.pixel_threads.append(threading.current_thread().name)
+        return self.source.read_subregion(rows, cols, bands)
+
+
+def test_hover_on_a_large_scene_reads_on_a_worker_and_the_newest_pixel_wins(qtbot, window, big):
+    header, _, data = big
+    open_big(qtbot, window, header)
+    spy = ThreadRecordingSource(window.scene.source)
+    window.scene.source = spy
+    window.display_state.set_mode("band")
+    band = window.display_state.band
+    shown = []
+    window.pixel_hovered.connect(lambda r, c: shown.append((r, c)))
+    pixels = [(10, 20), (300, 400), (1200, 900), (1499, 999)]
+    for row, col in pixels:  # a quick sweep of the cursor: the window's thread does not read
+        window.inspect_pixel(row, col)
+    assert window.inspector.busy
+    qtbot.waitUntil(lambda: not window.inspector.busy, timeout=10000)
+    qtbot.wait(100)
+    assert shown[-1] == pixels[-1] and set(shown) <= set(pixels) and len(shown) == 1
+    assert spy.pixel_threads and set(spy.pixel_threads) == {"hsiviewer-pixel"}
+    assert window.status_text().startswith("row 1499, col 999") and f": {data[1499, 999, band]}" in window.status_text()
+    np.testing.assert_array_equal(window.spectrum_panel.live_curve.yData, data[1499, 999])
+    # the cursor leaves before a pixel's answer comes: the answer is not shown
+    window.inspect_pixel(5, 5)
+    window._on_leave()
+    qtbot.wait(300)
+    assert shown[-1] == pixels[-1] and not window.inspector.busy
+    assert window.spectrum_panel.live_curve.yData is None or len(window.spectrum_panel.live_curve.yData) == 0
+
+
+def test_a_pixel_that_fails_to_read_on_the_worker_is_reported_once(qtbot, window, big, errors):
+    header, _, _ = big
+    open_big(qtbot, window, header)
+    source = window.scene.source
+
+    class Failing(ThreadRecordingSource):
+        def read_subregion(self, rows, cols, bands=None):
+            if rows.stop - rows.start == 1:
+                raise OSError("read error: the file is damaged at this block")
+            return self.source.read_subregion(rows, cols, bands)
+
+    window.scene.source = Failing(source)
+    for row, col in [(3, 4), (700, 600)]:
+        window.inspect_pixel(row, col)
+        qtbot.waitUntil(lambda: not window.inspector.busy, timeout=10000)
+        assert f"read pixel ({row}, {col})" in window.status_text()
+    assert len(errors) == 1 and "damaged at this block" in errors[0][1]
+
+
+def rss_anon_mb():
+    for line in open("/proc/self/status"):
+        if line.startswith("RssAnon:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def test_a_huge_scene_costs_the_region_overlay_only_the_tiles_of_its_regions(qtbot, window, tmp_path, monkeypatch):
+    # 20,000 x 20,000 x 1 uint8 (400 MB, a sparse file: no disk blocks). The overlay once held an int32
+    # id raster and an image item per tile of the whole scene: 1.6 GB and 6,400 items before any region.
+    monkeypatch.setenv("HSIVIEWER_CACHE_DIR", str(tmp_path / "cache"))
+    side = 20_000
+    data = tmp_path / "huge.img"
+    with open(data, "wb") as f:
+        f.truncate(side * side)
+    header = tmp_path / "huge.hdr"
+    header.write_text(
+        f"ENVI\nsamples = {side}\nlines = {side}\nbands = 1\nheader offset = 0\nfile type = ENVI Standard\n"
+        "data type = 1\ninterleave = bsq\nbyte order = 0\n"
+    )
+    before = rss_anon_mb()
+    open_big(qtbot, window, header)
+    overlay = window.region_tools.overlay
+    assert overlay.shape == (side, side) and not overlay._tiles and overlay.labelled_window() is None
+    rt = window.region_tools
+    rt.ask_unsaved = lambda: "discard"  # closing at the end of the test drops the regions
+    rt.add_class("field")
+    rt.regions.add_region(box(19_700, 300, 19_900, 700), 1)  # x = col, y = row: one field, top right
+    rt.update_statistics()
+    # only the tiles under the field exist, and they hold exactly its pixels
+    assert set(overlay._tiles) == {(ti, tj) for ti in range(1, 3) for tj in range(76, 78)}
+    assert overlay.labelled_window() == (256, 768, 19456, 19968)
+    ids = overlay.window_ids((250, 710, 19690, 19910))
+    assert (ids[50:450, 10:210] == 1).all() and ids.sum() == 400 * 200
+    assert window.region_tools.panel.table.item(0, 2).text() == str(400 * 200)
+    assert rss_anon_mb() - before < 300

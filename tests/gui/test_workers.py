@@ -5,7 +5,7 @@ import time
 import pytest
 
 pytest.importorskip("pytestqt")
-from hsiviewer.errors import HsiError  # noqa: E402
+from hsiviewer.errors import Cancelled, HsiError  # noqa: E402
 from hsiviewer.gui.threads.qt_workers import QtJob  # noqa: E402
 from hsiviewer.progress import ProgressEvent  # noqa: E402
 
@@ -48,3 +48,38 @@ def test_cancel_and_errors_arrive_as_signals(qtbot):
     with qtbot.waitSignal(job.failed, timeout=10_000) as failed:
         job.start()
     assert failed.args == ["scene.npz: no ground truth", ""]
+
+
+def test_latest_worker_runs_the_newest_call_and_drops_the_waiting_ones(qtbot):
+    from hsiviewer.gui.threads.latest_worker import LatestWorker
+
+    worker = LatestWorker("test-latest")
+    done, failed, started = [], [], []
+    worker.done.connect(lambda call_id, result: done.append((call_id, result)))
+    worker.failed.connect(lambda call_id, message: failed.append((call_id, message)))
+
+    def slow(value, cancel):
+        started.append(value)
+        end = time.perf_counter() + 0.3
+        while time.perf_counter() < end:
+            if cancel():
+                raise Cancelled("newer call")
+            time.sleep(0.005)
+        return value * 10
+
+    ids = [worker.submit(slow, v) for v in range(5)]
+    qtbot.waitUntil(lambda: bool(done), timeout=10_000)
+    qtbot.wait(200)
+    # the first call may have started before the others came; it stopped when they did; calls 1-3
+    # were replaced while waiting; only the newest ran to its end and was reported
+    assert done == [(ids[-1], 40)] and failed == []
+    assert started[-1] == 4 and set(started) <= {0, 4}
+    assert worker.dropped >= 3 and worker.idle
+
+    def broken(cancel):
+        raise HsiError("cannot read", "scene.hdr")
+
+    call = worker.submit(broken)
+    qtbot.waitUntil(lambda: bool(failed), timeout=10_000)
+    assert failed == [(call, "scene.hdr: cannot read")]
+    worker.stop()

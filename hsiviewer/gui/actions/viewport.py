@@ -58,7 +58,7 @@ class ViewportController(QObject):
         self.cache = cache
         self.tiles = TileCache()
         self.worker = RenderWorker(self)
-        self.worker.rendered.connect(self._on_rendered)
+        self.worker.done.connect(self._on_rendered)
         self.worker.failed.connect(self._on_failed)
         self.renderer: Optional[ViewRenderer] = None
         self.pyramid_job: Optional[PyramidJob] = None

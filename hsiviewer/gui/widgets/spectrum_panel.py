@@ -108,8 +108,14 @@ class SpectrumPanel(QWidget):
         """Draw the spectrum of (row, col) as the live curve."""
         if self.scene is None:
             return
+        self.show_spectrum(spectrum_values(self.scene, row, col))
+
+    def show_spectrum(self, spectrum: np.ndarray) -> None:
+        """Draw ``spectrum`` (one value per band of the scene, NaN for gaps) as the live curve."""
+        if self.scene is None or len(spectrum) != self.scene.n_bands:
+            return
         x, _, _ = spectrum_axis(self.scene)
-        values = self._view(x, spectrum_values(self.scene, row, col))
+        values = self._view(x, spectrum)
         self.live_curve.setData(x, values, connect=spectrum_connect(x, values), **point_symbols(x, "#bbbbbb"))
 
     def hide_live(self) -> None:

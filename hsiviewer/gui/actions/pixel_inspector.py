@@ -1,0 +1,105 @@
+"""Hovering: the status bar and the live spectrum follow the pixel under the cursor.
+
+Small scenes (those the viewport renders whole, in the window's thread) are read at once: one
+pixel of a file that small is a memory read. Larger ones are read on a
+:class:`~hsiviewer.gui.threads.latest_worker.LatestWorker`, because the first read of a pixel
+of a big file waits on the disk (a compressed GeoTIFF block is read and inflated whole: 0.2 s
+for a cold 512 x 512 DEFLATE block on the test machine) and the window must not wait with it;
+the newest pixel wins, older ones still waiting are dropped. Either way
+:attr:`MainWindow.pixel_hovered` fires when the pixel's description and spectrum are shown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Optional
+
+from PySide6.QtCore import QEvent, QObject
+
+from hsiviewer.gui.threads.latest_worker import LatestWorker
+from hsiviewer.viewer.pixel_info import PixelInfo, read_pixel_info
+
+
+class PixelInspector(QObject):
+    """Shows the pixel under the cursor in ``window``'s status bar and spectrum panel.
+
+    Attributes
+    ----------
+    extra : callable(row, col) -> str or None, or None
+        More about the pixel, shown under the spectrum (see ``MainWindow.set_inspector_extra``).
+    worker : LatestWorker
+        Reads the pixels of large scenes.
+    """
+
+    def __init__(self, window) -> None:
+        super().__init__(window)
+        self.window = window
+        self.extra: Optional[Callable[[int, int], Optional[str]]] = None
+        self.worker = LatestWorker("hsiviewer-pixel", self)
+        self.worker.done.connect(self._on_done)
+        self.worker.failed.connect(self._on_failed)
+        self._pending: Optional[tuple[int, int, int]] = None  # (call id, row, col) of the newest read
+        window.installEventFilter(self)
+
+    @property
+    def busy(self) -> bool:
+        """True while a pixel asked for is not shown yet."""
+        return self._pending is not None
+
+    def inspect(self, row: int, col: int) -> None:
+        """Describe (row, col) and draw its spectrum: now for a small scene, when read for a large one."""
+        window = self.window
+        scene = window.scene
+        if scene is None:
+            return
+        args = (scene, row, col, window.display_state, window.viewport.renderer, list(window.layers.layers))
+        if window.viewport.synchronous:
+            try:  # called on every mouse move: report, never raise (the file is checked before it is read)
+                info = read_pixel_info(*args)
+            except Exception as exc:
+                self._fail(row, col, exc)
+                return
+            self._show(info)
+            return
+        self._pending = (self.worker.submit(read_pixel_info, *args), row, col)
+
+    def cancel(self) -> None:
+        """Forget the pixels asked for (the cursor left the scene): their answers are not shown."""
+        self.worker.invalidate()
+        self._pending = None
+
+    def _on_done(self, call_id: int, info: PixelInfo) -> None:
+        if self._pending is None or call_id != self._pending[0] or info.scene is not self.window.scene:
+            return  # a newer pixel was asked for, the cursor left, or another scene is open
+        self._pending = None
+        self._show(info)
+
+    def _on_failed(self, call_id: int, message: str) -> None:
+        if self._pending is None or call_id != self._pending[0]:
+            return
+        _, row, col = self._pending
+        self._pending = None
+        self._fail(row, col, message)
+
+    def _show(self, info: PixelInfo) -> None:
+        window = self.window
+        window.pixel_label.setText(info.text)
+        window.spectrum_panel.show_spectrum(info.spectrum)
+        if self.extra is not None:
+            try:
+                text = self.extra(info.row, info.col)
+            except Exception as exc:  # a plug-in's bug should not break hovering
+                text = f"<i>{type(exc).__name__}: {exc}</i>"
+            window.spectrum_panel.set_extra_text(text)
+        window.pixel_hovered.emit(info.row, info.col)
+
+    def _fail(self, row: int, col: int, exc: Exception | str) -> None:
+        self.window.spectrum_panel.hide_live()
+        self.window._view_error(f"read pixel ({row}, {col})", exc)
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt name)
+        """On close, end the reading thread."""
+        if watched is self.window and event.type() == QEvent.Type.Close:
+            self.cancel()
+            self.worker.stop()
+        return False
