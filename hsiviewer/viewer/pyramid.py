@@ -158,8 +158,8 @@ def build_pyramid(
         out = np.lib.format.open_memmap(folder / f"level{level}.npy", "w+", scene.dtype, shape)
         for b in range(bands):  # band by band: the finer level is band-sequential too
             out[b] = first[b, ::2, ::2]
-        out.flush()
         del out
+        _sync(folder / f"level{level}.npy")
         first = np.load(folder / f"level{level}.npy", mmap_mode="r")
     meta = {
         "shape": [rows, cols, bands],
@@ -201,9 +201,24 @@ def _build_first(scene: Scene, folder: Path, progress, cancel, chunk_bytes: int)
         block = scene.read_subregion(slice(r0 * f, (r1 - 1) * f + 1, f), slice(0, cols, f))
         out[:, r0:r1, :] = np.moveaxis(block, 2, 0)
         report(progress, ProgressEvent("pyramid", r1, total, f"pyramid: {r1} of {total} rows"))
-    out.flush()
     del out
+    _sync(folder / f"level{FIRST_STORED}.npy")
     return np.load(folder / f"level{FIRST_STORED}.npy", mmap_mode="r")
+
+
+def _sync(path: Path) -> None:
+    """Write ``path``'s pages to disk before the pyramid is renamed into place (a crash must not leave
+    a complete-looking pyramid of zeros).
+
+    ``os.fsync`` rather than ``numpy.memmap.flush``: the latter (``msync``) kept the interpreter lock
+    for the whole write, 0.35 s for the 544 MB first level of an 8.7 GB flight line, and the window,
+    whose thread needs the lock, froze that long.
+    """
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 class PyramidCache:
