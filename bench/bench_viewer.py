@@ -7,10 +7,12 @@ Generates (in a temporary folder on /tmp, removed afterwards unless --keep):
 - a 30,000 x 30,000 single-band uint16 GeoTIFF (tiled 512 x 512, internal overviews 2..64, nearest);
 - a 2,000 x 2,000 x 224 BIL scene for the baseline (today's synchronous ``DisplayRenderer`` path).
 
-and measures, in one offscreen ``MainWindow``: time from ``open_scene`` to the first image on screen
-(the file's pages evicted first: cold), band, RGB and stretch changes (median and worst, whole scene
-and 1:1 zoom), panning at 1:1, hover spectrum cold (pages evicted) and warm, the longest gap of a
-10 ms QTimer on the event loop, and RssAnon of the process. The pyramid cache is a temporary folder.
+and measures, each part in a fresh process with one offscreen ``MainWindow`` of 1400 x 900: time
+from ``open_scene`` to the first image on screen (the file's pages evicted first: cold), band, RGB
+and stretch changes (median and worst, whole scene and 1:1 zoom), panning at 1:1, hover cold (pages
+evicted) and warm (until the pixel is shown, and the time the window's thread spends in the
+handler), the longest gap of a 10 ms QTimer on the event loop, and RssAnon of the process. The
+pyramid cache starts empty.
 
 Run: ``python bench/bench_viewer.py [--quick] [--out bench/results/viewer.json]``.
 """
@@ -257,21 +259,43 @@ def pan(app, win, n: int, step: int = 300) -> dict:
 
 
 def hover(app, win, probe, data_file: Path, scene, rng, n: int) -> dict:
-    """Hover handler time (status bar + live spectrum), cold (pages evicted) and warm."""
-    cold, warm = [], []
+    """Hover, cold (pages evicted) and warm: the time until the status bar and live spectrum show the
+    pixel (``pixel_hovered``; large scenes are read on a worker), and the time the window's thread
+    spends in the hover handler itself (what freezes the window)."""
+    shown: list[float] = []
+    win.pixel_hovered.connect(lambda _r, _c: shown.append(time.perf_counter()))
+
+    def timed(row: int, col: int) -> tuple[float, float]:
+        shown.clear()
+        t0 = time.perf_counter()
+        win.inspect_pixel(row, col)
+        blocked = time.perf_counter() - t0
+        while not shown and time.perf_counter() - t0 < 30:
+            app.processEvents()
+            time.sleep(0.0005)
+        if not shown:
+            raise TimeoutError(f"pixel ({row}, {col}) was not shown")
+        return shown[0] - t0, blocked
+
+    cold, warm, cold_blocked, warm_blocked = [], [], [], []
     for _ in range(n):
         row, col = int(rng.integers(0, scene.n_rows)), int(rng.integers(0, scene.n_cols))
         evict(data_file)  # the harness's own work on the event loop: not counted as a gap
         probe.last = time.perf_counter()
-        t0 = time.perf_counter()
-        win.inspect_pixel(row, col)
-        cold.append(time.perf_counter() - t0)
+        shown_s, blocked_s = timed(row, col)
+        cold.append(shown_s)
+        cold_blocked.append(blocked_s)
         app.processEvents()
-        t0 = time.perf_counter()
-        win.inspect_pixel(row, col)
-        warm.append(time.perf_counter() - t0)
+        shown_s, blocked_s = timed(row, col)
+        warm.append(shown_s)
+        warm_blocked.append(blocked_s)
         app.processEvents()
-    return {"hover_cold": stats(cold), "hover_warm": stats(warm)}
+    return {
+        "hover_cold": stats(cold),
+        "hover_warm": stats(warm),
+        "hover_cold_window_thread": stats(cold_blocked),
+        "hover_warm_window_thread": stats(warm_blocked),
+    }
 
 
 def bench_scene(app, win, probe, header: Path, data_file: Path, rng, n: int, wait_pyramid: bool) -> dict:
@@ -411,6 +435,7 @@ def main() -> int:
     parser.add_argument("--out", help="write the results as JSON here")
     parser.add_argument("--screenshot", help="save the window zoomed into the big scene as PNG here")
     parser.add_argument("--repeats", type=int, default=None)
+    parser.add_argument("--part", choices=PARTS, help="measure only this part, in this process (needs --keep)")
     parser.add_argument(
         "--bsq-hover-only",
         action="store_true",
@@ -434,10 +459,15 @@ def main() -> int:
         big, side, base, n = (16000, 640, 425), 30000, (2000, 2000, 224), args.repeats or 10
     need = (np.prod(big) + np.prod(base)) * 2 + side * side * 2 * 1.4 + np.prod(big) * 2 / 10
     folder = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench_viewer_", dir="/tmp"))
+    folder.mkdir(parents=True, exist_ok=True)
     free = shutil.disk_usage(folder).free
     if free < need * 1.1:
         sys.exit(f"not enough room in {folder}: {free / 1e9:.1f} GB free, {need / 1e9:.1f} GB needed")
     os.environ["HSIVIEWER_CACHE_DIR"] = str(folder / "pyramids")
+    if args.part:
+        if not (args.keep and args.out):
+            sys.exit("--part needs --keep (the generated scenes) and --out")
+        return run_part(args, folder, args.part, big, n)
     try:
         return run(args, folder, big, side, base, n)
     finally:
@@ -456,12 +486,18 @@ def generate(folder: Path, big, side: int, base) -> None:
         write_mosaic(folder / "mosaic.tif", side, src)
 
 
+PARTS = ("baseline_old_renderer", "new_on_baseline_scene", "bil", "mosaic")
+
+
 def run(args, folder: Path, big, side: int, base, n: int) -> int:
+    """Generate the scenes, then measure each part in a fresh process (so that no part's memory, page
+    cache advice or caches count in another's figures) and merge the results."""
     timings = {}
     t0 = time.perf_counter()
     # generated in a child process: the writer's memory (GDAL's block cache above all) stays out of
     # the viewer's RssAnon measured here
     import multiprocessing
+    import subprocess
 
     child = multiprocessing.get_context("spawn").Process(target=generate, args=(folder, big, side, base))
     child.start()
@@ -470,8 +506,44 @@ def run(args, folder: Path, big, side: int, base, n: int) -> int:
         sys.exit(f"generating the scenes failed (exit code {child.exitcode})")
     timings["generate_s"] = round(time.perf_counter() - t0, 1)
     print(f"generated in {timings['generate_s']} s: {folder}", flush=True)
-    big_header, base_header, mosaic = folder / "flightline.hdr", folder / "baseline.hdr", folder / "mosaic.tif"
+    shutil.rmtree(folder / "pyramids", ignore_errors=True)  # every run builds the pyramid once
+    results = {
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "load_average_at_start": list(os.getloadavg()),
+        },
+        "sizes": {
+            "bil": list(big),
+            "bil_gb": round(np.prod(big) * 2 / 1e9, 2),
+            "mosaic": [side, side],
+            "baseline": list(base),
+        },
+        "each_part_in_a_fresh_process": True,
+        **timings,
+    }
+    for part in PARTS:
+        out = folder / f"part-{part}.json"
+        command = [sys.executable, __file__, "--keep", str(folder), "--part", part, "--out", str(out)]
+        command += ["--quick"] if args.quick else []
+        command += ["--repeats", str(n)]
+        if args.screenshot and part == "bil":
+            command += ["--screenshot", args.screenshot]
+        done = subprocess.run(command, check=False)
+        if done.returncode != 0:
+            sys.exit(f"part {part} failed (exit code {done.returncode})")
+        results[part] = json.loads(out.read_text())
+        print(part, json.dumps(results[part]), flush=True)
+    results["machine"]["load_average_at_end"] = list(os.getloadavg())
+    print(json.dumps(results, indent=1))
+    if args.out:
+        Path(args.out).write_text(json.dumps(results, indent=1))
+    return 0
 
+
+def run_part(args, folder: Path, part: str, big, n: int) -> int:
+    """Measure one part in this process: one offscreen window of 1400 x 900."""
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication([])
@@ -484,43 +556,25 @@ def run(args, folder: Path, big, side: int, base, n: int) -> int:
     settle(app, 0.5)
     probe = Probe(app)
     probe.start()
-    rng = np.random.default_rng(0)
-    results = {
-        "machine": {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-            "note": "shared 2-core VM, loaded by other agents",
-        },
-        "sizes": {
-            "bil": list(big),
-            "bil_gb": round(np.prod(big) * 2 / 1e9, 2),
-            "mosaic": [side, side],
-            "baseline": list(base),
-        },
-        **timings,
-    }
-    results["rss_anon_mb_at_start"] = round(rss_anon_mb(), 1)
-    results["baseline_old_renderer"] = bench_baseline(app, win, base_header, folder / "baseline.bil", rng, n)
-    print("baseline", json.dumps(results["baseline_old_renderer"]), flush=True)
-    probe.reset_all()
-    results["new_on_baseline_scene"] = bench_scene(
-        app, win, probe, base_header, folder / "baseline.bil", rng, n, wait_pyramid=True
-    )
-    print("new on baseline scene", json.dumps(results["new_on_baseline_scene"]), flush=True)
-    results["bil"] = bench_scene(app, win, probe, big_header, folder / "flightline.bil", rng, n, wait_pyramid=True)
-    print("bil", json.dumps(results["bil"]), flush=True)
-    if args.screenshot:
-        zoom_one_to_one(app, win, big[0] // 2, big[1] // 2)
-        settle(app, 0.5)
-        win.grab().save(args.screenshot)
-    results["mosaic"] = bench_scene(app, win, probe, mosaic, mosaic, rng, n, wait_pyramid=False)
-    print("mosaic", json.dumps(results["mosaic"]), flush=True)
-    results["peak_rss_anon_mb"] = round(probe.peak_rss, 1)
-    results["longest_gap_ms_new_path"] = round(probe.longest_all * 1000, 1)
-    print(json.dumps(results, indent=1))
-    if args.out:
-        Path(args.out).write_text(json.dumps(results, indent=1))
+    rng = np.random.default_rng(PARTS.index(part))
+    start_mb = round(rss_anon_mb(), 1)
+    big_header, base_header, mosaic = folder / "flightline.hdr", folder / "baseline.hdr", folder / "mosaic.tif"
+    if part == "baseline_old_renderer":
+        result = bench_baseline(app, win, base_header, folder / "baseline.bil", rng, n)
+    elif part == "new_on_baseline_scene":
+        result = bench_scene(app, win, probe, base_header, folder / "baseline.bil", rng, n, wait_pyramid=True)
+    elif part == "bil":
+        result = bench_scene(app, win, probe, big_header, folder / "flightline.bil", rng, n, wait_pyramid=True)
+        if args.screenshot:
+            zoom_one_to_one(app, win, big[0] // 2, big[1] // 2)
+            settle(app, 0.5)
+            win.grab().save(args.screenshot)
+    else:
+        result = bench_scene(app, win, probe, mosaic, mosaic, rng, n, wait_pyramid=False)
+    result["rss_anon_mb_at_start"] = start_mb
+    result["peak_rss_anon_mb"] = round(probe.peak_rss, 1)
+    result["longest_gap_ms_whole_part"] = round(probe.longest_all * 1000, 1)
+    Path(args.out).write_text(json.dumps(result, indent=1))
     win.close()
     return 0
 
