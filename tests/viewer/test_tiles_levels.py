@@ -220,3 +220,59 @@ def test_window_byte_ranges_cover_the_window(tmp_path, interleave, band):
     wanted = index[3:37:8, 5:21, :] if band is None else index[3:37:8, 5:21, band]
     assert covered[wanted.ravel() * 2].all() and covered[wanted.ravel() * 2 + 1].all()
     assert covered.sum() < size  # and not the whole file
+
+
+def resident_pages(path, length):
+    """1 for each page of ``path``'s first ``length`` bytes that is in the page cache (mincore(2))."""
+    import ctypes
+    import mmap
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.mmap.restype = ctypes.c_void_p
+    libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long]
+    libc.mincore.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p]
+    libc.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+    pages = -(-length // mmap.PAGESIZE)
+    vec = (ctypes.c_ubyte * pages)()
+    with open(path, "rb") as f:
+        address = libc.mmap(None, length, mmap.PROT_READ, mmap.MAP_SHARED, f.fileno(), 0)
+        try:
+            assert libc.mincore(address, length, vec) == 0, ctypes.get_errno()
+        finally:
+            libc.munmap(address, length)
+    return np.frombuffer(vec, np.uint8) & 1
+
+
+def evict(path):
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)  # dirty pages cannot be dropped
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    finally:
+        os.close(fd)
+
+
+def test_a_view_at_full_resolution_has_its_whole_lines_read_ahead(tmp_path):
+    # 400 lines of 300 samples x 64 bands int16 (38 KB a line, 15 MB): after a 1:1 view of lines 100-199,
+    # every band of those lines is read into the page cache, so the next band there comes from memory
+    data = cube(rows=400, cols=300, bands=64)
+    header, data_file = write_envi(tmp_path, data, interleave="bil", data_suffix=".bil")
+    line, page = 300 * 64 * 2, os.sysconf("SC_PAGE_SIZE")
+    wanted = np.arange(100 * line // page, 200 * line // page)
+    evict(data_file)  # before anything maps the file (mapped pages stay)
+    if resident_pages(data_file, data.nbytes)[wanted].any():
+        pytest.skip("this file system keeps the pages (tmpfs?): nothing to observe")
+    renderer = ViewRenderer(LevelReader(open_scene(header)), TileCache())
+    renderer.reader.warm_lines(slice(100, 200))  # what a view of those lines at 1:1 does once it is shown
+    renderer.reader._warming.join(10)
+    deadline = time.monotonic() + 5
+    while not resident_pages(data_file, data.nbytes)[wanted].all() and time.monotonic() < deadline:
+        time.sleep(0.02)  # the kernel reads them in the background
+    assert resident_pages(data_file, data.nbytes)[wanted].all()
+    # a view at 1:1 asks for it, a decimated one does not
+    renderer = ViewRenderer(LevelReader(open_scene(header)), TileCache())
+    renderer.render(settings("band", band=5), ViewRequest(0, 400, 0, 300, 1))
+    assert renderer.reader._warming is None
+    view = renderer.render(settings("band", band=5), ViewRequest(100, 200, 0, 300, 0))
+    assert renderer.reader._warming is not None
+    np.testing.assert_array_equal(view.image[:256, :256], data[:256, :256, 5].astype(np.float32))
