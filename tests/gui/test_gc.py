@@ -74,3 +74,41 @@ def test_collection_turned_off_by_the_application_stays_off(qtbot):
         assert not gc.isenabled() and not qt_gc.collecting_on_gui_thread()
     finally:
         gc.enable()
+
+
+def test_the_viewers_worker_threads_leave_collection_to_the_gui_thread(qtbot, tmp_path):
+    from hsiviewer.gui.threads.latest_worker import LatestWorker
+
+    # the render and hover worker: a call that allocates enough to trigger a collection
+    destroyed_on = []
+    worker = LatestWorker("test-render")
+    results = []
+    worker.done.connect(lambda _id, result: results.append(result))
+    gc.collect()
+    cyclic_qobject(destroyed_on)
+    worker.submit(lambda cancel: allocate())
+    assert not gc.isenabled()  # off from the submit, before the worker runs a line
+    qtbot.waitUntil(lambda: bool(results), timeout=30_000)
+    gc.collect()
+    assert destroyed_on == [threading.main_thread().name]
+    qtbot.waitUntil(gc.isenabled, timeout=5_000)  # on again once the worker is idle
+    worker.stop()
+
+
+def test_the_pyramid_thread_leaves_collection_to_the_gui_thread(qtbot, tmp_path):
+    from hsiviewer.gui.threads.render_worker import PyramidJob
+
+    class AllocatingCache:
+        def build(self, scene, cancel=None):
+            return allocate()
+
+    destroyed_on, built = [], []
+    gc.collect()
+    cyclic_qobject(destroyed_on)
+    job = PyramidJob(AllocatingCache(), scene=None)
+    job.done.connect(built.append)
+    assert job.wait(30)
+    qtbot.waitUntil(lambda: bool(built), timeout=10_000)
+    gc.collect()
+    assert destroyed_on == [threading.main_thread().name]
+    qtbot.waitUntil(gc.isenabled, timeout=5_000)

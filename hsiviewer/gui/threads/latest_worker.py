@@ -6,7 +6,8 @@ call waiting: a new :meth:`~LatestWorker.submit` replaces it. The running call i
 ``cancel`` callable that turns true as soon as a newer call is submitted, so long work can stop
 between steps (:class:`hsiviewer.errors.Cancelled`). Results cross to the GUI thread as queued
 Qt signals carrying the call's id; the receiver compares it with :attr:`LatestWorker.latest`.
-The worker never touches a widget.
+The worker never touches a widget, and while a call runs the cyclic garbage collector runs on the
+GUI thread only (:mod:`hsiviewer.gui.threads.qt_gc`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any, Optional
 from PySide6.QtCore import QObject, Signal
 
 from hsiviewer.errors import Cancelled, HsiError
+from hsiviewer.gui.threads import qt_gc
 
 
 class LatestWorker(QObject):
@@ -64,7 +66,11 @@ class LatestWorker(QObject):
             return self._job is None and not self._running
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> int:
-        """Run ``fn(*args, cancel=...)`` on the thread; returns the call's id. A waiting call is dropped."""
+        """Run ``fn(*args, cancel=...)`` on the thread; returns the call's id. A waiting call is dropped.
+
+        Call it on the GUI thread: until the worker is idle again, garbage is collected there only.
+        """
+        qt_gc.collect_on_gui_thread_while(lambda: not self.idle)
         with self._wake:
             self._latest += 1
             if self._job is not None:

@@ -17,6 +17,7 @@ from typing import Optional
 from PySide6.QtCore import QObject, Signal
 
 from hsiviewer.errors import Cancelled, HsiError
+from hsiviewer.gui.threads import qt_gc
 from hsiviewer.gui.threads.latest_worker import LatestWorker
 from hsiviewer.progress import CancelToken
 
@@ -56,10 +57,19 @@ class PyramidJob(QObject):
     def __init__(self, cache, scene, parent: Optional[QObject] = None) -> None:
         super().__init__(parent)
         self.token = CancelToken()
+        self._ended = threading.Event()
+        # before the thread exists: a garbage collection on it would free GUI-thread Qt objects there
+        qt_gc.collect_on_gui_thread_while(lambda: not self._ended.is_set())
         self._thread = threading.Thread(target=self._run, args=(cache, scene), name="hsiviewer-pyramid", daemon=True)
         self._thread.start()
 
     def _run(self, cache, scene) -> None:
+        try:
+            self._build(cache, scene)
+        finally:
+            self._ended.set()
+
+    def _build(self, cache, scene) -> None:
         try:  # a background chore: on a busy machine the window's thread and the renderer go first
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), PYRAMID_NICE)
         except (AttributeError, OSError):
