@@ -105,6 +105,7 @@ class ViewportController(QObject):
         self.pyramid_job = PyramidJob(cache, self.renderer.scene, self)
         self.pyramid_job.done.connect(self._on_pyramid)
         self.pyramid_job.failed.connect(lambda msg: self._status(f"No pyramid: {msg}"))
+        self.pyramid_job.start()  # after connecting: a pyramid another process just built is done at once
 
     def refresh(self) -> None:
         """Ask for the image of the current display state and view."""

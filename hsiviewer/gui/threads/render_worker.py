@@ -58,9 +58,12 @@ class PyramidJob(QObject):
         super().__init__(parent)
         self.token = CancelToken()
         self._ended = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(cache, scene), name="hsiviewer-pyramid", daemon=True)
+
+    def start(self) -> None:
+        """Start the build (connect to :attr:`done` and :attr:`failed` first: a stored pyramid is done at once)."""
         # before the thread exists: a garbage collection on it would free GUI-thread Qt objects there
         qt_gc.collect_on_gui_thread_while(lambda: not self._ended.is_set())
-        self._thread = threading.Thread(target=self._run, args=(cache, scene), name="hsiviewer-pyramid", daemon=True)
         self._thread.start()
 
     def _run(self, cache, scene) -> None:
@@ -86,10 +89,12 @@ class PyramidJob(QObject):
     def cancel(self, wait: bool = True) -> None:
         """Stop the build (a partial pyramid is removed) and wait for the thread."""
         self.token.cancel()
-        if wait:
+        if wait and self._thread.ident is not None:
             self._thread.join(timeout=30)
 
     def wait(self, timeout: float = 600.0) -> bool:
-        """Wait for the build to end; True when it did."""
+        """Wait for the build to end; True when it did (False when it was never started)."""
+        if self._thread.ident is None:
+            return False
         self._thread.join(timeout)
         return not self._thread.is_alive()
