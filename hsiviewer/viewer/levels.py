@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import math
 import os
-import threading
 from pathlib import Path
 from typing import Optional
 
@@ -95,12 +94,6 @@ def check_backing_files(files: list[tuple[Path, int]]) -> None:
             raise SceneReadError(f"the file was truncated while open: {now} bytes, the header needs {size}", path)
 
 
-#: At full resolution on a BIL or BIP file, the whole lines on screen (every band) are read ahead in
-#: the background, up to this many bytes: the next band or composite at the same place then comes
-#: from memory instead of one cold page per line and band.
-WARM_LINES_BYTES = 512 * 2**20
-
-
 class LevelReader:
     """Reads one band of any level of a scene, in the file's dtype.
 
@@ -117,7 +110,6 @@ class LevelReader:
         self.top = top_level(scene.n_rows, scene.n_cols)
         self._files = backing_files(scene)
         self._overviews = gdal_overview_levels(scene)
-        self._warming: Optional[threading.Thread] = None
 
     def shape(self, level: int) -> tuple[int, int]:
         """(rows, cols) of ``level``."""
@@ -155,33 +147,6 @@ class LevelReader:
                 band,
             ),
         )
-
-    def warm_lines(self, rows: slice) -> None:
-        """Have the kernel read every band of the full-resolution lines ``rows`` of a BIL or BIP file
-        (at most :data:`WARM_LINES_BYTES`), on a background thread; a no-op for other files.
-
-        The lines are one contiguous run of the file, so the disk reads them sequentially, and the
-        advice does not wait for the data. It is given after a view is shown, never before its own
-        reads (they would queue behind it), and not again while the previous one is being given.
-        """
-        if self.scene.interleave not in ("bil", "bip") or not self._files or not scene_interleave_known(self.scene):
-            return
-        if self._warming is not None and self._warming.is_alive():
-            return
-        n_rows, n_cols, n_bands = self.scene.shape
-        line = n_cols * n_bands * self.scene.dtype.itemsize
-        start = max(0, rows.start)
-        count = min(n_rows, rows.stop) - start
-        count = min(count, max(1, WARM_LINES_BYTES // line))
-        if count <= 0:
-            return
-        self._warming = threading.Thread(
-            target=prefetch,
-            args=(self.scene, self._files, [(start * line, count * line)]),
-            name="hsiviewer-warm-lines",
-            daemon=True,
-        )
-        self._warming.start()
 
     def read(self, level: int, band: int, rows: slice, cols: slice, prefetched: bool = False) -> np.ndarray:
         """Band ``band`` of ``level`` at ``[rows, cols]`` (level pixels, step 1), as (r, c).

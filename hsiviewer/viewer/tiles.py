@@ -258,8 +258,6 @@ class ViewRenderer:
             levels = self.band_levels(settings.band, params)
             image = self.band_image(level, settings.band, tile_rows, tile_cols, cancel)
             sample = self.sample(settings.band)
-            if level == 0:
-                self.reader.warm_lines(slice(y0, y0 + height))  # the next band here comes from memory
             if settings.lut is not None:
                 rgba = to_rgba([image], [levels], settings.lut)
                 return ViewImage(rgba, (0.0, 255.0), None, [levels], rect, level, sample)
@@ -271,8 +269,6 @@ class ViewRenderer:
             low, high = self.band_levels(band, params)
             channels.append(self.band_image(level, band, tile_rows, tile_cols, cancel))
             band_levels.append((low, high))
-        if level == 0:
-            self.reader.warm_lines(slice(y0, y0 + height))  # the next composite here comes from memory
         if settings.lut is not None:
             return ViewImage(to_rgba(channels, band_levels), (0.0, 255.0), None, band_levels, rect, level)
         stretched = [apply_stretch(data, low, high) for data, (low, high) in zip(channels, band_levels)]
