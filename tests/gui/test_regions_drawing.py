@@ -182,3 +182,26 @@ def test_lasso_drag_labels_the_pixels_inside_the_loop(qtbot, window):
     # by hand: the box 70..80 x 70..80 without the corner cut by the edge from (80, 76) to (78, 80): 2x + y < 236
     expected = (x > 70) & (x < 80) & (y > 70) & (y < 80) & (2 * x + y < 236)
     assert np.array_equal(labelled(window) > 0, expected)
+
+
+def test_regions_beyond_the_scene_are_kept_but_draw_nothing(qtbot, window, errors):
+    # a region file of a neighbouring flight line: some regions lie wholly left of, right of or below
+    # the 145 x 145 scene; they stay in the set, cover no pixel, and the others draw as usual
+    from shapely.geometry import box
+
+    from hsiviewer.regions.model import Region, RegionClass
+
+    rt = window.region_tools
+    outside = [box(5000, 10, 5100, 40), box(-300, 10, -200, 40), box(10, 900, 40, 950)]
+    inside = box(20, 30, 26, 35)
+    regions = [Region(i + 1, 1, g) for i, g in enumerate([*outside, inside])]
+    rt.regions.load([RegionClass(1, "field", (200, 30, 30))], regions)
+    assert errors == [] and len(rt.regions) == 4
+    expected = np.zeros((145, 145), np.uint16)
+    expected[30:35, 20:26] = 1
+    assert np.array_equal(labelled(window), expected)
+    assert set(rt.overlay._tiles) == {(0, 0)} and rt.overlay.labelled_window() == (0, 145, 0, 145)
+    # only regions beyond the scene: nothing drawn, nothing raised
+    rt.regions.load([RegionClass(1, "field", (200, 30, 30))], regions[:1])
+    assert errors == [] and len(rt.regions) == 1 and not labelled(window).any()
+    assert not any(item.isVisible() for item in rt.overlay._tiles.values())

@@ -142,6 +142,9 @@ class RegionOverlay:
         regions = [r for r in self.regions.regions if not r.geometry.is_empty]
         if regions and rows and cols:
             bounds = shapely.bounds(np.array([r.geometry for r in regions], dtype=object))
+            inside = (bounds[:, 0] <= cols) & (bounds[:, 2] >= 0) & (bounds[:, 1] <= rows) & (bounds[:, 3] >= 0)
+            regions, bounds = [r for r, i in zip(regions, inside) if i], bounds[inside]
+        if regions and rows and cols:  # the regions that reach into the scene (others cover no pixel)
             top = max(0, math.floor(bounds[:, 1].min()) - 1) // TILE * TILE
             bottom = min(rows, math.ceil(bounds[:, 3].max()) + 1)
             for r0 in range(top, bottom, self.BURN_ROWS):
@@ -151,6 +154,8 @@ class RegionOverlay:
                     continue
                 c0 = max(0, math.floor(bounds[hit, 0].min()) - 1) // TILE * TILE
                 c1 = min(cols, math.ceil(bounds[hit, 2].max()) + 1)
+                if c0 >= c1:
+                    continue
                 band = [r for r, h in zip(regions, hit) if h]
                 self._store(r0, c0, burn_region_ids(band, (r1 - r0, c1 - c0), offset=(r0, c0)))
         for key in before | set(self._ids):
