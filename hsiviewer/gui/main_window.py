@@ -157,6 +157,7 @@ class MainWindow(QMainWindow):
         """
         self._scene = scene
         self._view_error_shown = False
+        self.inspector.cancel()  # a pixel of the previous scene still being read is not shown
         self.viewport.set_scene(scene)
         self.pins.clear()
         self.layers.clear()

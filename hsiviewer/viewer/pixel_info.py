@@ -14,6 +14,7 @@ from hsiviewer.viewer.display import DisplayState
 from hsiviewer.viewer.layers import ClassLayer
 from hsiviewer.viewer.rendering import DisplayRenderer
 from hsiviewer.viewer.spectra import spectrum_values
+from hsiviewer.viewer.tiles import ViewSettings
 
 SEPARATOR = "   |   "
 
@@ -38,7 +39,12 @@ def map_text(scene: Scene, row: int, col: int) -> str:
 
 
 def describe_pixel(
-    scene: Scene, row: int, col: int, state: DisplayState, renderer: DisplayRenderer, layers: Iterable[ClassLayer]
+    scene: Scene,
+    row: int,
+    col: int,
+    state: DisplayState | ViewSettings,
+    renderer: DisplayRenderer,
+    layers: Iterable[ClassLayer],
 ) -> str:
     """Everything the status bar says about pixel (row, col).
 
@@ -75,7 +81,7 @@ def read_pixel_info(
     scene: Scene,
     row: int,
     col: int,
-    state: DisplayState,
+    state: DisplayState | ViewSettings,
     renderer: DisplayRenderer,
     layers: Iterable[ClassLayer],
     cancel: Optional[Callable[[], bool]] = None,

@@ -275,8 +275,11 @@ class ViewRenderer:
         return ViewImage(np.dstack(stretched), (0.0, 1.0), None, band_levels, rect, level)
 
     def values_at(self, state, row: int, col: int) -> list[float]:
-        """The raw values at (row, col), full resolution: one in band mode, three in RGB mode."""
-        bands = ViewSettings.of(state).bands
+        """The raw values at (row, col), full resolution: one in band mode, three in RGB mode.
+
+        ``state`` is a ``DisplayState`` or a :class:`ViewSettings` snapshot of one.
+        """
+        bands = (state if isinstance(state, ViewSettings) else ViewSettings.of(state)).bands
         values = self.reader.pixel(row, col, bands).astype(np.float64)
         if self.scene.nodata is not None:
             values[values == self.scene.nodata] = np.nan

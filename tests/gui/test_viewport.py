@@ -325,3 +325,19 @@ def test_a_huge_scene_costs_the_region_overlay_only_the_tiles_of_its_regions(qtb
     assert (ids[50:450, 10:210] == 1).all() and ids.sum() == 400 * 200
     assert window.region_tools.panel.table.item(0, 2).text() == str(400 * 200)
     assert rss_anon_mb() - before < 300
+
+
+def test_a_pixel_still_being_read_when_another_scene_opens_is_forgotten(qtbot, window, big):
+    from hsiviewer import demo_scene_path
+
+    header, _, _ = big
+    open_big(qtbot, window, header)
+    shown = []
+    window.pixel_hovered.connect(lambda r, c: shown.append((r, c)))
+    window.inspect_pixel(1400, 900)  # a pixel the small scene does not have
+    assert window.open_scene(demo_scene_path()) is not None
+    assert not window.inspector.busy  # nothing is waited for (a screenshot would otherwise wait)
+    qtbot.wait(300)
+    assert shown == [] and "1400" not in window.status_text()
+    window.inspect_pixel(10, 12)  # the small scene is read at once
+    assert shown == [(10, 12)] and window.status_text().startswith("row 10, col 12")

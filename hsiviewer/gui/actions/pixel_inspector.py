@@ -18,6 +18,7 @@ from PySide6.QtCore import QEvent, QObject
 
 from hsiviewer.gui.threads.latest_worker import LatestWorker
 from hsiviewer.viewer.pixel_info import PixelInfo, read_pixel_info
+from hsiviewer.viewer.tiles import ViewSettings
 
 
 class PixelInspector(QObject):
@@ -38,7 +39,7 @@ class PixelInspector(QObject):
         self.worker = LatestWorker("hsiviewer-pixel", self)
         self.worker.done.connect(self._on_done)
         self.worker.failed.connect(self._on_failed)
-        self._pending: Optional[tuple[int, int, int]] = None  # (call id, row, col) of the newest read
+        self._pending: Optional[tuple] = None  # (call id, row, col, scene) of the newest read
         window.installEventFilter(self)
 
     @property
@@ -52,7 +53,9 @@ class PixelInspector(QObject):
         scene = window.scene
         if scene is None:
             return
-        args = (scene, row, col, window.display_state, window.viewport.renderer, list(window.layers.layers))
+        # a snapshot of the display settings: the worker must not read the state while it changes
+        settings = ViewSettings.of(window.display_state)
+        args = (scene, row, col, settings, window.viewport.renderer, list(window.layers.layers))
         if window.viewport.synchronous:
             try:  # called on every mouse move: report, never raise (the file is checked before it is read)
                 info = read_pixel_info(*args)
@@ -61,25 +64,28 @@ class PixelInspector(QObject):
                 return
             self._show(info)
             return
-        self._pending = (self.worker.submit(read_pixel_info, *args), row, col)
+        self._pending = (self.worker.submit(read_pixel_info, *args), row, col, scene)
 
     def cancel(self) -> None:
-        """Forget the pixels asked for (the cursor left the scene): their answers are not shown."""
+        """Forget the pixels asked for (the cursor left the scene, another scene opens): their answers
+        are not shown."""
         self.worker.invalidate()
         self._pending = None
 
     def _on_done(self, call_id: int, info: PixelInfo) -> None:
-        if self._pending is None or call_id != self._pending[0] or info.scene is not self.window.scene:
-            return  # a newer pixel was asked for, the cursor left, or another scene is open
+        if self._pending is None or call_id != self._pending[0]:
+            return  # a newer pixel was asked for, or the cursor left
         self._pending = None
-        self._show(info)
+        if info.scene is self.window.scene:  # not a pixel of the scene before
+            self._show(info)
 
     def _on_failed(self, call_id: int, message: str) -> None:
         if self._pending is None or call_id != self._pending[0]:
             return
-        _, row, col = self._pending
+        _, row, col, scene = self._pending
         self._pending = None
-        self._fail(row, col, message)
+        if scene is self.window.scene:
+            self._fail(row, col, message.splitlines()[0])  # one line in the status bar, no traceback
 
     def _show(self, info: PixelInfo) -> None:
         window = self.window
