@@ -51,30 +51,32 @@ def test_cancel_and_errors_arrive_as_signals(qtbot):
 
 
 def test_latest_worker_runs_the_newest_call_and_drops_the_waiting_ones(qtbot):
+    import threading
+
     from hsiviewer.gui.threads.latest_worker import LatestWorker
 
     worker = LatestWorker("test-latest")
     done, failed, started = [], [], []
+    release = threading.Event()
     worker.done.connect(lambda call_id, result: done.append((call_id, result)))
     worker.failed.connect(lambda call_id, message: failed.append((call_id, message)))
 
-    def slow(value, cancel):
+    def call(value, cancel):
         started.append(value)
-        end = time.perf_counter() + 0.3
-        while time.perf_counter() < end:
-            if cancel():
-                raise Cancelled("newer call")
-            time.sleep(0.005)
+        if value == 0:
+            release.wait(10)  # holds the worker while the newer calls come
+        if cancel():
+            raise Cancelled("newer call")
         return value * 10
 
-    ids = [worker.submit(slow, v) for v in range(5)]
+    worker.submit(call, 0)
+    qtbot.waitUntil(lambda: started == [0], timeout=10_000)
+    ids = [worker.submit(call, v) for v in range(1, 5)]  # calls 1-3 are replaced while they wait
+    release.set()  # call 0 sees that it is stale and stops
     qtbot.waitUntil(lambda: bool(done), timeout=10_000)
-    qtbot.wait(200)
-    # the first call may have started before the others came; it stopped when they did; calls 1-3
-    # were replaced while waiting; only the newest ran to its end and was reported
-    assert done == [(ids[-1], 40)] and failed == []
-    assert started[-1] == 4 and set(started) <= {0, 4}
-    assert worker.dropped >= 3 and worker.idle
+    qtbot.wait(100)
+    assert done == [(ids[-1], 40)] and failed == [] and started == [0, 4]
+    assert worker.dropped == 4 and worker.idle
 
     def broken(cancel):
         raise HsiError("cannot read", "scene.hdr")

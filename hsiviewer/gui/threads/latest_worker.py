@@ -70,6 +70,9 @@ class LatestWorker(QObject):
 
         Call it on the GUI thread: until the worker is idle again, garbage is collected there only.
         """
+        with self._wake:
+            if self._stopping:
+                return self._latest  # the window is closing: nothing runs any more
         qt_gc.collect_on_gui_thread_while(lambda: not self.idle)
         with self._wake:
             self._latest += 1
@@ -108,14 +111,19 @@ class LatestWorker(QObject):
             try:
                 self._run(job_id, fn, args)
             finally:
+                fn = args = None  # do not keep the last call's scene and renderer alive while waiting
                 with self._wake:
                     self._running = False
+
+    def _drop(self) -> None:
+        with self._wake:
+            self.dropped += 1
 
     def _run(self, job_id: int, fn: Callable[..., Any], args: tuple) -> None:
         try:
             result = fn(*args, cancel=lambda: self._latest != job_id)
         except Cancelled:
-            self.dropped += 1
+            self._drop()
             return
         except HsiError as exc:
             self.failed.emit(job_id, str(exc))
@@ -126,4 +134,4 @@ class LatestWorker(QObject):
         if job_id == self._latest:
             self.done.emit(job_id, result)
         else:
-            self.dropped += 1
+            self._drop()
