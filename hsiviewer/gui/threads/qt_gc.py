@@ -50,15 +50,28 @@ class _GuiThreadCollector(QObject):
 
     def add(self, alive: Callable[[], bool]) -> None:
         self._alive.append(alive)
-        if not self._disabled_gc and gc.isenabled():  # left alone when the application turned it off
-            gc.disable()
-            self._disabled_gc = True
-            self._last_full = time.monotonic()
+        self._take_over()
+        if not self._timer.isActive():
             self._timer.start()
+
+    def _take_over(self) -> None:
+        """Turn automatic collection off while a thread runs. When someone else had turned it off (the
+        application, or the engine load during its imports) it stays theirs to turn on, and is taken
+        over at the next tick should they turn it on while a thread still runs."""
+        if gc.isenabled():  # also when someone turned it on again meanwhile (the engine load does)
+            gc.disable()
+            if not self._disabled_gc:
+                self._disabled_gc = True
+                self._last_full = time.monotonic()
 
     def tick(self) -> None:
         """Collect what the counts call for; turn automatic collection on when no thread is left."""
         self._alive = [alive for alive in self._alive if alive()]
+        if not self._alive and not self._disabled_gc:
+            self._timer.stop()
+            return
+        if self._alive:
+            self._take_over()
         if not self._disabled_gc:
             return
         if not self._alive:
