@@ -400,6 +400,43 @@ def write_bsq(folder: Path, name: str, rows: int, cols: int, bands: int, src: np
     return header
 
 
+def bench_cold_one_to_one(header: Path, data: Path, n: int, view_rows: int = 900) -> dict:
+    """Band and RGB views at 1:1 with every page of the file evicted first, at fresh places each time.
+
+    ``bench_scene`` measures changes after the pyramid build has read the file (its pages are
+    mostly in the page cache then, as they are for a user who just opened it). This is the other
+    end: nothing cached. The renderer is driven directly (no window), RGB both ways: the three
+    bands' bytes announced to the kernel together (today's renderer) and one band after the other.
+    """
+    from hsiviewer import open_scene
+    from hsiviewer.viewer.levels import open_reader
+    from hsiviewer.viewer.tiles import TileCache, ViewRenderer, ViewRequest, ViewSettings
+
+    scene = open_scene(header)
+    rng = np.random.default_rng(7)
+    params = {"kind": "percentile", "low": 2.0, "high": 98.0, "k": 2.0, "levels": None}
+    times: dict[str, list[float]] = {"band": [], "rgb_together": [], "rgb_one_band_at_a_time": []}
+    for _ in range(n):
+        for kind in times:
+            evict(data)
+            renderer = ViewRenderer(open_reader(scene), TileCache())
+            if kind == "rgb_one_band_at_a_time":  # only band_image's own single-band announcements
+                joint = renderer.announce
+                renderer.announce = lambda level, bands, tr, tc, joint=joint: (  # type: ignore[method-assign]
+                    joint(level, bands, tr, tc) if len(bands) == 1 else False
+                )
+            r0 = int(rng.integers(0, scene.n_rows - view_rows))
+            request = ViewRequest(r0, r0 + view_rows, 0, min(scene.n_cols, 1400), 0)
+            bands = tuple(int(b) for b in rng.choice(scene.n_bands, 3, replace=False))
+            settings = ViewSettings("band" if kind == "band" else "rgb", bands[0], bands, None, params)
+            for band in bands:  # stretch levels first: the view's own reads are what is timed
+                renderer.band_levels(band, params)
+            t0 = time.perf_counter()
+            renderer.render(settings, request)
+            times[kind].append(time.perf_counter() - t0)
+    return {"shape": list(scene.shape), "view_rows": view_rows, **{k: stats(v) for k, v in times.items()}}
+
+
 def bench_bsq_hover(folder: Path, shape, n: int) -> dict:
     """A cold spectrum on BSQ: one page per band. Baseline: Scene.spectrum through the memory map;
     new: the viewer's pixel read, which announces all of the spectrum's pages first."""
@@ -441,7 +478,21 @@ def main() -> int:
         action="store_true",
         help="only the cold hover on a BSQ scene (1000 x 1000 x 224; --quick: 400 x 400 x 100)",
     )
+    parser.add_argument(
+        "--cold-1to1-only",
+        action="store_true",
+        help="only band and RGB views at 1:1 on the flight line of --keep DIR with its pages evicted first",
+    )
     args = parser.parse_args()
+    if args.cold_1to1_only:
+        if not args.keep:
+            sys.exit("--cold-1to1-only needs --keep DIR holding flightline.hdr (made by a run with --keep)")
+        folder = Path(args.keep)
+        result = bench_cold_one_to_one(folder / "flightline.hdr", folder / "flightline.bil", args.repeats or 10)
+        print(json.dumps(result))
+        if args.out:
+            Path(args.out).write_text(json.dumps(result, indent=1))
+        return 0
     if args.bsq_hover_only:
         folder = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench_viewer_", dir="/tmp"))
         try:

@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Union
 
 import numpy as np
 
@@ -125,9 +126,14 @@ class LevelReader:
             return "pyramid"
         return "strided"
 
-    def prefetch_window(self, level: int, band: int, rows: slice, cols: slice) -> None:
-        """Announce to the kernel the bytes of ``[rows, cols]`` of ``level`` read from the file (see
-        :func:`prefetch`); a no-op for levels read elsewhere and for files of unknown layout."""
+    def prefetch_window(self, level: int, bands: Union[int, Sequence[int]], rows: slice, cols: slice) -> None:
+        """Announce to the kernel the bytes of ``[rows, cols]`` of ``level`` in ``bands`` read from the file
+        (see :func:`prefetch`), all bands in one go; a no-op for levels read elsewhere and for files of
+        unknown layout.
+
+        One announcement for every band of an RGB view, not one per band as each is read: the disk
+        then gets all the reads at once (``bench/bench_viewer.py --cold-1to1-only``).
+        """
         if (
             self.source_of(level) not in ("file", "strided")
             or not self._files
@@ -135,18 +141,17 @@ class LevelReader:
         ):
             return
         f = 1 << level
-        prefetch(
-            self.scene,
-            self._files,
-            window_byte_ranges(
+        ranges = []
+        for band in [bands] if isinstance(bands, int) else bands:
+            ranges += window_byte_ranges(
                 self.scene.shape,
                 self.scene.interleave,
                 self.scene.dtype.itemsize,
                 range(rows.start * f, (rows.stop - 1) * f + 1, f),
                 range(cols.start * f, (cols.stop - 1) * f + 1),
                 band,
-            ),
-        )
+            )
+        prefetch(self.scene, self._files, sorted(ranges))
 
     def read(self, level: int, band: int, rows: slice, cols: slice, prefetched: bool = False) -> np.ndarray:
         """Band ``band`` of ``level`` at ``[rows, cols]`` (level pixels, step 1), as (r, c).

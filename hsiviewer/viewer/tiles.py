@@ -184,29 +184,49 @@ class ViewRenderer:
         return tile
 
     def band_image(
-        self, level: int, band: int, tile_rows: range, tile_cols: range, cancel: Optional[Callable[[], bool]] = None
+        self,
+        level: int,
+        band: int,
+        tile_rows: range,
+        tile_cols: range,
+        cancel: Optional[Callable[[], bool]] = None,
+        announced: bool = False,
     ) -> np.ndarray:
         """The tiles ``tile_rows`` x ``tile_cols`` of a band put together (level pixels).
 
-        The file bytes of the tiles not cached yet are announced to the kernel in one go first.
+        The file bytes of the tiles not cached yet are announced to the kernel in one go first
+        (unless ``announced``: :meth:`announce` did it for this and other bands).
         """
-        missing = [(tr, tc) for tr in tile_rows for tc in tile_cols if self.cache.get((level, band, tr, tc)) is None]
-        if missing:
-            lr, lc = self.reader.shape(level)
-            rows_of, cols_of = [tr for tr, _ in missing], [tc for _, tc in missing]
-            self.reader.prefetch_window(
-                level,
-                band,
-                slice(min(rows_of) * TILE, min(lr, (max(rows_of) + 1) * TILE)),
-                slice(min(cols_of) * TILE, min(lc, (max(cols_of) + 1) * TILE)),
-            )
+        missing = announced or self.announce(level, [band], tile_rows, tile_cols)
         rows: list[list[np.ndarray]] = [[] for _ in tile_rows]
         for i, tr in enumerate(tile_rows):
             for tc in tile_cols:
                 if cancel is not None and cancel():
                     raise Cancelled("a newer view was asked for")
-                rows[i].append(self.tile(level, band, tr, tc, prefetched=bool(missing)))
+                rows[i].append(self.tile(level, band, tr, tc, prefetched=missing))
         return np.block(rows) if len(rows) * len(rows[0]) > 1 else np.array(rows[0][0])
+
+    def announce(self, level: int, bands: list[int], tile_rows: range, tile_cols: range) -> bool:
+        """Announce to the kernel, in one go, the file bytes of the tiles of ``bands`` not cached yet
+        (see :meth:`~hsiviewer.viewer.levels.LevelReader.prefetch_window`); True when any were missing."""
+        missing = [
+            (b, tr, tc)
+            for b in bands
+            for tr in tile_rows
+            for tc in tile_cols
+            if self.cache.get((level, b, tr, tc)) is None
+        ]
+        if not missing:
+            return False
+        lr, lc = self.reader.shape(level)
+        rows_of, cols_of = [tr for _, tr, _ in missing], [tc for _, _, tc in missing]
+        self.reader.prefetch_window(
+            level,
+            sorted({b for b, _, _ in missing}),
+            slice(min(rows_of) * TILE, min(lr, (max(rows_of) + 1) * TILE)),
+            slice(min(cols_of) * TILE, min(lc, (max(cols_of) + 1) * TILE)),
+        )
+        return True
 
     def sample(self, band: int) -> np.ndarray:
         """The whole band at the stats level: what stretch levels and the histogram use."""
@@ -221,7 +241,7 @@ class ViewRenderer:
         if params["kind"] == "manual":
             low, high = params["levels"]
             return float(low), float(high)
-        key = (band, params["kind"], params["low"], params["high"], params["k"])
+        key = self._level_key(band, params)
         with self._lock:
             found = self._levels.get(key)
         if found is None:
@@ -232,6 +252,10 @@ class ViewRenderer:
             with self._lock:
                 self._levels[key] = found
         return found
+
+    @staticmethod
+    def _level_key(band: int, params: dict) -> tuple:
+        return (band, params["kind"], params["low"], params["high"], params["k"])
 
     # --- views -----------------------------------------------------------------------------------
     def render(
@@ -265,9 +289,14 @@ class ViewRenderer:
         if params["kind"] == "manual":
             params = dict(params, kind="percentile")  # manual levels belong to one band
         channels, band_levels = [], []
+        announced = self.announce(level, list(settings.rgb), tile_rows, tile_cols)
+        new_bands = [band for band in settings.rgb if self._level_key(band, params) not in self._levels]
+        if new_bands:  # their levels come from their samples: announced together too
+            whole_rows, whole_cols = ViewRequest.whole(rows, cols, self.stats_level).tiles(rows, cols)
+            self.announce(self.stats_level, new_bands, whole_rows, whole_cols)
         for band in settings.rgb:
             low, high = self.band_levels(band, params)
-            channels.append(self.band_image(level, band, tile_rows, tile_cols, cancel))
+            channels.append(self.band_image(level, band, tile_rows, tile_cols, cancel, announced=announced))
             band_levels.append((low, high))
         if settings.lut is not None:
             return ViewImage(to_rgba(channels, band_levels), (0.0, 255.0), None, band_levels, rect, level)
