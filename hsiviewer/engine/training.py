@@ -18,17 +18,18 @@ import torch
 from hsiviewer.data.classes import ClassTable
 from hsiviewer.data.validity import finite_pixels, valid_pixels
 from hsiviewer.engine.batches import PatchDataset
-from hsiviewer.engine.bundle import TrainedModel, build_net, sklearn_params
+from hsiviewer.engine.bundle import TrainedModel, build_net, check_scene, sklearn_params
 from hsiviewer.engine.device import resolve_device
 from hsiviewer.engine.fit import fit_torch
-from hsiviewer.engine.inference import dense_available, predict_scene
+from hsiviewer.engine.inference import dense_available
+from hsiviewer.engine.streaming import BlockPredictor
 from hsiviewer.errors import Cancelled, PluginError, TrainingError
 from hsiviewer.models.discovery import default_registry
 from hsiviewer.processing.evaluation import evaluate_test_pixels
 from hsiviewer.processing.preprocess import Preprocessor
 from hsiviewer.processing.scene_sample import fit_on_scene, transform_scene_padded
 from hsiviewer.processing.splits import Split, disjoint_split, leakage, random_split, region_split
-from hsiviewer.progress import CancelToken, ProgressCallback, ProgressEvent, report
+from hsiviewer.progress import CancelToken, EtaClock, ProgressCallback, ProgressEvent, report
 from hsiviewer.regions.rasterize import label_scene
 
 
@@ -442,42 +443,49 @@ def predict_test_pixels(
     progress: Optional[ProgressCallback] = None,
     cancel: Optional[CancelToken] = None,
 ) -> np.ndarray:
-    """Label ids predicted for ``model.split.test`` (in that order), exactly as :func:`predict_scene` gives them.
+    """Label ids predicted for ``model.split.test`` (in that order), exactly as
+    :func:`~hsiviewer.engine.inference.predict_scene` gives them.
 
     The evaluation goes through the same code as a whole-scene prediction (eval mode, full float32),
-    so the reported metrics are those of the maps the user will export. The dense path is taken when
-    the plugin has one and the test pixels are not too sparse for it to pay. ``cancel`` stops it
-    with :class:`~hsiviewer.errors.Cancelled` (training passes its token's :meth:`abort_view`: a plain
-    cancel keeps the evaluation of the model kept, an abort drops it).
+    so the reported metrics are those of the maps the user will export. It streams as ``hsiviewer
+    predict`` does (:class:`~hsiviewer.engine.streaming.BlockPredictor`): one block of rows and its
+    patch halo is read and preprocessed at a time, and blocks without a test pixel are skipped, so
+    memory does not grow with the scene and test pixels gathered in a few fields cost only their
+    blocks. The dense path is taken when the plugin has one and the test pixels are not too sparse
+    for it to pay. ``cancel`` stops it with :class:`~hsiviewer.errors.Cancelled` (training passes its
+    token's :meth:`abort_view`: a plain cancel keeps the evaluation of the model kept, an abort
+    drops it).
     """
-
     if model.split is None:
         raise TrainingError("the model records no train/test split, so it has no test pixels to predict")
+    check_scene(model, scene)
     test = np.asarray(model.split.test, np.int64)
-    mask = np.zeros(scene.n_rows * scene.n_cols, bool)
+    cols = scene.n_cols
+    mask = np.zeros(scene.n_rows * cols, bool)
     mask[test] = True
     sparse = len(test) * DENSE_WORTH_IT < mask.size
+    mask = mask.reshape(scene.n_rows, cols)
     method = "patch" if model.framework == "torch" and (sparse or not dense_available(model)) else "auto"
-
-    def relabel(event: ProgressEvent) -> None:
-        report(progress, dataclasses.replace(event, stage="evaluate", message="classifying the test pixels"))
-
-    pred = predict_scene(
-        model,
-        scene,
-        method=method,
-        device=device,
-        batch_size=512,
-        progress=relabel,
-        mask=mask.reshape(scene.n_rows, scene.n_cols),
-        confidence=False,
-        cancel=cancel,
-    )
-    if pred.cancelled:
-        raise Cancelled("evaluation aborted")
+    runner = BlockPredictor(model, method, device, batch_size=512, confidence=False)
+    order = np.argsort(test, kind="stable")
+    ordered = test[order]
+    blocks = []
+    for a, b in runner.blocks(scene):
+        lo, hi = np.searchsorted(ordered, [a * cols, b * cols])
+        if hi > lo:
+            blocks.append((a, b, lo, hi))
+    predicted = np.zeros(len(test), np.int64)
+    clock = EtaClock(len(blocks))
+    for done, (a, b, lo, hi) in enumerate(blocks):
+        if cancel is not None and cancel.cancelled:
+            raise Cancelled("evaluation aborted")
+        classes, _ = runner.predict_block(scene, a, b, mask=mask)
+        predicted[order[lo:hi]] = classes.ravel()[ordered[lo:hi] - a * cols]
+        message = f"classifying the test pixels: rows {a}-{b - 1} of {scene.n_rows}"
+        report(progress, ProgressEvent("evaluate", done + 1, len(blocks), message, clock.eta(done + 1)))
     if model.framework == "torch":
         model.net = model.net.to("cpu").eval()
-    return pred.class_map.ravel()[test].astype(np.int64)
+    return predicted
 
 
 #: The dense path classifies every pixel of the scene; per patch only the test pixels. Per pixel the

@@ -267,3 +267,43 @@ def test_training_from_a_file_backed_cube_gives_the_same_model(monkeypatch, mode
     if model_name == "hybridsn":
         for key, value in in_memory.net.state_dict().items():
             assert torch.equal(from_file.net.state_dict()[key], value), key
+
+
+@pytest.mark.parametrize("method", ["patch", "auto"])
+def test_evaluation_streams_by_blocks_and_skips_blocks_without_test_pixels(monkeypatch, method):
+    # the test pixels are classified a block of rows at a time, as `hsiviewer predict` does, and only
+    # in blocks that hold one; the classes are still those of predict_scene, on the patch and dense paths
+    from hsiviewer import demo_scene_path, open_scene
+    from hsiviewer.engine import predictors, streaming, training
+    from hsiviewer.engine.inference import predict_scene
+    from hsiviewer.io.numpy_io import scene_from_array
+
+    full = open_scene(demo_scene_path())
+    cube = np.ascontiguousarray(full.read_subregion(slice(0, 72), slice(0, 40)))
+    labels = full.labels[0:72, 0:40].copy()
+    labels[16:56] = 0  # labelled pixels only in the top and bottom 16 rows
+    scene = scene_from_array(None, cube, labels, {})
+    config = TrainConfig(
+        model="hybridsn", epochs=1, batch_size=32, train_fraction=0.3, seed=0, device="cpu",
+        hyper={"pca_components": 16, "patch_size": 9},
+    )  # fmt: skip
+    model = train_model(scene, config)
+    # blocks of 8 rows (9 of them), on both paths' tiles of 8 rows (predict_scene uses the same tiles)
+    monkeypatch.setattr(streaming, "BLOCK_PIXELS", 8 * 40)
+    monkeypatch.setattr(predictors, "PATCH_TILE_PIXELS", 8 * 40)
+    monkeypatch.setattr(predictors, "DENSE_TILE_PIXELS", 8 * 48)
+    if method == "auto":  # dense whatever the share of test pixels
+        monkeypatch.setattr(training, "DENSE_WORTH_IT", 0)
+    events = []
+    test = np.asarray(model.split.test)
+    predicted = training.predict_test_pixels(model, scene, "cpu", progress=events.append)
+    runner = streaming.BlockPredictor(model, method, "cpu")
+    assert runner.method == ("patch" if method == "patch" else "dense")
+    blocks = runner.blocks(scene)
+    assert blocks == [(a, a + 8) for a in range(0, 72, 8)]
+    blocks_with_tests = np.unique(test // 40 // 8)
+    assert set(blocks_with_tests) <= {0, 1, 7, 8}
+    assert [e.stage for e in events] == ["evaluate"] * len(blocks_with_tests)
+    exported = predict_scene(model, scene, method="patch" if method == "patch" else "dense", device="cpu")
+    np.testing.assert_array_equal(predicted, exported.class_map.ravel()[test])
+    np.testing.assert_array_equal(predicted, model.test_predictions)
