@@ -30,6 +30,7 @@ from hsiviewer.gui.actions.menus import build_menus
 from hsiviewer.gui.actions.model_menu import install as install_model_tools
 from hsiviewer.gui.actions.pixel_inspector import PixelInspector
 from hsiviewer.gui.actions.region_actions import install as install_region_tools
+from hsiviewer.gui.actions.scene_opener import SceneOpener
 from hsiviewer.gui.actions.spectral_tools import install as install_spectral_tools
 from hsiviewer.gui.actions.viewport import ViewportController
 from hsiviewer.gui.widgets.display_panel import DisplayPanel
@@ -112,6 +113,7 @@ class MainWindow(QMainWindow):
         self.menus = build_menus(self)
         self.viewport = ViewportController(self)  # reads and stretches off this thread
         self.inspector = PixelInspector(self)  # the status bar and live spectrum of the hovered pixel
+        self.opener = SceneOpener(self)  # File > Open and drops: read on a worker, then shown
         self._connect()
         self.model_tools = install_model_tools(self)  # training, results and the Model menu
         self.region_tools = install_region_tools(self)  # drawing training regions, File ▸ Open/Save regions
@@ -150,6 +152,16 @@ class MainWindow(QMainWindow):
             self.set_scene(scene)
         return scene
 
+    def open_scene_in_background(self, path: str | Path, labels: str | Path | None = None) -> None:
+        """Open ``path`` as File ▸ Open scene and dropped files do: read on a worker thread, then shown.
+
+        The window keeps running while the file is read (see
+        :mod:`hsiviewer.gui.actions.scene_opener`); :attr:`scene_changed` fires when the scene is
+        shown. Errors are shown with :attr:`error_dialog`, and the current scene then stays. The leave
+        guards are asked once the file has been read.
+        """
+        self.opener.open(path, labels)
+
     def set_scene(self, scene: Scene) -> None:
         """Show an already opened :class:`~hsiviewer.data.scene.Scene`; its labels become a layer.
 
@@ -158,6 +170,7 @@ class MainWindow(QMainWindow):
         self._scene = scene
         self._view_error_shown = False
         self.inspector.cancel()  # a pixel of the previous scene still being read is not shown
+        self.opener.cancel()  # nor a file still being read for File > Open: this scene came later
         self.viewport.set_scene(scene)
         self.pins.clear()
         self.layers.clear()
@@ -304,4 +317,4 @@ class MainWindow(QMainWindow):
         paths = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
         if paths:
             event.acceptProposedAction()
-            self.open_scene(paths[0])
+            self.open_scene_in_background(paths[0])

@@ -30,10 +30,10 @@ def _start_dir(window) -> str:
 
 
 def ask_open_scene(window) -> None:
-    """File ▸ Open scene…: pick a scene file and open it."""
+    """File ▸ Open scene…: pick a scene file and open it (read on a worker, shown when read)."""
     path, _ = QFileDialog.getOpenFileName(window, "Open scene", _start_dir(window), SCENE_FILTER)
     if path:
-        window.open_scene(path)
+        window.open_scene_in_background(path)
 
 
 def open_class_map(window, path: str | Path) -> None:
