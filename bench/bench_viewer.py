@@ -172,6 +172,12 @@ class Probe:
         self.longest_all = 0.0
 
 
+#: Seconds from the last ``wait_shown`` action until something of the new view was drawn: the first
+#: image of a view still reading (coarse, then sharpening), else the view itself.
+FIRST_DRAWN: list[float] = []
+PARTIALS: list[float] = []  # when each image of a view still reading was drawn
+
+
 def wait_shown(app, win, action, timeout: float = 120.0) -> float:
     """Seconds from ``action()`` until the window shows the view asked for (image_shown + current)."""
     t0 = time.perf_counter()
@@ -180,9 +186,16 @@ def wait_shown(app, win, action, timeout: float = 120.0) -> float:
     while time.perf_counter() < deadline:
         app.processEvents()
         if win.viewport.is_current() and win.viewport.shown_at >= t0:
+            early = [t for t in PARTIALS if t >= t0]
+            FIRST_DRAWN.append((min(early) if early else win.viewport.shown_at) - t0)
             return win.viewport.shown_at - t0
         time.sleep(0.001)
     raise TimeoutError("the view did not arrive")
+
+
+def first_drawn(n: int) -> dict:
+    """``stats`` of the first-drawn times of the last ``n`` ``wait_shown`` calls."""
+    return stats(FIRST_DRAWN[-n:])
 
 
 def settle(app, seconds: float = 0.3) -> None:
@@ -221,12 +234,14 @@ def interaction(app, win, scene, rng, n: int) -> dict:
         state.set_mode("band")
         settle(app, 0.2)
         out["band_change"] = stats([wait_shown(app, win, lambda b=int(b): state.set_band(b)) for b in bands[:n]])
+        out["band_change_first_drawn"] = first_drawn(n)
         state.set_mode("rgb")
         settle(app, 0.2)
         triples = bands[n : 4 * n].reshape(n, 3)
         out["rgb_change"] = stats(
             [wait_shown(app, win, lambda t=t: state.set_rgb([int(b) for b in t])) for t in triples]
         )
+        out["rgb_change_first_drawn"] = first_drawn(n)
     stretches = [
         ("percentile", (1.0, 99.0)),
         ("minmax", None),
@@ -255,7 +270,7 @@ def pan(app, win, n: int, step: int = 300) -> dict:
         d = direction[0] * step
         win.view.view.setRange(xRange=(x0, x1), yRange=(y0 + d, y1 + d), padding=0)
 
-    return stats([wait_shown(app, win, move) for _ in range(n)])
+    return {**stats([wait_shown(app, win, move) for _ in range(n)]), "first_drawn": first_drawn(n)}
 
 
 def hover(app, win, probe, data_file: Path, scene, rng, n: int) -> dict:
@@ -404,38 +419,54 @@ def write_bsq(folder: Path, name: str, rows: int, cols: int, bands: int, src: np
 def bench_cold_one_to_one(header: Path, data: Path, n: int, view_rows: int = 900) -> dict:
     """Band and RGB views at 1:1 with every page of the file evicted first, at fresh places each time.
 
-    ``bench_scene`` measures changes after the pyramid build has read the file (its pages are
-    mostly in the page cache then, as they are for a user who just opened it). This is the other
-    end: nothing cached. The renderer is driven directly (no window), RGB both ways: the three
-    bands' bytes announced to the kernel together (today's renderer) and one band after the other.
+    ``bench_scene`` measures changes after the pyramid build has read the file (some of its pages
+    are in the page cache then). This is the other end: nothing cached. The renderer is driven
+    directly (no window), three ways:
+
+    - ``today``: the view's bytes announced to the kernel on a thread of its own while the tiles are
+      read (``ViewRenderer.render``);
+    - ``announced_first``: announced first, all bands in one go, then read (the previous renderer);
+    - ``faults_only``: no announcement, the memory map's page faults alone.
     """
     from hsiviewer import open_scene
     from hsiviewer.viewer.levels import open_reader
     from hsiviewer.viewer.tiles import TileCache, ViewRenderer, ViewRequest, ViewSettings
 
     scene = open_scene(header)
-    rng = np.random.default_rng(7)
+    # new places every run: the disk under this VM has a cache of its own, which a place read in an
+    # earlier run may still be in (the same places twice measured 3-5x faster)
+    seed = int(time.time())
+    rng = np.random.default_rng(seed)
     params = {"kind": "percentile", "low": 2.0, "high": 98.0, "k": 2.0, "levels": None}
-    times: dict[str, list[float]] = {"band": [], "rgb_together": [], "rgb_one_band_at_a_time": []}
+    ways = ("today", "announced_first", "faults_only")
+    times: dict[str, list[float]] = {f"{mode}_{way}": [] for mode in ("band", "rgb") for way in ways}
     for _ in range(n):
         for kind in times:
+            mode, way = kind.split("_", 1)
             evict(data)
             renderer = ViewRenderer(open_reader(scene), TileCache())
-            if kind == "rgb_one_band_at_a_time":  # only band_image's own single-band announcements
+            if way == "announced_first":
                 joint = renderer.announce
-                renderer.announce = lambda level, bands, tr, tc, joint=joint: (  # type: ignore[method-assign]
-                    joint(level, bands, tr, tc) if len(bands) == 1 else False
+                renderer.announce = lambda level, bands, tr, tc, background=False, joint=joint: joint(  # type: ignore[method-assign]
+                    level, bands, tr, tc
                 )
+            elif way == "faults_only":
+                renderer.reader.prefetch_window = lambda *a, **k: None  # type: ignore[method-assign]
             r0 = int(rng.integers(0, scene.n_rows - view_rows))
             request = ViewRequest(r0, r0 + view_rows, 0, min(scene.n_cols, 1400), 0)
             bands = tuple(int(b) for b in rng.choice(scene.n_bands, 3, replace=False))
-            settings = ViewSettings("band" if kind == "band" else "rgb", bands[0], bands, None, params)
+            settings = ViewSettings(mode, bands[0], bands, None, params)
             for band in bands:  # stretch levels first: the view's own reads are what is timed
                 renderer.band_levels(band, params)
             t0 = time.perf_counter()
             renderer.render(settings, request)
             times[kind].append(time.perf_counter() - t0)
-    return {"shape": list(scene.shape), "view_rows": view_rows, **{k: stats(v) for k, v in times.items()}}
+    return {
+        "shape": list(scene.shape),
+        "view_rows": view_rows,
+        "seed": seed,
+        **{k: stats(v) for k, v in times.items()},
+    }
 
 
 def bench_bsq_hover(folder: Path, shape, n: int) -> dict:
@@ -608,6 +639,7 @@ def run_part(args, folder: Path, part: str, big, n: int) -> int:
     settle(app, 0.5)
     probe = Probe(app)
     probe.start()
+    win.viewport.worker.partial.connect(lambda *_: PARTIALS.append(time.perf_counter()))
     rng = np.random.default_rng(PARTS.index(part))
     start_mb = round(rss_anon_mb(), 1)
     big_header, base_header, mosaic = folder / "flightline.hdr", folder / "baseline.hdr", folder / "mosaic.tif"

@@ -16,10 +16,11 @@ newer request has made this one stale.
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Optional
+from typing import Optional, Union
 
 import numpy as np
 
@@ -29,6 +30,10 @@ from hsiviewer.viewer.levels import LevelReader, level_shape, stats_level
 
 TILE = 256
 DEFAULT_BUDGET = 192 * 2**20
+#: A request still reading from the file after this many seconds shows its image so far ...
+PARTIAL_AFTER_S = 0.05
+#: ... and again after each further this many seconds.
+PARTIAL_EVERY_S = 0.1
 
 
 @dataclass(frozen=True)
@@ -184,20 +189,13 @@ class ViewRenderer:
         return tile
 
     def band_image(
-        self,
-        level: int,
-        band: int,
-        tile_rows: range,
-        tile_cols: range,
-        cancel: Optional[Callable[[], bool]] = None,
-        announced: bool = False,
+        self, level: int, band: int, tile_rows: range, tile_cols: range, cancel: Optional[Callable[[], bool]] = None
     ) -> np.ndarray:
         """The tiles ``tile_rows`` x ``tile_cols`` of a band put together (level pixels).
 
-        The file bytes of the tiles not cached yet are announced to the kernel in one go first
-        (unless ``announced``: :meth:`announce` did it for this and other bands).
+        The file bytes of the tiles not cached yet are announced to the kernel in one go first.
         """
-        missing = announced or self.announce(level, [band], tile_rows, tile_cols)
+        missing = bool(self.announce(level, [band], tile_rows, tile_cols))
         rows: list[list[np.ndarray]] = [[] for _ in tile_rows]
         for i, tr in enumerate(tile_rows):
             for tc in tile_cols:
@@ -206,9 +204,16 @@ class ViewRenderer:
                 rows[i].append(self.tile(level, band, tr, tc, prefetched=missing))
         return np.block(rows) if len(rows) * len(rows[0]) > 1 else np.array(rows[0][0])
 
-    def announce(self, level: int, bands: list[int], tile_rows: range, tile_cols: range) -> bool:
+    def announce(
+        self, level: int, bands: list[int], tile_rows: range, tile_cols: range, background: bool = False
+    ) -> Union[bool, _Readahead]:
         """Announce to the kernel, in one go, the file bytes of the tiles of ``bands`` not cached yet
-        (see :meth:`~hsiviewer.viewer.levels.LevelReader.prefetch_window`); True when any were missing."""
+        (see :meth:`~hsiviewer.viewer.levels.LevelReader.prefetch_window`); False when none were missing.
+
+        With ``background`` the announcement runs on a thread of its own (each call on cold pages waits
+        until its read is under way), and the :class:`_Readahead` running it is returned: the caller
+        reads meanwhile and calls :meth:`_Readahead.finish` before it returns.
+        """
         missing = [
             (b, tr, tc)
             for b in bands
@@ -220,12 +225,15 @@ class ViewRenderer:
             return False
         lr, lc = self.reader.shape(level)
         rows_of, cols_of = [tr for _, tr, _ in missing], [tc for _, _, tc in missing]
-        self.reader.prefetch_window(
+        args = (
             level,
             sorted({b for b, _, _ in missing}),
             slice(min(rows_of) * TILE, min(lr, (max(rows_of) + 1) * TILE)),
             slice(min(cols_of) * TILE, min(lc, (max(cols_of) + 1) * TILE)),
         )
+        if background:
+            return _Readahead(self.reader.prefetch_window, args)
+        self.reader.prefetch_window(*args)
         return True
 
     def sample(self, band: int) -> np.ndarray:
@@ -259,15 +267,41 @@ class ViewRenderer:
 
     # --- views -----------------------------------------------------------------------------------
     def render(
-        self, settings: ViewSettings, request: ViewRequest, cancel: Optional[Callable[[], bool]] = None
+        self,
+        settings: ViewSettings,
+        request: ViewRequest,
+        cancel: Optional[Callable[[], bool]] = None,
+        partial: Optional[Callable[[ViewImage], None]] = None,
     ) -> ViewImage:
         """The image of ``request`` with ``settings``.
+
+        Tiles are read a tile position at a time (every band on screen, then the next position).
+        With ``partial``, a request that is still reading from the file after :data:`PARTIAL_AFTER_S`
+        calls ``partial(image so far)``, then again every :data:`PARTIAL_EVERY_S`: the tiles read so
+        far at full detail, the rest filled from the bands' samples at the stats level (read and
+        cached already for the stretch levels, so they cost no read; nearest neighbour). The canvas
+        thus shows a coarse image of new bands at once and sharpens as tiles arrive. Each partial image
+        is a copy the caller may keep.
 
         Raises
         ------
         Cancelled
             When ``cancel()`` turns true between two tiles (a newer request came).
         """
+        params = settings.params
+        if settings.mode != "band" and params["kind"] == "manual":
+            params = dict(params, kind="percentile")  # manual levels belong to one band
+        bands = settings.bands
+        tile_rows, tile_cols = request.tiles(self.scene.n_rows, self.scene.n_cols)
+        # the view's bytes announced beside the reads that follow (stretch samples, then tiles)
+        readahead = self.announce(request.level, bands, tile_rows, tile_cols, background=True)
+        try:
+            return self._render(settings, request, params, bands, readahead, cancel, partial)
+        finally:
+            if isinstance(readahead, _Readahead):
+                readahead.finish()
+
+    def _render(self, settings, request, params, bands, readahead, cancel, partial) -> ViewImage:
         rows, cols = self.scene.n_rows, self.scene.n_cols
         tile_rows, tile_cols = request.tiles(rows, cols)
         level = request.level
@@ -277,31 +311,81 @@ class ViewRenderer:
         height = min(lr, (tile_rows[-1] + 1) * TILE) - y0
         width = min(lc, (tile_cols[-1] + 1) * TILE) - x0
         rect = (float(x0 * f), float(y0 * f), float(width * f), float(height * f))
-        params = settings.params
-        if settings.mode == "band":
-            levels = self.band_levels(settings.band, params)
-            image = self.band_image(level, settings.band, tile_rows, tile_cols, cancel)
-            sample = self.sample(settings.band)
-            if settings.lut is not None:
-                rgba = to_rgba([image], [levels], settings.lut)
-                return ViewImage(rgba, (0.0, 255.0), None, [levels], rect, level, sample)
-            return ViewImage(image, levels, settings.colormap, [levels], rect, level, sample)
-        if params["kind"] == "manual":
-            params = dict(params, kind="percentile")  # manual levels belong to one band
-        channels, band_levels = [], []
-        announced = self.announce(level, list(settings.rgb), tile_rows, tile_cols)
-        new_bands = [band for band in settings.rgb if self._level_key(band, params) not in self._levels]
-        if new_bands:  # their levels come from their samples: announced together too
+        announced = bool(readahead)
+        new_bands = [band for band in bands if self._level_key(band, params) not in self._levels]
+        if len(new_bands) > 1:  # their levels come from their samples: announced together too
             whole_rows, whole_cols = ViewRequest.whole(rows, cols, self.stats_level).tiles(rows, cols)
             self.announce(self.stats_level, new_bands, whole_rows, whole_cols)
-        for band in settings.rgb:
-            low, high = self.band_levels(band, params)
-            channels.append(self.band_image(level, band, tile_rows, tile_cols, cancel, announced=announced))
-            band_levels.append((low, high))
+        levels = [self.band_levels(band, params) for band in bands]
+        channels = [np.empty((height, width), np.float32) for _ in bands]
+        progressive = partial is not None and announced and level < self.stats_level
+        pending = {(tr, tc) for tr in tile_rows for tc in tile_cols}
+        start = last = time.perf_counter()
+        coarse_filled = False
+        for tr in tile_rows:
+            for tc in tile_cols:
+                r0, c0 = (tr - tile_rows[0]) * TILE, (tc - tile_cols[0]) * TILE
+                for band, channel in zip(bands, channels):
+                    if cancel is not None and cancel():
+                        raise Cancelled("a newer view was asked for")
+                    tile = self.tile(level, band, tr, tc, prefetched=announced)
+                    channel[r0 : r0 + tile.shape[0], c0 : c0 + tile.shape[1]] = tile
+                pending.discard((tr, tc))
+                now = time.perf_counter()
+                if (
+                    progressive
+                    and pending
+                    and now - (last if coarse_filled else start)
+                    >= (PARTIAL_EVERY_S if coarse_filled else PARTIAL_AFTER_S)
+                ):
+                    if not coarse_filled:
+                        self._fill_coarse(channels, bands, level, (y0, x0), (tile_rows[0], tile_cols[0]), pending)
+                        coarse_filled = True
+                    partial(self._image(settings, channels, levels, rect, level, None, copy=True))
+                    last = now
+        sample = self.sample(settings.band) if settings.mode == "band" else None
+        return self._image(settings, channels, levels, rect, level, sample)
+
+    def _fill_coarse(
+        self,
+        channels: list[np.ndarray],
+        bands: list[int],
+        level: int,
+        origin: tuple[int, int],
+        first_tile: tuple[int, int],
+        pending: set[tuple[int, int]],
+    ) -> None:
+        """Fill the ``pending`` tiles of ``channels`` (level pixels from ``origin``) from the bands' samples."""
+        k = 1 << (self.stats_level - level)
+        height, width = channels[0].shape
+        for band, channel in zip(bands, channels):
+            sample = self.sample(band)
+            ys = np.minimum(np.arange(origin[0], origin[0] + height) // k, sample.shape[0] - 1)
+            xs = np.minimum(np.arange(origin[1], origin[1] + width) // k, sample.shape[1] - 1)
+            for tr, tc in pending:
+                r0, c0 = (tr - first_tile[0]) * TILE, (tc - first_tile[1]) * TILE
+                rr, cc = ys[r0 : r0 + TILE], xs[c0 : c0 + TILE]
+                channel[r0 : r0 + len(rr), c0 : c0 + len(cc)] = sample[np.ix_(rr, cc)]
+
+    @staticmethod
+    def _image(
+        settings: ViewSettings,
+        channels: list[np.ndarray],
+        levels: list[tuple[float, float]],
+        rect: tuple[float, float, float, float],
+        level: int,
+        sample: Optional[np.ndarray],
+        copy: bool = False,
+    ) -> ViewImage:
+        """The :class:`ViewImage` of the band values ``channels`` (one, or three for RGB)."""
         if settings.lut is not None:
-            return ViewImage(to_rgba(channels, band_levels), (0.0, 255.0), None, band_levels, rect, level)
-        stretched = [apply_stretch(data, low, high) for data, (low, high) in zip(channels, band_levels)]
-        return ViewImage(np.dstack(stretched), (0.0, 1.0), None, band_levels, rect, level)
+            lut = settings.lut if settings.mode == "band" else None
+            return ViewImage(to_rgba(channels, levels, lut), (0.0, 255.0), None, list(levels), rect, level, sample)
+        if settings.mode == "band":
+            image = channels[0].copy() if copy else channels[0]
+            return ViewImage(image, levels[0], settings.colormap, list(levels), rect, level, sample)
+        stretched = [apply_stretch(data, low, high) for data, (low, high) in zip(channels, levels)]
+        return ViewImage(np.dstack(stretched), (0.0, 1.0), None, list(levels), rect, level)
 
     def values_at(self, state, row: int, col: int) -> list[float]:
         """The raw values at (row, col), full resolution: one in band mode, three in RGB mode.
@@ -313,6 +397,30 @@ class ViewRenderer:
         if self.scene.nodata is not None:
             values[values == self.scene.nodata] = np.nan
         return [float(v) for v in values]
+
+
+class _Readahead:
+    """Runs one announcement of file bytes on a thread of its own (see :meth:`ViewRenderer.announce`).
+
+    The thread lives no longer than the render that started it (:meth:`finish` stops and joins it):
+    it then runs only while the render worker does, whose thread keeps the garbage collector on the
+    GUI thread (:mod:`hsiviewer.gui.threads.qt_gc`).
+    """
+
+    def __init__(self, fn: Callable, args: tuple) -> None:
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=fn, args=args, kwargs={"stop": self._stop.is_set}, name="hsiviewer-readahead", daemon=True
+        )
+        self._thread.start()
+
+    def __bool__(self) -> bool:
+        return True
+
+    def finish(self) -> None:
+        """Stop announcing (what is still unread is not needed any more) and wait for the thread."""
+        self._stop.set()
+        self._thread.join()
 
 
 def to_rgba(

@@ -341,3 +341,30 @@ def test_a_pixel_still_being_read_when_another_scene_opens_is_forgotten(qtbot, w
     assert shown == [] and "1400" not in window.status_text()
     window.inspect_pixel(10, 12)  # the small scene is read at once
     assert shown == [(10, 12)] and window.status_text().startswith("row 10, col 12")
+
+
+def test_a_view_still_reading_is_drawn_coarse_at_once_then_sharp(qtbot, window, big, monkeypatch):
+    from hsiviewer.viewer import tiles
+
+    header, _, data = big
+    open_big(qtbot, window, header)
+    window.display_panel.band_radio.click()
+    with qtbot.waitSignal(window.image_shown, timeout=10000):
+        window.view.view.setRange(xRange=(200, 900), yRange=(300, 1200), padding=0)
+    settle(qtbot, window)
+    assert window.viewport.last_view.level == 0
+    monkeypatch.setattr(tiles, "PARTIAL_AFTER_S", 0.0)  # every request counts as slow here
+    drawn = []
+    window.viewport.worker.partial.connect(lambda _id, view: drawn.append(window.view.image_item.image))
+    before = window.viewport.partials_shown
+    band = (window.display_state.band + 1) % 4  # a band whose tiles are not cached yet
+    with qtbot.waitSignal(window.image_shown, timeout=10000):
+        window.display_state.set_band(band)
+    view = window.viewport.last_view
+    x, y, w, h = (int(v) for v in view.rect)
+    exact = grey(data[y : y + h, x : x + w, band], view.band_levels[0])
+    assert window.viewport.partials_shown > before  # drawn before all its tiles were read ...
+    # the first image came after the first tile: the last tile still showed the samples (every 4th pixel)
+    coarse = data[::4, ::4, band].repeat(4, axis=0).repeat(4, axis=1)[y : y + h, x : x + w]
+    np.testing.assert_array_equal(drawn[0][-256:, -256:, 0], grey(coarse, view.band_levels[0])[-256:, -256:])
+    np.testing.assert_array_equal(window.view.image_item.image[:, :, 0], exact)  # ... then exact

@@ -220,3 +220,33 @@ def test_window_byte_ranges_cover_the_window(tmp_path, interleave, band):
     wanted = index[3:37:8, 5:21, :] if band is None else index[3:37:8, 5:21, band]
     assert covered[wanted.ravel() * 2].all() and covered[wanted.ravel() * 2 + 1].all()
     assert covered.sum() < size  # and not the whole file
+
+
+def test_a_request_still_reading_shows_a_coarse_image_that_sharpens_tile_by_tile(bil_scene, monkeypatch):
+    from hsiviewer.viewer import tiles
+
+    monkeypatch.setattr(tiles, "PARTIAL_AFTER_S", 0.0)  # every request counts as slow here
+    monkeypatch.setattr(tiles, "PARTIAL_EVERY_S", 0.0)
+    scene, data = bil_scene
+    renderer = ViewRenderer(LevelReader(scene))
+    assert renderer.stats_level == 1  # 300 x 550 samples: every 2nd row and column
+    seen = []
+    view = renderer.render(settings(band=2), ViewRequest.whole(600, 1100), partial=seen.append)
+    # 3 x 5 tile positions: an image after each but the last; the first has one tile sharp, the rest coarse
+    assert len(seen) == 14 and all(v.rect == view.rect for v in seen)
+    band = data[:, :, 2].astype(np.float32)
+    coarse = band[::2, ::2].repeat(2, axis=0).repeat(2, axis=1)[:600, :1100]
+    first = seen[0].image
+    np.testing.assert_array_equal(first[:256, :256], band[:256, :256])
+    np.testing.assert_array_equal(first[:256, 256:], coarse[:256, 256:])
+    np.testing.assert_array_equal(first[256:], coarse[256:])
+    eighth = seen[7].image  # tiles (0, 0..4), (1, 0..2) read
+    np.testing.assert_array_equal(eighth[:256], band[:256])
+    np.testing.assert_array_equal(eighth[256:512, :768], band[256:512, :768])
+    np.testing.assert_array_equal(eighth[256:512, 768:], coarse[256:512, 768:])
+    np.testing.assert_array_equal(view.image, band)  # and the image itself is exact
+    # cached tiles, or a level as coarse as the samples, show at once: no image in between
+    seen.clear()
+    renderer.render(settings(band=2), ViewRequest.whole(600, 1100), partial=seen.append)
+    renderer.render(settings(band=0), ViewRequest.whole(600, 1100, level=1), partial=seen.append)
+    assert seen == []

@@ -5,7 +5,9 @@ A :class:`ViewportController` turns display-state and zoom/pan changes into view
 screen). Small scenes (at most :data:`SYNC_PIXELS` pixels) are rendered whole, at full resolution,
 right away: reading them costs less than a thread hop. Larger ones go to a
 :class:`~hsiviewer.gui.threads.render_worker.RenderWorker`; the newest request wins and an
-answer to an older one is dropped. Scenes big enough get a pyramid built in the background
+answer to an older one is dropped. A request still reading from the file after 50 ms is drawn as it
+goes: coarse at once (from the samples the stretch levels came from), sharpening as tiles arrive.
+Scenes big enough get a pyramid built in the background
 (:class:`~hsiviewer.viewer.pyramid.PyramidCache`); until it is there the same levels are read
 from the file with a stride (the same pixels, more slowly). When the image of the newest request
 is on the canvas, the window's ``image_shown`` signal fires.
@@ -59,11 +61,13 @@ class ViewportController(QObject):
         self.tiles = TileCache()
         self.worker = RenderWorker(self)
         self.worker.done.connect(self._on_rendered)
+        self.worker.partial.connect(self._on_partial)
         self.worker.failed.connect(self._on_failed)
         self.renderer: Optional[ViewRenderer] = None
         self.pyramid_job: Optional[PyramidJob] = None
         self.last_view: Optional[ViewImage] = None
         self.shown_at = 0.0
+        self.partials_shown = 0  # images drawn while tiles were still being read (for tests and benchmarks)
         self.shown_request: Optional[ViewRequest] = None
         self._sync = True
         self._pending_request: Optional[ViewRequest] = None
@@ -143,6 +147,13 @@ class ViewportController(QObject):
         if request_id != self.worker.latest or self.renderer is None:
             return  # a newer request is on its way
         self._show(view, self._pending_request)
+
+    def _on_partial(self, request_id: int, view: ViewImage) -> None:
+        """Draw the image so far of a request still reading from the file (coarse, sharpening)."""
+        if request_id != self.worker.latest or self.renderer is None:
+            return
+        self.window.view.show_view(view)
+        self.partials_shown += 1
 
     def is_current(self) -> bool:
         """True when the canvas shows the answer to the newest request and the view has not moved since."""

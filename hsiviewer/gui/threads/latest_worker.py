@@ -49,6 +49,7 @@ class LatestWorker(QObject):
         self._job: Optional[tuple] = None
         self._latest = 0
         self._running = False
+        self._running_call = 0
         self._stopping = False
         self.dropped = 0  # calls replaced before they started, or stopped half-way (for tests)
         self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
@@ -58,6 +59,11 @@ class LatestWorker(QObject):
     def latest(self) -> int:
         """The id of the newest call submitted (or of the last :meth:`invalidate`)."""
         return self._latest
+
+    @property
+    def running_call(self) -> int:
+        """The id of the call running now (read it from within the call, to tag what it sends)."""
+        return self._running_call
 
     @property
     def idle(self) -> bool:
@@ -108,6 +114,7 @@ class LatestWorker(QObject):
                 job_id, fn, args = self._job
                 self._job = None
                 self._running = True
+                self._running_call = job_id
             try:
                 self._run(job_id, fn, args)
             finally:

@@ -32,14 +32,23 @@ class RenderWorker(LatestWorker):
     -------
     done(request_id, ViewImage)
     failed(request_id, message)
+    partial(request_id, ViewImage)
+        The image so far of a request still reading tiles from the file (see
+        :meth:`hsiviewer.viewer.tiles.ViewRenderer.render`); ``done`` follows with the whole image.
     """
+
+    partial = Signal(int, object)
 
     def __init__(self, parent: Optional[QObject] = None) -> None:
         super().__init__("hsiviewer-render", parent)
 
     def submit(self, renderer, settings, request) -> int:  # type: ignore[override]
         """Ask for ``request`` with ``settings``; returns its id. A pending older request is dropped."""
-        return super().submit(renderer.render, settings, request)
+        return super().submit(self._render, renderer, settings, request)
+
+    def _render(self, renderer, settings, request, cancel):
+        call = self.running_call
+        return renderer.render(settings, request, cancel, partial=lambda view: self.partial.emit(call, view))
 
 
 class PyramidJob(QObject):
