@@ -276,12 +276,14 @@ class ViewRenderer:
         """The image of ``request`` with ``settings``.
 
         Tiles are read a tile position at a time (every band on screen, then the next position).
-        With ``partial``, a request that is still reading from the file after :data:`PARTIAL_AFTER_S`
-        calls ``partial(image so far)``, then again every :data:`PARTIAL_EVERY_S`: the tiles read so
-        far at full detail, the rest filled from the bands' samples at the stats level (read and
-        cached already for the stretch levels, so they cost no read; nearest neighbour). The canvas
-        thus shows a coarse image of new bands at once and sharpens as tiles arrive. Each partial image
-        is a copy the caller may keep.
+        With ``partial``, the file bytes of the view are announced to the kernel on a readahead
+        thread while the tiles are read (it ends before this returns), and a request still reading
+        from the file after :data:`PARTIAL_AFTER_S` calls ``partial(image so far)``, then again every
+        :data:`PARTIAL_EVERY_S`: the tiles read so far at full detail, the rest filled from the bands'
+        samples at the stats level (read and cached already for the stretch levels, so they cost no
+        read; nearest neighbour). The canvas thus shows a coarse image of new bands at once and
+        sharpens as tiles arrive. Each partial image is a copy the caller may keep. Without
+        ``partial`` (the window's own thread renders small scenes) no thread is started.
 
         Raises
         ------
@@ -293,8 +295,9 @@ class ViewRenderer:
             params = dict(params, kind="percentile")  # manual levels belong to one band
         bands = settings.bands
         tile_rows, tile_cols = request.tiles(self.scene.n_rows, self.scene.n_cols)
-        # the view's bytes announced beside the reads that follow (stretch samples, then tiles)
-        readahead = self.announce(request.level, bands, tile_rows, tile_cols, background=True)
+        # Drawn as it goes: the view's bytes are announced beside the reads that follow (stretch
+        # samples, then tiles), so that tiles arrive while the rest is still being asked for.
+        readahead = self.announce(request.level, bands, tile_rows, tile_cols, background=partial is not None)
         try:
             return self._render(settings, request, params, bands, readahead, cancel, partial)
         finally:
