@@ -12,7 +12,6 @@ from PySide6.QtCore import Qt  # noqa: E402
 
 from hsiviewer import open_scene  # noqa: E402
 from hsiviewer.data.scene import ArraySource  # noqa: E402
-from hsiviewer.gui import MainWindow  # noqa: E402
 from hsiviewer.io.numpy_io import scene_from_array  # noqa: E402
 
 
@@ -31,18 +30,8 @@ class FlakySource(ArraySource):
         return super().read_subregion(rows, cols, bands)
 
 
-@pytest.fixture
-def errors():
-    return []
-
-
-def _window(qtbot, errors, scene):
-    win = MainWindow()
-    win.error_dialog = lambda title, text: errors.append((title, text))
-    qtbot.addWidget(win)
-    win.resize(1200, 800)
-    win.show()
-    qtbot.waitExposed(win)
+def _window(qtbot, make_window, scene):
+    win = make_window(demo=False)
     win.set_scene(scene)
     qtbot.wait(50)
     win.view.reset_zoom()  # after the docks took their room
@@ -57,8 +46,8 @@ def _flaky_scene(fail_bands=False):
     return scene
 
 
-def test_hovering_a_pixel_that_fails_to_read_reports_once_and_keeps_working(qtbot, errors):
-    win = _window(qtbot, errors, _flaky_scene())
+def test_hovering_a_pixel_that_fails_to_read_reports_once_and_keeps_working(qtbot, make_window, errors):
+    win = _window(qtbot, make_window, _flaky_scene())
     assert errors == []  # the image itself was drawn
     image_before = win.view.image_item.image.copy()
     for row, col in [(2, 3), (5, 7), (9, 10), (15, 5)]:
@@ -78,8 +67,8 @@ def test_hovering_a_pixel_that_fails_to_read_reports_once_and_keeps_working(qtbo
     np.testing.assert_array_equal(win.view.image_item.image, image_before)
 
 
-def test_a_scene_whose_bands_fail_to_read_reports_once(qtbot, errors):
-    win = _window(qtbot, errors, _flaky_scene(fail_bands=True))
+def test_a_scene_whose_bands_fail_to_read_reports_once(qtbot, make_window, errors):
+    win = _window(qtbot, make_window, _flaky_scene(fail_bands=True))
     win.display_state.set_mode("band")
     win.display_state.set_band(2)
     qtbot.mouseMove(win.view.viewport(), win.view.viewport_pos(3, 3))
@@ -90,12 +79,12 @@ def test_a_scene_whose_bands_fail_to_read_reports_once(qtbot, errors):
     assert win.view.image_item.image.shape[:2] == (5, 6) and len(errors) == 1
 
 
-def test_reader_warnings_are_shown_in_the_status_bar(qtbot, errors, tmp_path):
+def test_reader_warnings_are_shown_in_the_status_bar(qtbot, make_window, errors, tmp_path):
     header, _ = write_envi(
         tmp_path, np.ones((4, 5, 3), np.uint16), extra="wavelength units = GHz\nwavelength = {1, 2, 3}\n"
     )
     scene = open_scene(header)
-    win = _window(qtbot, errors, scene)
+    win = _window(qtbot, make_window, scene)
     assert win.warnings_label.isVisible()
     assert "1 reader warning" in win.warnings_label.text()
     assert "'GHz'" in win.warnings_label.toolTip()

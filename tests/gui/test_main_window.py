@@ -10,25 +10,12 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl  # noqa: E402
 from PySide6.QtGui import QDropEvent  # noqa: E402
 from PySide6.QtWidgets import QFileDialog  # noqa: E402
 
-from hsiviewer import demo_scene_path  # noqa: E402
-from hsiviewer.gui import MainWindow  # noqa: E402
 from hsiviewer.processing.stretch import apply_stretch, percentile_levels  # noqa: E402
 
 
 @pytest.fixture
-def errors():
-    return []
-
-
-@pytest.fixture
-def window(qtbot, errors):
-    win = MainWindow()
-    win.error_dialog = lambda title, text: errors.append((title, text))
-    qtbot.addWidget(win)
-    win.resize(1200, 800)
-    win.show()
-    qtbot.waitExposed(win)
-    assert win.open_scene(demo_scene_path()) is not None
+def window(qtbot, make_window):
+    win = make_window()
     qtbot.wait(20)
     return win
 

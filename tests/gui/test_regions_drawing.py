@@ -8,8 +8,6 @@ import pytest
 pytest.importorskip("pytestqt")
 from PySide6.QtCore import Qt  # noqa: E402
 
-from hsiviewer import demo_scene_path  # noqa: E402
-from hsiviewer.gui import MainWindow  # noqa: E402
 from hsiviewer.gui.widgets.region_tools import viewport_point  # noqa: E402
 from hsiviewer.regions.rasterize import rasterize_regions  # noqa: E402
 
@@ -17,19 +15,8 @@ LEFT = Qt.MouseButton.LeftButton
 
 
 @pytest.fixture
-def errors():
-    return []
-
-
-@pytest.fixture
-def window(qtbot, errors):
-    win = MainWindow()
-    win.error_dialog = lambda title, text: errors.append((title, text))
-    qtbot.addWidget(win)
-    win.resize(1200, 800)
-    win.show()
-    qtbot.waitExposed(win)
-    assert win.open_scene(demo_scene_path()) is not None
+def window(qtbot, make_window):
+    win = make_window()
     win.region_tools.stats_enabled = False  # the statistics have their own test
     win.region_tools.ask_unsaved = lambda: "discard"  # closing at the end of a test drops the regions
     qtbot.wait(20)

@@ -13,25 +13,13 @@ pytest.importorskip("pytestqt")
 from shapely.geometry import box  # noqa: E402
 
 from hsiviewer import demo_scene_path  # noqa: E402
-from hsiviewer.gui import MainWindow  # noqa: E402
 from hsiviewer.regions.rasterize import rasterize_regions  # noqa: E402
 
 
 @pytest.fixture
-def errors():
-    return []
-
-
-@pytest.fixture
-def window(qtbot, errors, tmp_path, monkeypatch):
+def window(make_window, tmp_path, monkeypatch):
     monkeypatch.setenv("HSIVIEWER_SETTINGS", str(tmp_path / "settings.ini"))
-    win = MainWindow()
-    win.error_dialog = lambda title, text: errors.append((title, text))
-    qtbot.addWidget(win)
-    win.resize(1300, 850)
-    win.show()
-    qtbot.waitExposed(win)
-    assert win.open_scene(demo_scene_path()) is not None
+    win = make_window((1300, 850))
     win.region_tools.ask_unsaved = lambda: "discard"
     yield win
     win.model_tools.controller.shutdown()

@@ -13,25 +13,7 @@ from PySide6.QtCore import QTimer  # noqa: E402
 from PySide6.QtWidgets import QFileDialog  # noqa: E402
 
 from hsiviewer import demo_scene_path  # noqa: E402
-from hsiviewer.gui import MainWindow  # noqa: E402
 from hsiviewer.gui.actions import scene_opener  # noqa: E402
-
-
-@pytest.fixture
-def errors():
-    return []
-
-
-@pytest.fixture
-def window(qtbot, errors):
-    win = MainWindow()
-    win.error_dialog = lambda title, text: errors.append((title, text))
-    qtbot.addWidget(win)
-    win.resize(900, 700)
-    win.show()
-    qtbot.waitExposed(win)
-    assert win.open_scene(demo_scene_path()) is not None
-    return win
 
 
 def geotiff(path, bands=3, rows=30, cols=40):

@@ -11,7 +11,6 @@ import spectral
 from PySide6.QtCore import Qt
 
 from hsiviewer import demo_scene_path
-from hsiviewer.gui import MainWindow
 from hsiviewer.spectral.continuum import continuum_removed, first_derivative
 from hsiviewer.spectral.library import SpectralLibrary
 from hsiviewer.spectral.library_io import write_library
@@ -19,23 +18,6 @@ from hsiviewer.viewer.continuous import ContinuousLayer
 from hsiviewer.viewer.spectra import spectrum_values
 
 PICKS = [(30, 30), (100, 80), (70, 120)]
-
-
-@pytest.fixture
-def errors():
-    return []
-
-
-@pytest.fixture
-def window(qtbot, errors):
-    win = MainWindow()
-    win.error_dialog = lambda title, text: errors.append((title, text))
-    qtbot.addWidget(win)
-    win.resize(1200, 800)
-    win.show()
-    qtbot.waitExposed(win)
-    assert win.open_scene(demo_scene_path()) is not None
-    return win
 
 
 @pytest.fixture

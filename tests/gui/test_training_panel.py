@@ -48,11 +48,6 @@ def crop_path(tmp_path_factory):
 
 
 @pytest.fixture
-def errors():
-    return []
-
-
-@pytest.fixture
 def window(qtbot, errors, crop_path, tmp_path, monkeypatch):
     monkeypatch.setenv("HSIVIEWER_SETTINGS", str(tmp_path / "settings.ini"))
     win = MainWindow()

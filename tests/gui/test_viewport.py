@@ -11,7 +11,6 @@ from _synth_files import write_envi  # noqa: E402
 from PySide6.QtCore import Qt  # noqa: E402
 from shapely.geometry import box  # noqa: E402
 
-from hsiviewer.gui import MainWindow  # noqa: E402
 from hsiviewer.processing.stretch import percentile_levels  # noqa: E402
 from hsiviewer.viewer import pyramid as pyramid_module  # noqa: E402
 
@@ -27,19 +26,8 @@ def big(tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def errors():
-    return []
-
-
-@pytest.fixture
-def window(qtbot, errors):
-    win = MainWindow()
-    win.error_dialog = lambda title, text: errors.append((title, text))
-    qtbot.addWidget(win)
-    win.resize(1400, 900)  # room for the canvas beside the docks (regions, library, spectra)
-    win.show()
-    qtbot.waitExposed(win)
-    return win
+def window(make_window):
+    return make_window((1400, 900), demo=False)  # room for the canvas beside the docks
 
 
 def grey(data, levels):
