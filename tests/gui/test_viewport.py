@@ -356,3 +356,31 @@ def test_a_view_still_reading_is_drawn_coarse_at_once_then_sharp(qtbot, window, 
     coarse = data[::4, ::4, band].repeat(4, axis=0).repeat(4, axis=1)[y : y + h, x : x + w]
     np.testing.assert_array_equal(drawn[0][-256:, -256:, 0], grey(coarse, view.band_levels[0])[-256:, -256:])
     np.testing.assert_array_equal(window.view.image_item.image[:, :, 0], exact)  # ... then exact
+
+
+def test_a_render_of_the_previous_scene_is_never_drawn_on_the_next(qtbot, window, big, monkeypatch):
+    import time
+
+    from hsiviewer import demo_scene_path
+    from hsiviewer.viewer import tiles
+
+    header, _, _ = big
+    open_big(qtbot, window, header)
+    with qtbot.waitSignal(window.image_shown, timeout=10000):
+        window.display_state.set_mode("band")
+    monkeypatch.setattr(tiles, "PARTIAL_AFTER_S", 0.0)
+    monkeypatch.setattr(tiles, "PARTIAL_EVERY_S", 0.0)
+    reader = window.viewport.renderer.reader
+    real_read = reader.read
+    monkeypatch.setattr(reader, "read", lambda *a, **k: time.sleep(0.02) or real_read(*a, **k))  # a slow disk
+    started = threading.Event()
+    window.viewport.worker.partial.connect(lambda *_: started.set())
+    window.display_state.set_band((window.display_state.band + 1) % 4)
+    qtbot.waitUntil(started.is_set, timeout=10000)  # the big scene's render is under way, drawing as it goes
+    assert window.open_scene(demo_scene_path()) is not None
+    partials = window.viewport.partials_shown
+    qtbot.wait(600)  # long enough for the old render's next partial images and its end
+    assert window.viewport.partials_shown == partials
+    assert window.viewport.last_view.rect == (0.0, 0.0, 145.0, 145.0)
+    assert window.view.image_item.image.shape[:2] == (145, 145)
+    qtbot.waitUntil(lambda: window.viewport.worker.idle, timeout=10000)  # the old render stopped

@@ -82,11 +82,16 @@ class ViewportController(QObject):
         return self._sync
 
     def set_scene(self, scene: Scene) -> None:
-        """Start over for ``scene``: a new reader, an empty tile cache, a pyramid if worth it."""
+        """Start over for ``scene``: a new reader, an empty tile cache, a pyramid if worth it.
+
+        A render of the previous scene still running is made stale (it stops at its next tile, and
+        neither its partial images nor its result are drawn); it keeps the old tile cache to itself.
+        """
+        self.worker.invalidate()
         if self.pyramid_job is not None:
             self.pyramid_job.cancel(wait=False)
             self.pyramid_job = None
-        self.tiles.clear()
+        self.tiles = TileCache()
         self.last_view = None
         self.shown_request = None
         self._pending_request = None
@@ -150,7 +155,7 @@ class ViewportController(QObject):
 
     def _on_partial(self, request_id: int, view: ViewImage) -> None:
         """Draw the image so far of a request still reading from the file (coarse, sharpening)."""
-        if request_id != self.worker.latest or self.renderer is None:
+        if request_id != self.worker.latest or self.renderer is None or self._sync:
             return
         self.window.view.show_view(view)
         self.partials_shown += 1
@@ -181,6 +186,8 @@ class ViewportController(QObject):
 
     def _on_failed(self, request_id: int, message: str) -> None:
         if request_id == self.worker.latest:
+            if self.last_view is not None:  # not a half-sharp partial image of the failed request
+                self.window.view.show_view(self.last_view)
             self.report_error(message)
 
     def report_error(self, message: str) -> None:
