@@ -30,6 +30,8 @@ from hsiviewer.viewer.levels import LevelReader, level_shape, stats_level
 
 TILE = 256
 DEFAULT_BUDGET = 192 * 2**20
+#: Bytes of band samples (at most 1 MiB a band, see :func:`~hsiviewer.viewer.levels.stats_level`) a renderer keeps.
+SAMPLE_BUDGET = 48 * 2**20
 #: A request still reading from the file after this many seconds shows its image so far ...
 PARTIAL_AFTER_S = 0.05
 #: ... and again after each further this many seconds.
@@ -170,6 +172,9 @@ class ViewRenderer:
         self.cache = cache if cache is not None else TileCache()
         self.stats_level = stats_level(self.scene.n_rows, self.scene.n_cols)
         self._levels: dict[tuple, tuple[float, float]] = {}
+        # the bands' samples, kept apart from the tile cache (which may drop them): the coarse image
+        # of a view comes from them and must cost no read
+        self._samples = TileCache(SAMPLE_BUDGET)
         self._lock = threading.Lock()
 
     # --- tiles -----------------------------------------------------------------------------------
@@ -238,11 +243,20 @@ class ViewRenderer:
 
     def sample(self, band: int) -> np.ndarray:
         """The whole band at the stats level: what stretch levels and the histogram use."""
-        level = self.stats_level
-        tr, tc = ViewRequest.whole(self.scene.n_rows, self.scene.n_cols, level).tiles(
-            self.scene.n_rows, self.scene.n_cols
-        )
-        return self.band_image(level, band, tr, tc)
+        found = self._samples.get((band,))
+        if found is None:
+            level = self.stats_level
+            tr, tc = ViewRequest.whole(self.scene.n_rows, self.scene.n_cols, level).tiles(
+                self.scene.n_rows, self.scene.n_cols
+            )
+            found = self.band_image(level, band, tr, tc)
+            found.setflags(write=False)
+            self._samples.put((band,), found)
+        return found
+
+    def stored_sample(self, band: int) -> Optional[np.ndarray]:
+        """The sample of ``band`` if it is in memory (see :meth:`sample`), else None: never reads."""
+        return self._samples.get((band,))
 
     def band_levels(self, band: int, params: dict) -> tuple[float, float]:
         """The stretch levels of ``band`` for ``params`` (``DisplayState.stretch_params``)."""
@@ -279,10 +293,12 @@ class ViewRenderer:
         With ``partial``, the file bytes of the view are announced to the kernel on a readahead
         thread while the tiles are read (it ends before this returns), and a request still reading
         from the file after :data:`PARTIAL_AFTER_S` calls ``partial(image so far)``, then again every
-        :data:`PARTIAL_EVERY_S`: the tiles read so far at full detail, the rest filled from the bands'
-        samples at the stats level (read and cached already for the stretch levels, so they cost no
-        read; nearest neighbour). The canvas thus shows a coarse image of new bands at once and
-        sharpens as tiles arrive. Each partial image is a copy the caller may keep. Without
+        :data:`PARTIAL_EVERY_S` (checked before the first tile and after each): the tiles read so far
+        at full detail, the rest filled from the bands' samples at the stats level (nearest
+        neighbour). The samples are kept in memory since their stretch levels were computed
+        (:data:`SAMPLE_BUDGET`), so the coarse image costs no read; when one of them has been
+        dropped there is no coarse image. The canvas thus shows a coarse image of new bands at once
+        and sharpens as tiles arrive. Each partial image is a copy the caller may keep. Without
         ``partial`` (the window's own thread renders small scenes) no thread is started.
 
         Raises
@@ -322,30 +338,38 @@ class ViewRenderer:
         levels = [self.band_levels(band, params) for band in bands]
         channels = [np.empty((height, width), np.float32) for _ in bands]
         progressive = partial is not None and announced and level < self.stats_level
-        pending = {(tr, tc) for tr in tile_rows for tc in tile_cols}
-        start = last = time.perf_counter()
-        coarse_filled = False
+        first = (tile_rows[0], tile_cols[0])
+        # (tile row, tile col, channel) not read yet: what the coarse image stands in for
+        pending = {(tr, tc, i) for tr in tile_rows for tc in tile_cols for i in range(len(bands))}
+        start = time.perf_counter()
+        last: Optional[float] = None  # when the last partial image was sent
+
+        def maybe_partial() -> None:
+            nonlocal last
+            if not (progressive and pending):
+                return
+            now = time.perf_counter()
+            if last is None:
+                if now - start < PARTIAL_AFTER_S:
+                    return
+                if not self._fill_coarse(channels, bands, level, (y0, x0), first, pending):
+                    return  # a sample is no longer in memory: no coarse image (it would cost reads)
+            elif now - last < PARTIAL_EVERY_S:
+                return
+            partial(self._image(settings, channels, levels, rect, level, None, copy=True))
+            last = now
+
+        maybe_partial()  # the levels of new bands may have taken a while already
         for tr in tile_rows:
             for tc in tile_cols:
-                r0, c0 = (tr - tile_rows[0]) * TILE, (tc - tile_cols[0]) * TILE
-                for band, channel in zip(bands, channels):
+                r0, c0 = (tr - first[0]) * TILE, (tc - first[1]) * TILE
+                for i, (band, channel) in enumerate(zip(bands, channels)):
                     if cancel is not None and cancel():
                         raise Cancelled("a newer view was asked for")
                     tile = self.tile(level, band, tr, tc, prefetched=announced)
                     channel[r0 : r0 + tile.shape[0], c0 : c0 + tile.shape[1]] = tile
-                pending.discard((tr, tc))
-                now = time.perf_counter()
-                if (
-                    progressive
-                    and pending
-                    and now - (last if coarse_filled else start)
-                    >= (PARTIAL_EVERY_S if coarse_filled else PARTIAL_AFTER_S)
-                ):
-                    if not coarse_filled:
-                        self._fill_coarse(channels, bands, level, (y0, x0), (tile_rows[0], tile_cols[0]), pending)
-                        coarse_filled = True
-                    partial(self._image(settings, channels, levels, rect, level, None, copy=True))
-                    last = now
+                    pending.discard((tr, tc, i))
+                    maybe_partial()
         sample = self.sample(settings.band) if settings.mode == "band" else None
         return self._image(settings, channels, levels, rect, level, sample)
 
@@ -356,19 +380,27 @@ class ViewRenderer:
         level: int,
         origin: tuple[int, int],
         first_tile: tuple[int, int],
-        pending: set[tuple[int, int]],
-    ) -> None:
-        """Fill the ``pending`` tiles of ``channels`` (level pixels from ``origin``) from the bands' samples."""
+        pending: set[tuple[int, int, int]],
+    ) -> bool:
+        """Fill the ``pending`` (tile row, tile col, channel) of ``channels`` (level pixels from
+        ``origin``) from the bands' stored samples; False (nothing filled) when one is not stored."""
+        samples = []
+        for band in bands:
+            sample = self.stored_sample(band)
+            if sample is None:
+                return False
+            samples.append(sample)
         k = 1 << (self.stats_level - level)
         height, width = channels[0].shape
-        for band, channel in zip(bands, channels):
-            sample = self.sample(band)
-            ys = np.minimum(np.arange(origin[0], origin[0] + height) // k, sample.shape[0] - 1)
-            xs = np.minimum(np.arange(origin[1], origin[1] + width) // k, sample.shape[1] - 1)
-            for tr, tc in pending:
-                r0, c0 = (tr - first_tile[0]) * TILE, (tc - first_tile[1]) * TILE
-                rr, cc = ys[r0 : r0 + TILE], xs[c0 : c0 + TILE]
-                channel[r0 : r0 + len(rr), c0 : c0 + len(cc)] = sample[np.ix_(rr, cc)]
+        ys = np.arange(origin[0], origin[0] + height) // k
+        xs = np.arange(origin[1], origin[1] + width) // k
+        for tr, tc, i in pending:
+            sample = samples[i]
+            r0, c0 = (tr - first_tile[0]) * TILE, (tc - first_tile[1]) * TILE
+            rr = np.minimum(ys[r0 : r0 + TILE], sample.shape[0] - 1)
+            cc = np.minimum(xs[c0 : c0 + TILE], sample.shape[1] - 1)
+            channels[i][r0 : r0 + len(rr), c0 : c0 + len(cc)] = sample[np.ix_(rr, cc)]
+        return True
 
     @staticmethod
     def _image(

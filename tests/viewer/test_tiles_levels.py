@@ -10,6 +10,7 @@ from _synth_files import write_envi
 from hsiviewer import open_scene
 from hsiviewer.data.scene import ArraySource, Scene
 from hsiviewer.errors import Cancelled, SceneReadError
+from hsiviewer.processing.stretch import apply_stretch
 from hsiviewer.progress import CancelToken
 from hsiviewer.viewer.levels import LevelReader, level_for_scale, level_shape, stats_level, top_level
 from hsiviewer.viewer.pyramid import CachedPyramid, PyramidCache, build_pyramid, scene_key
@@ -232,15 +233,17 @@ def test_a_request_still_reading_shows_a_coarse_image_that_sharpens_tile_by_tile
     assert renderer.stats_level == 1  # 300 x 550 samples: every 2nd row and column
     seen = []
     view = renderer.render(settings(band=2), ViewRequest.whole(600, 1100), partial=seen.append)
-    # 3 x 5 tile positions: an image after each but the last; the first has one tile sharp, the rest coarse
-    assert len(seen) == 14 and all(v.rect == view.rect for v in seen)
+    # 3 x 5 tile positions: an image before the first and after each but the last; the first all
+    # coarse, the second with one tile sharp
+    assert len(seen) == 15 and all(v.rect == view.rect for v in seen)
     band = data[:, :, 2].astype(np.float32)
     coarse = band[::2, ::2].repeat(2, axis=0).repeat(2, axis=1)[:600, :1100]
-    first = seen[0].image
+    np.testing.assert_array_equal(seen[0].image, coarse)
+    first = seen[1].image
     np.testing.assert_array_equal(first[:256, :256], band[:256, :256])
     np.testing.assert_array_equal(first[:256, 256:], coarse[:256, 256:])
     np.testing.assert_array_equal(first[256:], coarse[256:])
-    eighth = seen[7].image  # tiles (0, 0..4), (1, 0..2) read
+    eighth = seen[8].image  # tiles (0, 0..4), (1, 0..2) read
     np.testing.assert_array_equal(eighth[:256], band[:256])
     np.testing.assert_array_equal(eighth[256:512, :768], band[256:512, :768])
     np.testing.assert_array_equal(eighth[256:512, 768:], coarse[256:512, 768:])
@@ -250,3 +253,45 @@ def test_a_request_still_reading_shows_a_coarse_image_that_sharpens_tile_by_tile
     renderer.render(settings(band=2), ViewRequest.whole(600, 1100), partial=seen.append)
     renderer.render(settings(band=0), ViewRequest.whole(600, 1100, level=1), partial=seen.append)
     assert seen == []
+
+
+def test_composites_sharpen_band_by_band_and_end_exact(bil_scene, monkeypatch):
+    from hsiviewer.viewer import tiles
+
+    monkeypatch.setattr(tiles, "PARTIAL_AFTER_S", 0.0)
+    monkeypatch.setattr(tiles, "PARTIAL_EVERY_S", 0.0)
+    scene, data = bil_scene
+    renderer = ViewRenderer(LevelReader(scene))
+    rgb = settings(mode="rgb", rgb=(2, 1, 0))
+    seen = []
+    view = renderer.render(rgb, ViewRequest.whole(600, 1100), partial=seen.append)
+    # an image before the first tile and after each tile of each band but the last: 1 + 15 x 3 - 1
+    assert len(seen) == 45
+    levels = [renderer.band_levels(b, rgb.params) for b in (2, 1, 0)]
+    exact = np.dstack([apply_stretch(data[:, :, b].astype(np.float32), *lv) for b, lv in zip((2, 1, 0), levels)])
+    coarse = exact[::2, ::2].repeat(2, axis=0).repeat(2, axis=1)[:600, :1100]
+    second = seen[2].image  # red and green of the first tile read, blue still coarse
+    np.testing.assert_allclose(second[:256, :256, :2], exact[:256, :256, :2])
+    np.testing.assert_allclose(second[:256, :256, 2], coarse[:256, :256, 2])
+    np.testing.assert_allclose(view.image, exact)
+
+
+def test_no_coarse_image_when_a_sample_is_no_longer_in_memory(bil_scene, monkeypatch):
+    from hsiviewer.viewer import tiles
+
+    monkeypatch.setattr(tiles, "PARTIAL_AFTER_S", 0.0)
+    monkeypatch.setattr(tiles, "PARTIAL_EVERY_S", 0.0)
+    scene, data = bil_scene
+    renderer = ViewRenderer(LevelReader(scene))
+    renderer.band_levels(2, settings(band=2).params)  # levels known ...
+    renderer._samples.clear()  # ... but the sample dropped (as after many other bands)
+    reads = []
+    real_read = renderer.reader.read
+    monkeypatch.setattr(
+        renderer.reader, "read", lambda level, *a, **k: reads.append(level) or real_read(level, *a, **k)
+    )
+    seen = []
+    view = renderer.render(settings(band=2), ViewRequest.whole(600, 1100), partial=seen.append)
+    # no partial image then: its coarse part would have to be read from the file
+    assert seen == [] and reads[:15] == [0] * 15  # (the histogram's sample is read after the view)
+    np.testing.assert_array_equal(view.image, data[:, :, 2].astype(np.float32))
