@@ -17,6 +17,7 @@ the padding of :func:`~hsiviewer.processing.patches.pad_cube`).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -27,6 +28,7 @@ from hsiviewer.data.scene import Scene
 from hsiviewer.data.validity import valid_pixels
 from hsiviewer.engine.bundle import TrainedModel, check_scene
 from hsiviewer.engine.inference import METHODS, PredictedRows, _choose_method, _make_predictor, _tiles
+from hsiviewer.errors import Cancelled
 from hsiviewer.io.tiled_export import ClassMapWriter
 from hsiviewer.progress import CancelToken, EtaClock, ProgressCallback, ProgressEvent, report
 
@@ -106,13 +108,20 @@ class BlockPredictor:
         return _tiles(scene.n_rows, per_block * t)
 
     def predict_block(
-        self, scene: Scene, a: int, b: int, tile_rows: Optional[int] = None, mask: Optional[np.ndarray] = None
+        self,
+        scene: Scene,
+        a: int,
+        b: int,
+        tile_rows: Optional[int] = None,
+        mask: Optional[np.ndarray] = None,
+        cancel: Optional[Callable[[], bool]] = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Classes (label ids) and confidence of rows ``[a, b)``, read and preprocessed here.
 
         ``mask`` (the whole scene's (rows, cols) bool) leaves the pixels outside it unclassified (0), as
         :func:`~hsiviewer.engine.inference.predict_scene` does; their values still feed their neighbours'
-        patches.
+        patches. ``cancel`` is asked before each tile of rows; when true,
+        :class:`~hsiviewer.errors.Cancelled` is raised.
         """
         a0, b0 = max(0, a - self.halo), min(scene.n_rows, b + self.halo)
         raw = scene.read_subregion(slice(a0, b0), slice(None))
@@ -127,6 +136,8 @@ class BlockPredictor:
         prob = np.full((b - a, scene.n_cols), np.nan, np.float32)
         t = self.tile_rows(scene, tile_rows)
         for ta in range((a // t) * t, b, t):
+            if cancel is not None and cancel():
+                raise Cancelled("cancelled")
             lo, hi = max(a, ta), min(b, ta + t)
             ok = valid[lo - a0 : hi - a0]
             if mask is not None:

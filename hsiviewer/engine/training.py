@@ -476,10 +476,17 @@ def predict_test_pixels(
             blocks.append((a, b, lo, hi))
     predicted = np.zeros(len(test), np.int64)
     clock = EtaClock(len(blocks))
+
+    def stop() -> bool:  # asked between tiles: a block of a big scene may take a while
+        return cancel is not None and cancel.cancelled
+
     for done, (a, b, lo, hi) in enumerate(blocks):
-        if cancel is not None and cancel.cancelled:
+        if stop():
             raise Cancelled("evaluation aborted")
-        classes, _ = runner.predict_block(scene, a, b, mask=mask)
+        try:
+            classes, _ = runner.predict_block(scene, a, b, mask=mask, cancel=stop)
+        except Cancelled:
+            raise Cancelled("evaluation aborted") from None
         predicted[order[lo:hi]] = classes.ravel()[ordered[lo:hi] - a * cols]
         message = f"classifying the test pixels: rows {a}-{b - 1} of {scene.n_rows}"
         report(progress, ProgressEvent("evaluate", done + 1, len(blocks), message, clock.eta(done + 1)))

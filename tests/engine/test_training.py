@@ -292,13 +292,15 @@ def test_evaluation_streams_by_blocks_and_skips_blocks_without_test_pixels(monke
     monkeypatch.setattr(streaming, "BLOCK_PIXELS", 8 * 40)
     monkeypatch.setattr(predictors, "PATCH_TILE_PIXELS", 8 * 40)
     monkeypatch.setattr(predictors, "DENSE_TILE_PIXELS", 8 * 48)
-    if method == "auto":  # dense whatever the share of test pixels
-        monkeypatch.setattr(training, "DENSE_WORTH_IT", 0)
-    events = []
+    # the patch path however few test pixels there are; the dense path however many
+    monkeypatch.setattr(training, "DENSE_WORTH_IT", 0 if method == "patch" else 10**9)
+    events, made = [], []
+    real_runner = training.BlockPredictor
+    monkeypatch.setattr(training, "BlockPredictor", lambda *a, **k: made.append(real_runner(*a, **k)) or made[-1])
     test = np.asarray(model.split.test)
     predicted = training.predict_test_pixels(model, scene, "cpu", progress=events.append)
     runner = streaming.BlockPredictor(model, method, "cpu")
-    assert runner.method == ("patch" if method == "patch" else "dense")
+    assert runner.method == made[0].method == ("patch" if method == "patch" else "dense")
     blocks = runner.blocks(scene)
     assert blocks == [(a, a + 8) for a in range(0, 72, 8)]
     blocks_with_tests = np.unique(test // 40 // 8)
@@ -307,3 +309,37 @@ def test_evaluation_streams_by_blocks_and_skips_blocks_without_test_pixels(monke
     exported = predict_scene(model, scene, method="patch" if method == "patch" else "dense", device="cpu")
     np.testing.assert_array_equal(predicted, exported.class_map.ravel()[test])
     np.testing.assert_array_equal(predicted, model.test_predictions)
+
+
+def test_evaluation_stops_between_tiles_of_a_block(monkeypatch):
+    # a block of a big scene is many tiles: a cancel asked during one is seen at the next tile
+    from hsiviewer import demo_scene_path, open_scene
+    from hsiviewer.engine import predictors, streaming, training
+    from hsiviewer.errors import Cancelled
+    from hsiviewer.io.numpy_io import scene_from_array
+    from hsiviewer.progress import CancelToken
+
+    full = open_scene(demo_scene_path())
+    cube = np.ascontiguousarray(full.read_subregion(slice(0, 32), slice(0, 40)))
+    scene = scene_from_array(None, cube, full.labels[0:32, 0:40].copy(), {})
+    config = TrainConfig(
+        model="hybridsn", epochs=1, batch_size=32, train_fraction=0.3, seed=0, device="cpu",
+        hyper={"pca_components": 16, "patch_size": 9},
+    )  # fmt: skip
+    model = train_model(scene, config)
+    monkeypatch.setattr(streaming, "BLOCK_PIXELS", 32 * 40)  # one block ...
+    monkeypatch.setattr(predictors, "PATCH_TILE_PIXELS", 4 * 40)  # ... of 8 tiles
+    monkeypatch.setattr(training, "DENSE_WORTH_IT", 0)  # on the patch path
+    token = CancelToken()
+    tiles = []
+    real = predictors.PatchPredictor.predict_rows
+
+    def predict_rows(self, a, b, valid):
+        tiles.append((a, b))
+        token.cancel()  # the user cancels while the first tile is classified
+        return real(self, a, b, valid)
+
+    monkeypatch.setattr(predictors.PatchPredictor, "predict_rows", predict_rows)
+    with pytest.raises(Cancelled, match="evaluation aborted"):
+        training.predict_test_pixels(model, scene, "cpu", cancel=token)
+    assert len(tiles) == 1
