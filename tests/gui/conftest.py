@@ -5,6 +5,12 @@ import pytest
 pytest.importorskip("pytestqt")
 
 
+@pytest.fixture(autouse=True)
+def own_settings(tmp_path, monkeypatch):
+    """Each test's windows keep their settings (recent files, layout) in a file of their own, not the user's."""
+    monkeypatch.setenv("HSIVIEWER_SETTINGS", str(tmp_path / "settings.ini"))
+
+
 @pytest.fixture
 def errors():
     """(title, message) of every error dialog the test's windows showed."""

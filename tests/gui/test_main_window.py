@@ -178,8 +178,9 @@ def test_bad_file_shows_an_error_and_the_window_stays_usable(qtbot, window, tmp_
     wrong = tmp_path / "small.npy"
     np.save(wrong, np.ones((3, 4), np.uint8))
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(wrong), ""))
-    window.menus.open_class_map.trigger()
-    assert len(errors) == 2 and "small.npy" in errors[1][1]
+    window.menus.open_class_map.trigger()  # read on the worker too
+    qtbot.waitUntil(lambda: len(errors) == 2)
+    assert "small.npy" in errors[1][1] and "145 x 145" in errors[1][1] and window.layers.get("small") is None
     click_pixel(qtbot, window, 3, 3)
     assert [p.name for p in window.pins.pins] == ["3, 3"]
 

@@ -57,8 +57,9 @@ def test_a_scene_from_the_menu_is_read_on_a_worker_while_the_window_keeps_runnin
     window.scene_changed.connect(shown.append)
     window.menus.open_scene.trigger()
     # the read waits: the window's event loop keeps running, and says what it is doing
+    qtbot.waitUntil(lambda: reader.threads == ["hsiviewer-open"])  # (the thread may start late on a busy machine)
     qtbot.waitUntil(lambda: len(ticks) >= 10)
-    assert reader.threads == ["hsiviewer-open"] and window.opener.busy
+    assert window.opener.busy
     assert window.status_text() == "Opening scene.tif…" and window.scene.name == "indian_pines.npz"
     with qtbot.waitSignal(window.image_shown, timeout=10000):
         reader.let_go("scene.tif")
@@ -121,3 +122,50 @@ def test_a_scene_opened_directly_wins_over_a_file_still_being_read(qtbot, window
     qtbot.waitUntil(lambda: window.opener.worker.idle)
     qtbot.wait(20)  # any signal the worker sent has been delivered
     assert window.scene.name == "indian_pines.npz" and not window.opener.busy
+
+
+def test_a_recent_scene_is_read_on_the_worker_too(qtbot, window, tmp_path, monkeypatch):
+    path = geotiff(tmp_path / "recent.tif")
+    window.model_tools.store.add_recent_file(path)
+    reader = HeldReader()
+    monkeypatch.setattr(scene_opener, "read_scene", reader)
+    menu = window.model_tools.recent_scenes
+    menu.aboutToShow.emit()
+    action = next(a for a in menu.actions() if a.text() == "recent.tif")
+    action.trigger()  # returns at once: the file is read on the worker
+    qtbot.waitUntil(lambda: reader.threads == ["hsiviewer-open"])
+    assert window.opener.busy and window.scene.name == "indian_pines.npz"
+    with qtbot.waitSignal(window.image_shown, timeout=10000):
+        reader.let_go("recent.tif")
+    assert window.scene.name == "recent.tif"
+
+
+def test_a_class_map_is_read_on_the_worker_and_added_as_a_layer(qtbot, window, tmp_path, monkeypatch):
+    classes = np.random.default_rng(0).integers(0, 5, (145, 145)).astype(np.uint8)
+    path = tmp_path / "classes.npy"
+    np.save(path, classes)
+    read_on = []
+    real = scene_opener.read_class_map
+    monkeypatch.setattr(
+        scene_opener, "read_class_map", lambda p: read_on.append(threading.current_thread().name) or real(p)
+    )
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(path), ""))
+    window.menus.open_class_map.trigger()
+    qtbot.waitUntil(lambda: window.layers.get("classes") is not None, timeout=10000)
+    assert read_on == ["hsiviewer-open"]
+    np.testing.assert_array_equal(window.layers.get("classes").labels, classes)
+
+
+def test_a_class_map_still_being_read_when_another_scene_opens_is_forgotten(qtbot, window, tmp_path, monkeypatch):
+    path = tmp_path / "classes.npy"
+    np.save(path, np.ones((145, 145), np.uint8))
+    release = threading.Event()
+    real = scene_opener.read_class_map
+    monkeypatch.setattr(scene_opener, "read_class_map", lambda p: release.wait(30) and real(p))
+    window.opener.open_class_map(path)
+    assert window.opener.busy
+    window.open_scene(geotiff(tmp_path / "other.tif"))  # a scene of another size, shown at once
+    release.set()
+    qtbot.waitUntil(lambda: window.opener.worker.idle, timeout=10000)
+    qtbot.wait(50)
+    assert window.scene.name == "other.tif" and not window.layers.layers

@@ -12,8 +12,7 @@ from typing import Optional
 
 from PySide6.QtWidgets import QFileDialog
 
-from hsiviewer import open_labels
-from hsiviewer.errors import ExportError, SceneReadError
+from hsiviewer.errors import ExportError
 from hsiviewer.viewer.spectra import spectrum_axis, write_spectra_csv
 
 SCENE_FILTER = (
@@ -36,34 +35,17 @@ def ask_open_scene(window) -> None:
         window.open_scene_in_background(path)
 
 
-def open_class_map(window, path: str | Path) -> None:
-    """Read a class-map raster and add it as a class layer named after the file.
+def ask_open_class_map(window) -> None:
+    """File ▸ Open class map…: pick a class-map raster; it is read on a worker and added as a layer.
 
     Raises
     ------
     SceneReadError
-        When no scene is open, the file cannot be read, or its size differs from the scene's.
+        When no scene is open.
     """
-    path = Path(path)
-    scene = window.scene
-    if scene is None:
-        raise SceneReadError("open a scene before its class map", path)
-    labels, classes = open_labels(path)
-    if labels.shape != (scene.n_rows, scene.n_cols):
-        raise SceneReadError(
-            f"the class map is {labels.shape[0]} x {labels.shape[1]} pixels but the scene "
-            f"is {scene.n_rows} x {scene.n_cols}",
-            path,
-        )
-    window.add_class_layer(path.stem, labels, classes)
-    window.statusBar().showMessage(f"Opened class map {path.name}", 5000)
-
-
-def ask_open_class_map(window) -> None:
-    """File ▸ Open class map…: pick a class-map raster and add it as a layer."""
     path, _ = QFileDialog.getOpenFileName(window, "Open class map", _start_dir(window), LABELS_FILTER)
     if path:
-        open_class_map(window, path)
+        window.opener.open_class_map(path)
 
 
 def _save_path(window, title: str, name: str, file_filter: str, suffix: str) -> Optional[Path]:

@@ -143,7 +143,7 @@ class ModelTools(QObject):
         for path in paths:
             action = menu.addAction(Path(path).name)
             action.setToolTip(path)
-            opener = self.window.open_scene if kind == "scenes" else self.controller.open_model
+            opener = self.window.open_scene_in_background if kind == "scenes" else self.controller.open_model
             action.triggered.connect(lambda _checked=False, p=path, f=opener: f(p))
         if not paths:
             menu.addAction("(none)").setEnabled(False)
