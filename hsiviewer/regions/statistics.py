@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Optional
 
@@ -52,28 +53,14 @@ def class_statistics(
     present = [int(c) for c in np.unique(labels) if c > 0]
     if not present:
         return []
-    n_bands = scene.n_bands
-    sums = {c: np.zeros(n_bands) for c in present}
-    squares = {c: np.zeros(n_bands) for c in present}
-    counts = {c: 0 for c in present}
+    moments = {c: _Moments(scene.n_bands) for c in present}
     for r0, r1 in _row_blocks(labels, scene, rows_per_block):
         block_labels = labels[r0:r1]
         block = scene.read_subregion(slice(row0 + r0, row0 + r1), columns).astype(np.float64)
         for c in np.unique(block_labels):
-            if c <= 0:
-                continue
-            spectra = block[block_labels == c]
-            sums[int(c)] += spectra.sum(axis=0)
-            squares[int(c)] += np.square(spectra).sum(axis=0)
-            counts[int(c)] += len(spectra)
-    stats = []
-    for c in present:
-        n = counts[c]
-        mean = sums[c] / n
-        std = np.sqrt(np.maximum(squares[c] / n - mean**2, 0.0))
-        n_regions = len(np.unique(region_ids[labels == c]))
-        stats.append(SpectrumStats(c, names.get(c, f"Class {c}"), n, n_regions, mean, std))
-    return stats
+            if c > 0:
+                moments[int(c)].add(block[block_labels == c])
+    return [moments[c].stats(c, names.get(c, f"Class {c}"), len(np.unique(region_ids[labels == c]))) for c in present]
 
 
 def region_statistics(
@@ -91,6 +78,87 @@ def region_statistics(
     return SpectrumStats(
         int(region_id), name or f"region {region_id}", len(spectra), 1, spectra.mean(axis=0), spectra.std(axis=0)
     )
+
+
+class _Moments:
+    """Running count, sum and sum of squares of spectra (float64), for mean and population std."""
+
+    def __init__(self, n_bands: int) -> None:
+        self.n = 0
+        self.sum = np.zeros(n_bands)
+        self.squares = np.zeros(n_bands)
+
+    def add(self, spectra: np.ndarray) -> None:
+        self.n += len(spectra)
+        self.sum += spectra.sum(axis=0)
+        self.squares += np.square(spectra).sum(axis=0)
+
+    def stats(self, key: int, name: str, n_regions: int) -> SpectrumStats:
+        mean = self.sum / self.n
+        std = np.sqrt(np.maximum(self.squares / self.n - mean**2, 0.0))
+        return SpectrumStats(key, name, self.n, n_regions, mean, std)
+
+
+def label_counts(tiles, class_of: np.ndarray) -> dict[int, tuple[int, int]]:
+    """{class id: (regions, pixels)} of region-id ``tiles``, an iterable of ``(row0, col0, ids)``
+    (int32 region ids, 0 = none); ``class_of[region id]`` is the region's class. Reads nothing."""
+    pixels: dict[int, int] = {}
+    regions: dict[int, set] = {}
+    for _, _, ids in tiles:
+        ids = np.asarray(ids)
+        found, n = np.unique(ids[ids > 0], return_counts=True)
+        for rid, k in zip(found.tolist(), n.tolist()):
+            c = int(class_of[rid])
+            if c > 0:
+                pixels[c] = pixels.get(c, 0) + k
+                regions.setdefault(c, set()).add(rid)
+    return {c: (len(regions[c]), pixels[c]) for c in pixels}
+
+
+def tile_statistics(
+    scene,
+    tiles,
+    class_of: np.ndarray,
+    names: dict[int, str],
+    selected: Optional[int] = None,
+    cancel: Optional[Callable[[], bool]] = None,
+) -> tuple[list[SpectrumStats], Optional[SpectrumStats]]:
+    """Class statistics (as :func:`class_statistics`) and those of region ``selected``, from region-id tiles.
+
+    ``tiles`` is an iterable of ``(row0, col0, ids)`` as the map's region layer keeps them (only the
+    tiles that hold a region); ``class_of[region id]`` is the region's class. Each tile reads only the
+    block of the scene around its labelled pixels, so two fields in opposite corners of a huge scene
+    cost their own pixels, not the rows and columns between them. ``cancel`` is asked between tiles
+    (:class:`~hsiviewer.errors.Cancelled`).
+    """
+    from hsiviewer.errors import Cancelled
+
+    n_bands = scene.n_bands
+    moments: dict[int, _Moments] = {}
+    regions: dict[int, set] = {}
+    region = _Moments(n_bands)
+    for row0, col0, ids in tiles:
+        if cancel is not None and cancel():
+            raise Cancelled("newer statistics were asked for")
+        ids = np.asarray(ids)
+        labels = np.asarray(class_of)[ids]
+        rows, cols = np.nonzero(labels > 0)
+        if not len(rows):
+            continue
+        r0, r1, c0, c1 = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
+        block = scene.read_subregion(slice(row0 + r0, row0 + r1), slice(col0 + c0, col0 + c1)).astype(np.float64)
+        labels, ids = labels[r0:r1, c0:c1], ids[r0:r1, c0:c1]
+        for c in np.unique(labels).tolist():
+            if c <= 0:
+                continue
+            inside = labels == c
+            moments.setdefault(c, _Moments(n_bands)).add(block[inside])
+            regions.setdefault(c, set()).update(np.unique(ids[inside]).tolist())
+        if selected is not None:
+            region.add(block[ids == selected])
+    stats = [moments[c].stats(c, names.get(c, f"Class {c}"), len(regions[c])) for c in sorted(moments)]
+    chosen = region.stats(int(selected), f"region {selected}", 1) if selected is not None and region.n else None
+    return stats, chosen
 
 
 def statistics_csv(

@@ -384,3 +384,33 @@ def test_a_render_of_the_previous_scene_is_never_drawn_on_the_next(qtbot, window
     assert window.viewport.last_view.rect == (0.0, 0.0, 145.0, 145.0)
     assert window.view.image_item.image.shape[:2] == (145, 145)
     qtbot.waitUntil(lambda: window.viewport.worker.idle, timeout=10000)  # the old render stopped
+
+
+def test_region_statistics_of_a_large_scene_read_only_the_regions_tiles_on_a_worker(qtbot, window, big):
+    header, _, data = big
+    open_big(qtbot, window, header)
+    rt = window.region_tools
+    rt.ask_unsaved = lambda: "discard"
+    rt.add_class("field")
+    rt.regions.add_region(box(10, 20, 40, 30), 1)  # x = col, y = row: top left ...
+    rt.regions.add_region(box(950, 1460, 990, 1490), 1)  # ... and bottom right
+    scene = window.scene
+    reads = []
+    real = scene.read_subregion
+    scene.read_subregion = lambda rows, cols: (
+        reads.append((threading.current_thread().name, rows, cols)) or real(rows, cols)
+    )
+    shown = []
+    rt.panel.show_statistics = lambda x, label, stats, region, bad: shown.append(stats)
+    rt.update_statistics()
+    # the counts need no read and are shown at once; the spectra come from the worker
+    assert rt.panel.table.item(0, 1).text() == "2" and rt.panel.table.item(0, 2).text() == str(30 * 10 + 40 * 30)
+    qtbot.waitUntil(lambda: len(shown) == 1, timeout=10000)
+    assert {name for name, _, _ in reads} == {"hsiviewer-stats"}
+    # each field's own block, not the 1,500 x 1,000 block between them
+    assert sorted((r.start, r.stop, c.start, c.stop) for _, r, c in reads) == [(20, 30, 10, 40), (1460, 1490, 950, 990)]
+    pixels = np.concatenate([data[20:30, 10:40].reshape(-1, 4), data[1460:1490, 950:990].reshape(-1, 4)])
+    (stats,) = shown[0]
+    assert stats.n_pixels == 1500 and stats.n_regions == 2
+    np.testing.assert_allclose(stats.mean, pixels.mean(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(stats.std, pixels.astype(np.float64).std(axis=0), rtol=1e-9)

@@ -1,6 +1,11 @@
 """Regions in the main window: the Regions tool bar and panel, File ▸ Open/Save regions, undo/redo,
 the statistics, and the prompt for unsaved regions.
 
+The statistics (mean ± std spectrum per class and of the selected region) read the scene tile by tile
+where regions are (:func:`~hsiviewer.regions.statistics.tile_statistics`): on the window's thread for
+small scenes, on a worker for large ones (the newest edit wins), so drawing on a big file never waits
+on the disk. Pixel and region counts need no read and are shown at once.
+
 :func:`install` wires a :class:`~hsiviewer.regions.model.RegionSet` to the map (overlay and drawing tools),
 the panel and the menus, through the window's public API only.
 """
@@ -17,10 +22,12 @@ from PySide6.QtGui import QAction, QActionGroup, QColor, QKeySequence
 from PySide6.QtWidgets import QColorDialog, QFileDialog, QInputDialog, QMessageBox, QToolBar
 
 from hsiviewer.errors import HsiError
+from hsiviewer.gui.threads.latest_worker import LatestWorker
 from hsiviewer.gui.widgets.region_overlay import RegionOverlay
 from hsiviewer.gui.widgets.region_tools import RegionTools
 from hsiviewer.gui.widgets.regions_panel import RegionsPanel
 from hsiviewer.regions.model import RegionSet
+from hsiviewer.regions.statistics import label_counts, tile_statistics
 
 TOOL_LABELS = (
     ("pan", "Pan", "Pan and zoom the map (regions are not edited)"),
@@ -74,6 +81,10 @@ class RegionsController(QObject):
         self._stats_timer.setSingleShot(True)
         self._stats_timer.setInterval(STATS_DELAY_MS)
         self._stats_timer.timeout.connect(self.update_statistics)
+        self.stats_worker = LatestWorker("hsiviewer-stats", self)
+        self.stats_worker.done.connect(self._on_statistics)
+        self.stats_worker.failed.connect(self._on_statistics_failed)
+        self._stats_scene = None  # the scene the statistics on their way were asked for
         self.actions: dict[str, QAction] = {}
         self._build_toolbar()
         self._build_menu()
@@ -163,6 +174,7 @@ class RegionsController(QObject):
 
     # --- scene and state ----------------------------------------------------------------------------
     def _on_scene(self, scene) -> None:
+        self.stats_worker.invalidate()  # statistics of the previous scene still being read are dropped
         self.tools.set_tool("pan")
         self.tools.select(None)
         self.path = None
@@ -358,9 +370,11 @@ class RegionsController(QObject):
 
     def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt name)
         """Ask before the window closes with unsaved regions."""
-        if watched is self.window and event.type() == QEvent.Type.Close and not self.confirm_leave():
-            event.ignore()
-            return True
+        if watched is self.window and event.type() == QEvent.Type.Close:
+            if not self.confirm_leave():
+                event.ignore()
+                return True
+            self.stats_worker.stop()
         return False
 
     # --- statistics ----------------------------------------------------------------------------------
@@ -369,30 +383,38 @@ class RegionsController(QObject):
         scene = self.window.scene
         if scene is None:
             return
-        window = self.overlay.labelled_window() or (0, 0, 0, 0)  # only the block that holds regions
-        rids = self.overlay.window_ids(window)
-        labels = self.overlay.class_of(rids)
-        counts = {}
-        for cls in self.regions.classes:
-            mask = labels == cls.class_id
-            counts[cls.class_id] = (len(np.unique(rids[mask])), int(np.count_nonzero(mask)))
-        self.panel.set_counts(counts)
-        if self.stats_enabled:
-            offset = (window[0], window[2])
-            self._guard("compute the region statistics", self._plot_statistics, scene, labels, rids, offset)
+        tiles = self.overlay.labelled_tiles()  # only the tiles that hold regions
+        class_of = self.overlay.class_lookup()
+        counts = label_counts(tiles, class_of)
+        self.panel.set_counts({c.class_id: counts.get(c.class_id, (0, 0)) for c in self.regions.classes})
+        if not self.stats_enabled:
+            return
+        names = {c.class_id: c.name for c in self.regions.classes}
+        args = (scene, tiles, class_of, names, self.tools.selected)
+        if self.window.viewport.synchronous:  # a small scene: reading costs less than a thread hop
+            self.stats_worker.invalidate()
+            found = self._guard("compute the region statistics", tile_statistics, *args)
+            if found is not None:
+                self._show_statistics(scene, *found)
+        else:
+            self._stats_scene = scene
+            self.stats_worker.submit(tile_statistics, *args)
 
-    def _plot_statistics(self, scene, labels, rids, offset=(0, 0)) -> None:
-        from hsiviewer.regions.statistics import class_statistics, region_statistics
+    def _on_statistics(self, call: int, found) -> None:
+        scene = self.window.scene
+        if call == self.stats_worker.latest and scene is not None and scene is self._stats_scene:
+            self._show_statistics(scene, *found)
+
+    def _on_statistics_failed(self, call: int, message: str) -> None:
+        if call == self.stats_worker.latest and self.window.scene is self._stats_scene:
+            self.window.error_dialog("Cannot compute the region statistics", message)
+
+    def _show_statistics(self, scene, stats, region) -> None:
         from hsiviewer.viewer.spectra import spectrum_axis
 
-        names = {c.class_id: c.name for c in self.regions.classes}
         shown = {c.class_id for c in self.regions.classes if c.visible}
-        stats = [s for s in class_statistics(scene, labels, rids, names, offset=offset) if s.key in shown]
-        region = None
-        if self.tools.selected is not None:
-            region = region_statistics(scene, rids, self.tools.selected, f"region {self.tools.selected}", offset)
         x, axis_label, _ = spectrum_axis(scene)
-        self.panel.show_statistics(x, axis_label, stats, region, scene.bad_bands)
+        self.panel.show_statistics(x, axis_label, [s for s in stats if s.key in shown], region, scene.bad_bands)
 
     def ask_export_statistics(self) -> None:
         """File ▸ Export region statistics…"""

@@ -121,13 +121,25 @@ class RegionOverlay:
                 out[a0 - r0 : a1 - r0, b0 - c0 : b1 - c0] = ids[a0 - tr0 : a1 - tr0, b0 - tc0 : b1 - tc0]
         return out
 
-    def class_of(self, region_ids: np.ndarray) -> np.ndarray:
-        """The class id (uint16) of each pixel of ``region_ids`` (0 where no region)."""
+    def labelled_tiles(self) -> list[tuple[int, int, np.ndarray]]:
+        """(row0, col0, region ids) of every tile that holds a region, in row order.
+
+        The arrays are never written again (an edit stores new ones), so another thread may read them
+        while the user goes on drawing.
+        """
+        return [(ti * TILE, tj * TILE, ids) for (ti, tj), ids in sorted(self._ids.items())]
+
+    def class_lookup(self) -> np.ndarray:
+        """``class_of[region id]``: the class id (uint16) of each region id on display (0 = none)."""
         class_of = np.zeros(len(self._lut), np.uint16)
         for r in self.regions.regions:
             if r.region_id < len(class_of):
                 class_of[r.region_id] = r.class_id
-        return class_of[region_ids]
+        return class_of
+
+    def class_of(self, region_ids: np.ndarray) -> np.ndarray:
+        """The class id (uint16) of each pixel of ``region_ids`` (0 where no region)."""
+        return self.class_lookup()[region_ids]
 
     def redraw_all(self) -> None:
         """Burn every region and redraw every tile and outline (the baseline the tiles avoid).
@@ -188,15 +200,19 @@ class RegionOverlay:
                 a0, a1 = max(r0, tr0), min(r1, tr0 + TILE)
                 b0, b1 = max(c0, tc0), min(c1, tc0 + TILE)
                 part = window[a0 - r0 : a1 - r0, b0 - c0 : b1 - c0]
-                ids = self._ids.get((ti, tj))
-                if ids is None:
+                old = self._ids.get((ti, tj))
+                if old is None:
                     if not part.any():
                         continue
                     ids = np.zeros((min(rows, tr0 + TILE) - tr0, min(cols, tc0 + TILE) - tc0), np.int32)
-                    self._ids[(ti, tj)] = ids
+                else:  # a new array: the old one may be being read on the statistics thread
+                    ids = old.copy()
                 ids[a0 - tr0 : a1 - tr0, b0 - tc0 : b1 - tc0] = part
-                if not ids.any():
-                    del self._ids[(ti, tj)]
+                if ids.any():
+                    ids.setflags(write=False)
+                    self._ids[(ti, tj)] = ids
+                else:
+                    self._ids.pop((ti, tj), None)
 
     def set_selected(self, region_id: Optional[int]) -> None:
         """Highlight ``region_id`` (None: nothing)."""
