@@ -183,6 +183,22 @@ def test_display_ready_rgba_applies_levels_table_and_nodata():
     assert rgb[0, 1, :3].tolist() == [128, 255, 0]  # a flat span maps to 0, as apply_stretch does
 
 
+def test_display_ready_rgba_is_the_same_strip_by_strip(monkeypatch):
+    from hsiviewer.viewer import tiles
+
+    rng = np.random.default_rng(5)
+    channels = [rng.normal(1000, 300, (37, 23)).astype(np.float32) for _ in range(3)]
+    channels[1][rng.random((37, 23)) < 0.1] = np.nan  # nodata in one channel: transparent
+    levels = [(500.0, 1500.0), (700.0, 1300.0), (900.0, 2000.0)]
+    whole = tiles.to_rgba(channels, levels)
+    monkeypatch.setattr(tiles, "RGBA_STRIP_PIXELS", 5 * 23)  # strips of 5 rows, the last of 2
+    np.testing.assert_array_equal(tiles.to_rgba(channels, levels), whole)
+    stretched = np.dstack([apply_stretch(c, *lv) for c, lv in zip(channels, levels)])
+    expected = (np.nan_to_num(stretched) * 255 + 0.5).astype(np.uint8)
+    assert np.abs(whole[:, :, :3].astype(int) - expected).max() <= 1  # float32 against apply_stretch's rounding
+    np.testing.assert_array_equal(whole[:, :, 3], np.where(np.isnan(channels[1]), 0, 255))
+
+
 @pytest.mark.parametrize("interleave", ["bsq", "bil", "bip"])
 def test_pixel_byte_ranges_hold_the_spectrum(tmp_path, interleave):
     from hsiviewer.viewer.levels import pixel_byte_ranges
