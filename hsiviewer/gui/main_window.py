@@ -52,7 +52,8 @@ class MainWindow(QMainWindow):
     pixel_hovered(row, col)
         The cursor is over pixel (row, col) of the scene.
     pixel_clicked(row, col)
-        The user clicked pixel (row, col) (its spectrum is pinned).
+        The user clicked pixel (row, col), and its spectrum is pinned (on a large scene once read on a
+        worker, unless it was the pixel on display).
     scene_changed(scene)
         A scene was opened (after the layers of the previous one were removed).
     image_shown()
@@ -169,7 +170,7 @@ class MainWindow(QMainWindow):
         """
         self._scene = scene
         self._view_error_shown = False
-        self.inspector.cancel()  # a pixel of the previous scene still being read is not shown
+        self.inspector.cancel(pins=True)  # a pixel of the previous scene still being read is not shown
         self.opener.cancel()  # nor a file still being read for File > Open: this scene came later
         self.viewport.set_scene(scene)
         self.pins.clear()
@@ -240,7 +241,7 @@ class MainWindow(QMainWindow):
             self.spectrum_panel.set_extra_text(None)
 
     def pin_pixel(self, row: int, col: int) -> None:
-        """Pin the spectrum of (row, col), as a click does."""
+        """Pin the spectrum of (row, col) now (read here if not known yet; a click reads on a worker)."""
         if self._scene is not None:
             self.pins.add(row, col)
 
@@ -296,13 +297,12 @@ class MainWindow(QMainWindow):
         self.spectrum_panel.hide_live()
 
     def _on_click(self, row: int, col: int) -> None:
-        if self._scene is None:
-            return
-        try:
-            self._scene.spectrum(row, col)  # a pin whose spectrum cannot be read would fail in every panel
-        except Exception as exc:
-            self._view_error(f"read pixel ({row}, {col})", exc)
-            return
+        if self._scene is not None:
+            self.inspector.pin(row, col)  # pinned (and pixel_clicked) once its spectrum is read
+
+    def _add_pin(self, row: int, col: int, spectrum: np.ndarray) -> None:
+        """Pin (row, col), whose ``spectrum`` the inspector read, and say it was clicked."""
+        self.spectrum_panel.remember(row, col, spectrum)
         self.pin_pixel(row, col)
         self.pixel_clicked.emit(row, col)
 

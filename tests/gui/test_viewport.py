@@ -414,3 +414,37 @@ def test_region_statistics_of_a_large_scene_read_only_the_regions_tiles_on_a_wor
     assert stats.n_pixels == 1500 and stats.n_regions == 2
     np.testing.assert_allclose(stats.mean, pixels.mean(axis=0), rtol=1e-12)
     np.testing.assert_allclose(stats.std, pixels.astype(np.float64).std(axis=0), rtol=1e-9)
+
+
+def test_a_click_on_a_large_scene_pins_without_the_window_reading(qtbot, window, big):
+    from hsiviewer import demo_scene_path
+
+    header, _, data = big
+    open_big(qtbot, window, header)
+    spy = ThreadRecordingSource(window.scene.source)
+    window.scene.source = spy
+    clicked = []
+    window.pixel_clicked.connect(lambda r, c: clicked.append((r, c)))
+    # the pixel under the cursor was read for hovering: a click pins its spectrum at once
+    with qtbot.waitSignal(window.pixel_hovered, timeout=10000):
+        window.inspect_pixel(100, 200)
+    reads = len(spy.pixel_threads)
+    window.view.pixel_clicked.emit(100, 200)
+    assert clicked == [(100, 200)] and len(spy.pixel_threads) == reads
+    np.testing.assert_array_equal(window.spectrum_panel.pinned_data()[0][1], data[100, 200])
+    # pixels not shown yet (clicks faster than hovering): read on the pin worker, none lost, in order
+    window.view.pixel_clicked.emit(1400, 900)
+    window.view.pixel_clicked.emit(7, 8)
+    window.inspect_pixel(500, 500)  # and hovering on does not drop them
+    qtbot.waitUntil(lambda: len(clicked) == 3, timeout=10000)
+    assert clicked == [(100, 200), (1400, 900), (7, 8)]
+    assert "MainThread" not in spy.pixel_threads and "hsiviewer-pin" in spy.pixel_threads
+    pinned = window.spectrum_panel.pinned_data()
+    assert [(p.row, p.col) for p, _ in pinned] == clicked
+    np.testing.assert_array_equal(pinned[1][1], data[1400, 900])
+    assert len(window.spectrum_panel.pinned_curves) == 3
+    # a click still being read when another scene opens is forgotten
+    window.view.pixel_clicked.emit(1450, 950)
+    assert window.open_scene(demo_scene_path()) is not None
+    qtbot.wait(300)
+    assert clicked[-1] == (7, 8) and len(window.pins) == 0

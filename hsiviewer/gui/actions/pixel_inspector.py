@@ -7,6 +7,11 @@ of a big file waits on the disk (a compressed GeoTIFF block is read and inflated
 for a cold 512 x 512 DEFLATE block on the test machine) and the window must not wait with it;
 the newest pixel wins, older ones still waiting are dropped. Either way
 :attr:`MainWindow.pixel_hovered` fires when the pixel's description and spectrum are shown.
+
+A click pins the pixel's spectrum. The pixel clicked is nearly always the one just shown, whose
+spectrum is at hand; any other is read on a worker of its own (every pixel clicked and not read yet
+goes with each request, so hovering or clicking on never loses one), and
+:attr:`MainWindow.pixel_clicked` fires once it is pinned.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from PySide6.QtCore import QEvent, QObject
 
 from hsiviewer.gui.threads.latest_worker import LatestWorker
 from hsiviewer.viewer.pixel_info import PixelInfo, read_pixel_info
+from hsiviewer.viewer.spectra import spectra_values
 from hsiviewer.viewer.tiles import ViewSettings
 
 
@@ -40,6 +46,11 @@ class PixelInspector(QObject):
         self.worker.done.connect(self._on_done)
         self.worker.failed.connect(self._on_failed)
         self._pending: Optional[tuple] = None  # (call id, row, col, scene) of the newest read
+        self._shown: Optional[PixelInfo] = None  # the pixel on display
+        self.pin_worker = LatestWorker("hsiviewer-pin", self)
+        self.pin_worker.done.connect(self._on_pinned)
+        self.pin_worker.failed.connect(self._on_pin_failed)
+        self._to_pin: list[tuple[int, int]] = []  # clicked, not read yet (of the window's scene)
         window.installEventFilter(self)
 
     @property
@@ -66,11 +77,50 @@ class PixelInspector(QObject):
             return
         self._pending = (self.worker.submit(read_pixel_info, *args), row, col, scene)
 
-    def cancel(self) -> None:
+    def pin(self, row: int, col: int) -> None:
+        """Pin (row, col): at once when its spectrum is at hand (a small scene, the pixel on display),
+        else when it has been read on the pin worker."""
+        window = self.window
+        scene = window.scene
+        if scene is None:
+            return
+        shown = self._shown
+        if shown is not None and shown.scene is scene and (shown.row, shown.col) == (row, col):
+            window._add_pin(row, col, shown.spectrum)
+        elif window.viewport.synchronous:
+            try:
+                ((_, _, spectrum),) = spectra_values(scene, [(row, col)])
+            except Exception as exc:
+                self._fail(row, col, exc)
+                return
+            window._add_pin(row, col, spectrum)
+        elif (row, col) not in self._to_pin:
+            self._to_pin.append((row, col))
+            self.pin_worker.submit(spectra_values, scene, list(self._to_pin))
+
+    def cancel(self, pins: bool = False) -> None:
         """Forget the pixels asked for (the cursor left the scene, another scene opens): their answers
-        are not shown."""
+        are not shown. With ``pins`` (another scene opens), also the clicked pixels still being read."""
         self.worker.invalidate()
         self._pending = None
+        if pins:
+            self.pin_worker.invalidate()
+            self._to_pin.clear()
+            self._shown = None
+
+    def _on_pinned(self, call_id: int, found) -> None:
+        if call_id != self.pin_worker.latest:
+            return  # a newer request holds these pixels too
+        for row, col, spectrum in found:
+            if (row, col) in self._to_pin:
+                self._to_pin.remove((row, col))
+                self.window._add_pin(row, col, spectrum)
+
+    def _on_pin_failed(self, call_id: int, message: str) -> None:
+        if call_id == self.pin_worker.latest and self._to_pin:
+            row, col = self._to_pin[-1]
+            self._to_pin.clear()
+            self._fail(row, col, message.splitlines()[0])
 
     def _on_done(self, call_id: int, info: PixelInfo) -> None:
         if self._pending is None or call_id != self._pending[0]:
@@ -89,6 +139,7 @@ class PixelInspector(QObject):
 
     def _show(self, info: PixelInfo) -> None:
         window = self.window
+        self._shown = info
         window.pixel_label.setText(info.text)
         window.spectrum_panel.show_spectrum(info.spectrum)
         if self.extra is not None:
@@ -106,6 +157,7 @@ class PixelInspector(QObject):
     def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt name)
         """On close, end the reading thread."""
         if watched is self.window and event.type() == QEvent.Type.Close:
-            self.cancel()
+            self.cancel(pins=True)
             self.worker.stop()
+            self.pin_worker.stop()
         return False

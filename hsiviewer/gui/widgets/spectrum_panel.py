@@ -58,6 +58,7 @@ class SpectrumPanel(QWidget):
         self.pinned_curves: dict[tuple[int, int], pg.PlotDataItem] = {}
         self.reference_curves: list[pg.PlotDataItem] = []
         self._references: list[tuple[str, np.ndarray, tuple[int, int, int]]] = []
+        self._known: dict[tuple[int, int], np.ndarray] = {}  # spectra of the pins, read once
         self.mode = "reflectance"
         self.mode_box = QComboBox()
         for key, (label, _) in VIEW_MODES.items():
@@ -97,6 +98,7 @@ class SpectrumPanel(QWidget):
     def set_scene(self, scene: Optional[Scene]) -> None:
         """Show spectra of ``scene`` (pinned spectra of the previous scene are dropped)."""
         self.scene = scene
+        self._known.clear()
         self.live_curve.setData([], [])
         if scene is not None:
             _, axis_label, _ = spectrum_axis(scene)
@@ -127,23 +129,35 @@ class SpectrumPanel(QWidget):
         self.extra_label.setText(text or "")
         self.extra_label.setVisible(bool(text))
 
+    def remember(self, row: int, col: int, spectrum: np.ndarray) -> None:
+        """Keep the spectrum of (row, col) (read on a worker) for when it is pinned: no read then."""
+        self._known[(int(row), int(col))] = spectrum
+
+    def _spectrum(self, row: int, col: int) -> np.ndarray:
+        found = self._known.get((row, col))
+        if found is None:
+            found = self._known[(row, col)] = spectrum_values(self.scene, row, col)
+        return found
+
     def pinned_data(self) -> list[tuple[Pin, np.ndarray]]:
         """Each pin with its spectrum (float64, NaN at bad bands), in pinning order."""
         if self.scene is None:
             return []
-        return [(pin, spectrum_values(self.scene, pin.row, pin.col)) for pin in self.pins.pins]
+        return [(pin, self._spectrum(pin.row, pin.col)) for pin in self.pins.pins]
 
     def _sync_pins(self) -> None:
         wanted = {(p.row, p.col): p for p in self.pins.pins} if self.scene is not None else {}
         for key in [k for k in self.pinned_curves if k not in wanted]:
             curve = self.pinned_curves.pop(key)
             self.plot.removeItem(curve)  # also takes it out of the legend
+        for key in [k for k in self._known if k not in wanted]:
+            del self._known[key]
         if self.scene is None:
             return
         x, _, _ = spectrum_axis(self.scene)
         for key, pin in wanted.items():
             if key not in self.pinned_curves:
-                values = self._view(x, spectrum_values(self.scene, pin.row, pin.col))
+                values = self._view(x, self._spectrum(pin.row, pin.col))
                 curve = self.plot.plot(
                     x,
                     values,
