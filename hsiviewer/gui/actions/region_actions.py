@@ -380,6 +380,7 @@ class RegionsController(QObject):
     # --- statistics ----------------------------------------------------------------------------------
     def update_statistics(self) -> None:
         """Recount pixels per class and redraw the class spectra (after edits settle)."""
+        self._stats_timer.stop()  # this is the update a pending one would have made
         scene = self.window.scene
         if scene is None:
             return
@@ -388,6 +389,7 @@ class RegionsController(QObject):
         counts = label_counts(tiles, class_of)
         self.panel.set_counts({c.class_id: counts.get(c.class_id, (0, 0)) for c in self.regions.classes})
         if not self.stats_enabled:
+            self.stats_worker.invalidate()
             return
         names = {c.class_id: c.name for c in self.regions.classes}
         args = (scene, tiles, class_of, names, self.tools.selected)

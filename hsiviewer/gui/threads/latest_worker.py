@@ -97,9 +97,11 @@ class LatestWorker(QObject):
             self._job = None
 
     def stop(self) -> None:
-        """End the thread after the running call (call on close)."""
+        """End the thread after the running call (call on close); the running call is made stale, so
+        long work stops at its next check instead of making the window wait."""
         with self._wake:
             self._stopping = True
+            self._latest += 1
             self._job = None
             self._wake.notify()
         self._thread.join(timeout=5)
