@@ -241,7 +241,8 @@ class MainWindow(QMainWindow):
             self.spectrum_panel.set_extra_text(None)
 
     def pin_pixel(self, row: int, col: int) -> None:
-        """Pin the spectrum of (row, col) now (read here if not known yet; a click reads on a worker)."""
+        """Pin the spectrum of (row, col) now, reading it here if it is not known yet (a click on a large
+        scene reads it on a worker instead, see :meth:`PixelInspector.pin`)."""
         if self._scene is not None:
             self.pins.add(row, col)
 

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Optional
 
 import numpy as np
 
 from hsiviewer.data.scene import Scene
-from hsiviewer.errors import Cancelled, ExportError
+from hsiviewer.errors import ExportError
 from hsiviewer.io.atomic import atomic_path
 
 
@@ -38,19 +37,6 @@ def spectrum_values(scene: Scene, row: int, col: int) -> np.ndarray:
     if scene.nodata is not None:
         values[values == scene.nodata] = np.nan
     return values
-
-
-def spectra_values(
-    scene: Scene, pixels: list[tuple[int, int]], cancel: Optional[Callable[[], bool]] = None
-) -> list[tuple[int, int, np.ndarray]]:
-    """(row, col, :func:`spectrum_values`) of each pixel of ``pixels``; ``cancel`` is asked between them
-    (:class:`~hsiviewer.errors.Cancelled`)."""
-    found = []
-    for row, col in pixels:
-        if cancel is not None and cancel():
-            raise Cancelled("newer pixels were asked for")
-        found.append((row, col, spectrum_values(scene, row, col)))
-    return found
 
 
 def spectrum_connect(x: np.ndarray, values: np.ndarray, gap_factor: float = 2.5) -> np.ndarray:

@@ -225,9 +225,13 @@ class ThreadRecordingSource:
     def __getattr__(self, name):
         return getattr(self.source, name)
 
+    fail_at = None  # (row, col) whose read raises OSError, as a bad sector would
+
     def read_subregion(self, rows, cols, bands=None):
         if rows.stop is not None and rows.stop - rows.start == 1 and cols.stop - cols.start == 1:
             self.pixel_threads.append(threading.current_thread().name)
+            if (rows.start, cols.start) == self.fail_at:
+                raise OSError("Input/output error")
         return self.source.read_subregion(rows, cols, bands)
 
 
@@ -416,7 +420,7 @@ def test_region_statistics_of_a_large_scene_read_only_the_regions_tiles_on_a_wor
     np.testing.assert_allclose(stats.std, pixels.astype(np.float64).std(axis=0), rtol=1e-9)
 
 
-def test_a_click_on_a_large_scene_pins_without_the_window_reading(qtbot, window, big):
+def test_a_click_on_a_large_scene_pins_without_the_window_reading(qtbot, window, big, errors):
     from hsiviewer import demo_scene_path
 
     header, _, data = big
@@ -443,8 +447,21 @@ def test_a_click_on_a_large_scene_pins_without_the_window_reading(qtbot, window,
     assert [(p.row, p.col) for p, _ in pinned] == clicked
     np.testing.assert_array_equal(pinned[1][1], data[1400, 900])
     assert len(window.spectrum_panel.pinned_curves) == 3
+    # a click read while an earlier one is still unread waits for it: pins keep the click order
+    window.view.pixel_clicked.emit(1300, 20)  # unread
+    with qtbot.waitSignal(window.pixel_hovered, timeout=10000):
+        window.inspect_pixel(40, 50)
+    window.view.pixel_clicked.emit(40, 50)  # on display, known at once
+    qtbot.waitUntil(lambda: len(clicked) == 5, timeout=10000)
+    assert clicked[3:] == [(1300, 20), (40, 50)]
+    # a pixel that fails to read costs only its own pin, and the error names it
+    spy.fail_at = (1200, 30)
+    window.view.pixel_clicked.emit(1200, 30)
+    window.view.pixel_clicked.emit(1201, 31)
+    qtbot.waitUntil(lambda: len(clicked) == 6, timeout=10000)
+    assert clicked[-1] == (1201, 31) and len(errors) == 1 and "(1200, 30)" in errors[0][0] + errors[0][1]
     # a click still being read when another scene opens is forgotten
     window.view.pixel_clicked.emit(1450, 950)
     assert window.open_scene(demo_scene_path()) is not None
     qtbot.wait(300)
-    assert clicked[-1] == (7, 8) and len(window.pins) == 0
+    assert clicked[-1] == (1201, 31) and len(window.pins) == 0

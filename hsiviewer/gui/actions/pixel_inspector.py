@@ -8,10 +8,10 @@ for a cold 512 x 512 DEFLATE block on the test machine) and the window must not 
 the newest pixel wins, older ones still waiting are dropped. Either way
 :attr:`MainWindow.pixel_hovered` fires when the pixel's description and spectrum are shown.
 
-A click pins the pixel's spectrum. The pixel clicked is nearly always the one just shown, whose
-spectrum is at hand; any other is read on a worker of its own (every pixel clicked and not read yet
-goes with each request, so hovering or clicking on never loses one), and
-:attr:`MainWindow.pixel_clicked` fires once it is pinned.
+A click pins the pixel's spectrum, in click order. The pixel clicked is nearly always the one just
+shown, whose spectrum is at hand; on a small scene any other is read at once, on a large one on a
+worker of its own (one request at a time for every clicked pixel not read yet, so hovering or
+clicking on never loses one), and :attr:`MainWindow.pixel_clicked` fires once it is pinned.
 """
 
 from __future__ import annotations
@@ -21,9 +21,10 @@ from typing import Optional
 
 from PySide6.QtCore import QEvent, QObject
 
+from hsiviewer.errors import HsiError
 from hsiviewer.gui.threads.latest_worker import LatestWorker
 from hsiviewer.viewer.pixel_info import PixelInfo, read_pixel_info
-from hsiviewer.viewer.spectra import spectra_values
+from hsiviewer.viewer.spectra import spectrum_values
 from hsiviewer.viewer.tiles import ViewSettings
 
 
@@ -50,7 +51,9 @@ class PixelInspector(QObject):
         self.pin_worker = LatestWorker("hsiviewer-pin", self)
         self.pin_worker.done.connect(self._on_pinned)
         self.pin_worker.failed.connect(self._on_pin_failed)
-        self._to_pin: list[tuple[int, int]] = []  # clicked, not read yet (of the window's scene)
+        # clicked and not pinned yet, in click order: [row, col, spectrum or None while unread]
+        self._to_pin: list[list] = []
+        self._pin_call: Optional[int] = None  # the pin worker's request in flight
         window.installEventFilter(self)
 
     @property
@@ -78,25 +81,24 @@ class PixelInspector(QObject):
         self._pending = (self.worker.submit(read_pixel_info, *args), row, col, scene)
 
     def pin(self, row: int, col: int) -> None:
-        """Pin (row, col): at once when its spectrum is at hand (a small scene, the pixel on display),
-        else when it has been read on the pin worker."""
+        """Pin (row, col), in click order: at once when its spectrum is at hand (the pixel on display, or
+        read here on a small scene) and no earlier click is still being read, else once it is."""
         window = self.window
         scene = window.scene
-        if scene is None:
+        if scene is None or any((r, c) == (row, col) for r, c, _ in self._to_pin):
             return
         shown = self._shown
+        spectrum = None
         if shown is not None and shown.scene is scene and (shown.row, shown.col) == (row, col):
-            window._add_pin(row, col, shown.spectrum)
+            spectrum = shown.spectrum
         elif window.viewport.synchronous:
             try:
-                ((_, _, spectrum),) = spectra_values(scene, [(row, col)])
+                spectrum = spectrum_values(scene, row, col)
             except Exception as exc:
                 self._fail(row, col, exc)
                 return
-            window._add_pin(row, col, spectrum)
-        elif (row, col) not in self._to_pin:
-            self._to_pin.append((row, col))
-            self.pin_worker.submit(spectra_values, scene, list(self._to_pin))
+        self._to_pin.append([row, col, spectrum])
+        self._drain_pins()
 
     def cancel(self, pins: bool = False) -> None:
         """Forget the pixels asked for (the cursor left the scene, another scene opens): their answers
@@ -105,22 +107,46 @@ class PixelInspector(QObject):
         self._pending = None
         if pins:
             self.pin_worker.invalidate()
+            self._pin_call = None
             self._to_pin.clear()
             self._shown = None
 
+    def _drain_pins(self) -> None:
+        """Pin the clicked pixels whose spectra are known, in click order, up to the first still unread;
+        ask the pin worker for the unread ones (one request at a time, so none is ever dropped)."""
+        while self._to_pin and self._to_pin[0][2] is not None:
+            row, col, spectrum = self._to_pin.pop(0)
+            self.window._add_pin(row, col, spectrum)
+        unread = [(row, col) for row, col, spectrum in self._to_pin if spectrum is None]
+        if unread and self._pin_call is None:
+            self._pin_call = self.pin_worker.submit(_read_spectra, self.window.scene, unread)
+
     def _on_pinned(self, call_id: int, found) -> None:
-        if call_id != self.pin_worker.latest:
-            return  # a newer request holds these pixels too
-        for row, col, spectrum in found:
-            if (row, col) in self._to_pin:
-                self._to_pin.remove((row, col))
-                self.window._add_pin(row, col, spectrum)
+        if call_id != self._pin_call:
+            return  # asked for on a scene shown before
+        self._pin_call = None
+        failed = []
+        for row, col, spectrum, error in found:
+            for entry in list(self._to_pin):
+                if entry[0] == row and entry[1] == col and entry[2] is None:
+                    if error is None:
+                        entry[2] = spectrum
+                    else:
+                        self._to_pin.remove(entry)
+                        failed.append((row, col, error))
+        self._drain_pins()
+        for row, col, error in failed[:1]:  # one dialog, naming the pixel that failed
+            self._fail(row, col, error)
 
     def _on_pin_failed(self, call_id: int, message: str) -> None:
-        if call_id == self.pin_worker.latest and self._to_pin:
-            row, col = self._to_pin[-1]
-            self._to_pin.clear()
-            self._fail(row, col, message.splitlines()[0])
+        if call_id != self._pin_call:
+            return
+        self._pin_call = None
+        unread = [entry for entry in self._to_pin if entry[2] is None]
+        self._to_pin = [entry for entry in self._to_pin if entry[2] is not None]
+        self._drain_pins()
+        if unread:
+            self._fail(unread[0][0], unread[0][1], message.splitlines()[0])
 
     def _on_done(self, call_id: int, info: PixelInfo) -> None:
         if self._pending is None or call_id != self._pending[0]:
@@ -161,3 +187,17 @@ class PixelInspector(QObject):
             self.worker.stop()
             self.pin_worker.stop()
         return False
+
+
+def _read_spectra(scene, pixels: list[tuple[int, int]], cancel=None) -> list[tuple]:
+    """The pin worker's call: (row, col, spectrum, None) or (row, col, None, error) for each pixel, so a
+    pixel that fails to read costs only its own pin."""
+    found: list[tuple] = []
+    for row, col in pixels:
+        try:
+            found.append((row, col, spectrum_values(scene, row, col), None))
+        except HsiError as exc:
+            found.append((row, col, None, str(exc)))
+        except Exception as exc:  # a reader's OSError: one line, as for hovering
+            found.append((row, col, None, f"{type(exc).__name__}: {exc}"))
+    return found

@@ -29,7 +29,6 @@ from hsiviewer.gui.widgets.spectral_dialogs import (
 from hsiviewer.spectral.matching import MatchResult
 from hsiviewer.viewer.continuous import ContinuousLayer
 from hsiviewer.viewer.library_view import LibraryView
-from hsiviewer.viewer.spectra import spectrum_values
 
 LIBRARY_FILTER = "Spectral libraries (*.sli *.hdr *.csv *.txt *.asc);;All files (*)"
 
@@ -163,9 +162,10 @@ class SpectralTools(QObject):
         scene = self.window.scene
         if scene is None or not self.window.pins.pins:
             raise ExportError("there are no pinned spectra to add (click pixels to pin them)")
-        for pin in self.window.pins.pins:
-            self.library.add_spectrum(f"pixel {pin.row}, {pin.col}", spectrum_values(scene, pin.row, pin.col), scene)
-        return len(self.window.pins.pins)
+        pinned = self.window.spectrum_panel.pinned_data()  # read when pinned: no read here
+        for pin, spectrum in pinned:
+            self.library.add_spectrum(f"pixel {pin.row}, {pin.col}", spectrum, scene)
+        return len(pinned)
 
     def add_region_means(self) -> int:
         """Add each class's mean spectrum over the drawn training regions to the library; returns how many."""
