@@ -293,13 +293,14 @@ class ViewRenderer:
         With ``partial``, the file bytes of the view are announced to the kernel on a readahead
         thread while the tiles are read (it ends before this returns), and a request still reading
         from the file after :data:`PARTIAL_AFTER_S` calls ``partial(image so far)``, then again every
-        :data:`PARTIAL_EVERY_S` (checked before the first tile and after each): the tiles read so far
-        at full detail, the rest filled from the bands' samples at the stats level (nearest
-        neighbour). The samples are kept in memory since their stretch levels were computed
-        (:data:`SAMPLE_BUDGET`), so the coarse image costs no read; when one of them has been
-        dropped there is no coarse image. The canvas thus shows a coarse image of new bands at once
-        and sharpens as tiles arrive. Each partial image is a copy the caller may keep. Without
-        ``partial`` (the window's own thread renders small scenes) no thread is started.
+        :data:`PARTIAL_EVERY_S` (checked before the first tile and after each tile of each band): the
+        tiles read so far at full detail, the rest filled from the bands' samples at the stats level
+        (nearest neighbour). The samples are kept in memory since their stretch levels were computed
+        (:data:`SAMPLE_BUDGET`), so the coarse image costs no read; when one of them is not in memory
+        (dropped, or never read because the levels are manual) there is no coarse image. The canvas
+        thus shows a coarse image of new bands at once and sharpens as tiles arrive. Each partial
+        image is a copy the caller may keep. Without ``partial`` (the window's own thread renders
+        small scenes) no thread is started.
 
         Raises
         ------

@@ -169,3 +169,17 @@ def test_a_class_map_still_being_read_when_another_scene_opens_is_forgotten(qtbo
     qtbot.waitUntil(lambda: window.opener.worker.idle, timeout=10000)
     qtbot.wait(50)
     assert window.scene.name == "other.tif" and not window.layers.layers
+
+
+def test_no_class_map_while_another_scene_is_being_opened(qtbot, window, tmp_path, monkeypatch, errors):
+    reader = HeldReader()
+    monkeypatch.setattr(scene_opener, "read_scene", reader)
+    classes = tmp_path / "classes.npy"
+    np.save(classes, np.ones((145, 145), np.uint8))
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(classes), ""))
+    window.open_scene_in_background(geotiff(tmp_path / "next.tif"))
+    window.menus.open_class_map.trigger()  # it would be checked against the scene about to go
+    assert len(errors) == 1 and "next.tif is still being opened" in errors[0][1]
+    with qtbot.waitSignal(window.image_shown, timeout=10000):
+        reader.let_go("next.tif")  # the scene being opened was not dropped
+    assert window.scene.name == "next.tif"

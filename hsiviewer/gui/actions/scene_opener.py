@@ -94,13 +94,17 @@ class SceneOpener(QObject):
         Raises
         ------
         SceneReadError
-            When no scene is open (a file that cannot be read, or of another size than the scene's, is
-            shown in a dialog once read).
+            When no scene is open, or another is still being opened (a file that cannot be read, or of
+            another size than the scene's, is shown in a dialog once read).
         """
         path = Path(path)
         scene = self.window.scene
         if scene is None:
             raise SceneReadError("open a scene before its class map", path)
+        if self._pending is not None and self._pending[3] == self._show_scene:
+            raise SceneReadError(
+                f"{self._pending[1].name} is still being opened: open its class map once it is shown", path
+            )
         self._submit(path, lambda read: self._add_class_map(path, *read), _read_class_map, path, scene.shape[:2])
 
     def _submit(self, path: Path, then: Callable[[Any], None], fn: Callable, *args) -> None:
