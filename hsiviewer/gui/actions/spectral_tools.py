@@ -169,16 +169,15 @@ class SpectralTools(QObject):
 
     def add_region_means(self) -> int:
         """Add each class's mean spectrum over the drawn training regions to the library; returns how many."""
-        from hsiviewer.regions.rasterize import rasterize_regions
-        from hsiviewer.regions.statistics import class_statistics
+        from hsiviewer.regions.statistics import tile_statistics
 
         scene = self.window.scene
         tools = getattr(self.window, "region_tools", None)
         if scene is None or tools is None or not tools.regions.regions:
             raise ExportError("there are no training regions to take class means from (draw or open regions)")
-        raster = rasterize_regions(tools.regions.regions, scene.shape[:2])
         names = {c.class_id: c.name for c in tools.regions.classes}
-        stats = class_statistics(scene, raster.labels, raster.region_ids, names)
+        # the region ids the map already holds, tile by tile: no raster of the whole scene
+        stats, _ = tile_statistics(scene, tools.overlay.labelled_tiles(), tools.overlay.class_lookup(), names)
         if not stats:
             raise ExportError("the training regions cover no pixel of this scene")
         for s in stats:
