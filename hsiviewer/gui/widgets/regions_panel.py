@@ -188,6 +188,8 @@ class RegionsPanel(QWidget):
         bad_bands: Optional[np.ndarray] = None,
     ) -> None:
         """Plot mean ± 1 σ of each class in ``stats`` (class colours) and ``region``'s mean (dashed)."""
+        if not (stats or region or self.stats or self.region_stats):
+            return  # nothing shown, nothing to show: no repaint (its axes cost 10-20 ms when a scene opens)
         self.stats, self.region_stats = stats, region
         self.plot.clear()
         self.plot.setLabel("bottom", axis_label)
