@@ -172,6 +172,9 @@ class Probe:
         self.longest_all = 0.0
 
 
+#: Seconds the view stays on screen before each change of the "after a dwell" measurements at 1:1.
+DWELL_S = 1.5
+
 #: Seconds from the last ``wait_shown`` action until something of the new view was drawn: the first
 #: image of a view still reading (coarse, then sharpening), else the view itself.
 FIRST_DRAWN: list[float] = []
@@ -221,8 +224,13 @@ def zoom_one_to_one(app, win, row: int, col: int) -> float:
     )
 
 
-def interaction(app, win, scene, rng, n: int) -> dict:
-    """Band, RGB and stretch changes in the current view."""
+def interaction(app, win, scene, rng, n: int, dwell: float = 0.0) -> dict:
+    """Band, RGB and stretch changes in the current view, one straight after another.
+
+    With ``dwell``, band and RGB changes are measured a second time, each after the view has been on
+    screen for ``dwell`` seconds (as a person looks at an image before choosing the next bands): the
+    time the viewer has to read the view's lines in every band ahead (``ViewRenderer.warm``).
+    """
     state = win.display_state
     bands = (
         rng.choice(scene.n_bands, size=4 * n, replace=False)
@@ -242,6 +250,25 @@ def interaction(app, win, scene, rng, n: int) -> dict:
             [wait_shown(app, win, lambda t=t: state.set_rgb([int(b) for b in t])) for t in triples]
         )
         out["rgb_change_first_drawn"] = first_drawn(n)
+    if dwell and scene.n_bands > 1:
+        again = (  # other bands than those above where there are enough
+            rng.permutation(scene.n_bands)[: 4 * n] if scene.n_bands >= 4 * n else rng.integers(0, scene.n_bands, 4 * n)
+        )
+        reader = win.viewport.renderer.reader
+        warmed0 = reader.warmed_bytes
+        state.set_mode("band")
+
+        def after_dwell(action) -> float:
+            settle(app, dwell)
+            return wait_shown(app, win, action)
+
+        out["band_change_after_dwell"] = stats([after_dwell(lambda b=int(b): state.set_band(b)) for b in again[:n]])
+        state.set_mode("rgb")
+        out["rgb_change_after_dwell"] = stats(
+            [after_dwell(lambda t=t: state.set_rgb([int(b) for b in t])) for t in again[n : 4 * n].reshape(n, 3)]
+        )
+        out["dwell_s"] = dwell
+        out["warmed_mb"] = round((reader.warmed_bytes - warmed0) / 2**20, 1)
     stretches = [
         ("percentile", (1.0, 99.0)),
         ("minmax", None),
@@ -336,7 +363,7 @@ def bench_scene(app, win, probe, header: Path, data_file: Path, rng, n: int, wai
     result["whole"] = interaction(app, win, scene, rng, n)
     result["whole"]["level"] = win.viewport.last_view.level
     result["zoom_to_1to1_s"] = round(zoom_one_to_one(app, win, scene.n_rows // 3, scene.n_cols // 2), 3)
-    result["one_to_one"] = interaction(app, win, scene, rng, n)
+    result["one_to_one"] = interaction(app, win, scene, rng, n, dwell=DWELL_S)
     result["one_to_one"]["level"] = win.viewport.last_view.level
     result["pan_1to1"] = pan(app, win, n)
     result.update(hover(app, win, probe, data_file, scene, rng, n))

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import os
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Optional, Union
@@ -31,6 +32,10 @@ from hsiviewer.errors import SceneReadError
 
 #: The coarsest level has no side longer than this.
 SMALLEST_SIDE = 256
+#: Bytes :meth:`LevelReader.warm_window` reads at a time (then it checks whether to pause or stop).
+WARM_CHUNK = 1 << 20
+#: Chunks a reader remembers as warmed before it starts counting afresh.
+WARM_MEMORY = 1 << 14
 
 
 def level_shape(rows: int, cols: int, level: int) -> tuple[int, int]:
@@ -111,6 +116,8 @@ class LevelReader:
         self.top = top_level(scene.n_rows, scene.n_cols)
         self._files = backing_files(scene)
         self._overviews = gdal_overview_levels(scene)
+        self._warmed: set[int] = set()  # WARM_CHUNK-sized pieces of the data file read by warm_window
+        self.warmed_bytes = 0  # read by warm_window so far (for tests and benchmarks)
 
     def shape(self, level: int) -> tuple[int, int]:
         """(rows, cols) of ``level``."""
@@ -160,6 +167,85 @@ class LevelReader:
             )
         prefetch(self.scene, self._files, sorted(ranges), stop)
 
+    def warm_window(
+        self,
+        level: int,
+        rows: slice,
+        cols: slice,
+        cancel: Optional[Callable[[], bool]] = None,
+        busy: Optional[Callable[[], bool]] = None,
+        budget: Optional[int] = None,
+    ) -> int:
+        """Read the file bytes of ``[rows, cols]`` of ``level`` in *every* band into the page cache, so
+        that a later change of band or composite in this view finds them there. Returns the bytes read.
+
+        For BIL and BIP files read from the file at ``level`` only: there a band's view is one small
+        run of bytes per line, each a random read of the disk (on the test machine 20-200 us each, so
+        a 1:1 view of three new bands, some 2,500 runs, waits 50-500 ms for the disk), while the same
+        lines in every band are one sequential read (0.5-0.9 GB/s there). Nothing is read when the
+        view's lines take more than ``budget`` bytes (default :func:`warm_budget`), nor for BSQ files,
+        where a band's view is already one run.
+
+        Reads ``WARM_CHUNK`` bytes at a time; before each it stops when ``cancel()`` is true and
+        waits while ``busy()`` is (the renderer is reading: it goes first). Chunks read before (by any
+        view of this reader) are skipped. A read error ends the warming quietly: it is advice, and the
+        renderer's own read reports the error.
+        """
+        if (
+            self.source_of(level) not in ("file", "strided")
+            or not self._files
+            or self.scene.interleave not in ("bil", "bip")
+            or not scene_interleave_known(self.scene)
+        ):
+            return 0
+        f = 1 << level
+        ranges = window_byte_ranges(
+            self.scene.shape,
+            self.scene.interleave,
+            self.scene.dtype.itemsize,
+            range(rows.start * f, (rows.stop - 1) * f + 1, f),
+            range(cols.start * f, (cols.stop - 1) * f + 1),
+            None,
+        )
+        offset = int(self.scene.metadata.get("header_offset", 0))
+        chunks = sorted(
+            {
+                k
+                for start, length in ranges
+                for k in range((offset + start) // WARM_CHUNK, -(-(offset + start + length) // WARM_CHUNK))
+            }
+        )
+        if len(chunks) * WARM_CHUNK > (warm_budget() if budget is None else budget):
+            return 0
+        if len(self._warmed) > WARM_MEMORY:
+            self._warmed.clear()
+        todo = [k for k in chunks if k not in self._warmed]
+        if not todo:
+            return 0
+        try:
+            check_backing_files(self._files)
+            fd = os.open(self._files[0][0], os.O_RDONLY)
+        except (SceneReadError, OSError):
+            return 0
+        buffer = memoryview(bytearray(WARM_CHUNK))
+        done = 0
+        try:
+            for k in todo:
+                while busy is not None and busy():
+                    if cancel is not None and cancel():
+                        return done
+                    time.sleep(0.002)
+                if cancel is not None and cancel():
+                    return done
+                done += os.preadv(fd, [buffer], k * WARM_CHUNK)
+                self._warmed.add(k)
+        except OSError:
+            pass  # advice only (see above)
+        finally:
+            os.close(fd)
+            self.warmed_bytes += done
+        return done
+
     def read(self, level: int, band: int, rows: slice, cols: slice, prefetched: bool = False) -> np.ndarray:
         """Band ``band`` of ``level`` at ``[rows, cols]`` (level pixels, step 1), as (r, c).
 
@@ -191,6 +277,16 @@ class LevelReader:
         check_backing_files(self._files)
         prefetch_pixel(self.scene, self._files, row, col)
         return self.scene.read_subregion(slice(row, row + 1), slice(col, col + 1), bands)[0, 0, :]
+
+
+def warm_budget() -> int:
+    """The most bytes :meth:`LevelReader.warm_window` reads for one view: 1 GiB, or an eighth of the
+    machine's memory where that is less (the page cache must not push out what others need)."""
+    try:
+        physical = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        physical = 8 << 30
+    return int(min(1 << 30, physical // 8))
 
 
 def pixel_byte_ranges(

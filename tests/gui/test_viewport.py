@@ -465,3 +465,52 @@ def test_a_click_on_a_large_scene_pins_without_the_window_reading(qtbot, window,
     assert window.open_scene(demo_scene_path()) is not None
     qtbot.wait(300)
     assert clicked[-1] == (1201, 31) and len(window.pins) == 0
+
+
+def test_a_view_on_screen_is_warmed_in_every_band_and_a_new_request_goes_first(qtbot, window, big):
+    from hsiviewer.viewer.levels import WARM_CHUNK
+
+    header, data_file, data = big
+    open_big(qtbot, window, header)
+    reader = window.viewport.renderer.reader
+    window.display_panel.band_radio.click()
+    with qtbot.waitSignal(window.image_shown, timeout=10000):
+        window.view.view.setRange(xRange=(200, 900), yRange=(300, 1200), padding=0)
+    settle(qtbot, window)
+    view = window.viewport.last_view
+    assert view.level == 0
+    qtbot.waitUntil(lambda: window.viewport.warmer.idle, timeout=10000)
+    line = COLS * 4 * 2  # a BIL line: every band of one row
+    _, y, _, h = (int(v) for v in view.rect)
+    first, last = y * line // WARM_CHUNK, -(-(y + h) * line // WARM_CHUNK)
+    assert {k for k in range(first, last)} <= reader._warmed  # the view's lines, all bands, in the page cache
+    # a change of band in the warmed view: shown (exact), and the warming had nothing left to read
+    warmed = reader.warmed_bytes
+    band = (window.display_state.band + 2) % 4
+    with qtbot.waitSignal(window.image_shown, timeout=10000):
+        window.display_state.set_band(band)
+    qtbot.waitUntil(lambda: window.viewport.warmer.idle, timeout=10000)
+    assert reader.warmed_bytes == warmed
+    np.testing.assert_array_equal(
+        window.view.image_item.image[:, :, 0], grey(data[y : y + h, :, band], window.viewport.last_view.band_levels[0])
+    )
+    # a new request makes a warming under way stale: it stops at its next chunk
+    started = threading.Event()
+    release = threading.Event()
+
+    def slow_busy():
+        started.set()
+        release.wait(5)
+        return False
+
+    reader._warmed.clear()  # as if the page cache had dropped them: there is something to read again
+    read = []
+    call = window.viewport.warmer.submit(
+        lambda cancel: read.append(reader.warm_window(0, slice(0, 1500), slice(0, 1000), cancel, slow_busy))
+    )
+    assert started.wait(5)
+    with qtbot.waitSignal(window.image_shown, timeout=10000):
+        window.display_state.set_band((band + 1) % 4)
+    release.set()
+    qtbot.waitUntil(lambda: bool(read), timeout=10000)
+    assert read == [0] and window.viewport.warmer.latest != call  # stopped before its first chunk

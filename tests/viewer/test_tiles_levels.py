@@ -311,3 +311,67 @@ def test_no_coarse_image_when_a_sample_is_no_longer_in_memory(bil_scene, monkeyp
     # no partial image then: its coarse part would have to be read from the file
     assert seen == [] and reads[:15] == [0] * 15  # (the histogram's sample is read after the view)
     np.testing.assert_array_equal(view.image, data[:, :, 2].astype(np.float32))
+
+
+def _resident(path, start, length):
+    """How many pages of ``path`` in [start, start + length) are in the page cache (``mincore``)."""
+    import ctypes
+    import mmap
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.mincore.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_char_p]
+    first = start // mmap.PAGESIZE * mmap.PAGESIZE
+    size = start + length - first
+    with open(path, "rb") as f:
+        mapped = mmap.mmap(f.fileno(), size, prot=mmap.PROT_READ, offset=first)
+    pages = np.frombuffer(mapped, np.uint8)  # only for the mapping's address: nothing is read
+    vec = ctypes.create_string_buffer(-(-size // mmap.PAGESIZE))
+    ok = libc.mincore(pages.ctypes.data, size, vec)
+    del pages
+    mapped.close()
+    assert ok == 0, ctypes.get_errno()
+    return sum(b & 1 for b in vec.raw)
+
+
+@pytest.mark.parametrize("interleave", ["bil", "bip"])
+def test_warming_reads_the_views_lines_in_every_band_into_the_page_cache(tmp_path, interleave):
+    from hsiviewer.viewer import levels
+
+    data = cube(1200, 300, 40)  # 24,000 bytes a line: a 1:1 view of 512 lines is 12 MB
+    header, data_file = write_envi(tmp_path, data, interleave=interleave)
+    scene = open_scene(header)
+    line = 300 * 40 * 2
+    fd = os.open(data_file, os.O_RDONLY)
+    os.fsync(fd)
+    os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    os.close(fd)
+    renderer = ViewRenderer(LevelReader(scene))
+    request = ViewRequest(300, 700, 0, 300, 0)  # tile rows 1 and 2: lines 256..767
+    before = _resident(data_file, 256 * line, 512 * line)
+    read = renderer.warm(request)
+    chunk = levels.WARM_CHUNK
+    first, last = 256 * line // chunk, -(-768 * line // chunk)
+    assert read == (last - first) * chunk  # whole chunks around the view's lines
+    assert _resident(data_file, 256 * line, 512 * line) == 512 * line // 4096 > before
+    assert renderer.warm(request) == 0  # read already
+    # and the view then reads the same values
+    view = renderer.render(settings(band=7), request)
+    np.testing.assert_array_equal(view.image, data[256:768, :, 7].astype(np.float32))
+
+
+def test_warming_is_skipped_where_it_does_not_pay_and_obeys_cancel_and_busy(tmp_path, bil_scene):
+    scene, _ = bil_scene  # 600 x 1100 x 3 BIL: 6,600 bytes a line
+    request = ViewRequest.whole(600, 1100)
+    reader = LevelReader(scene)
+    assert reader.warm_window(0, slice(0, 600), slice(0, 1100), budget=1 << 20) == 0  # 4 MB > budget
+    assert reader.warm_window(0, slice(0, 600), slice(0, 1100), cancel=lambda: True) == 0
+    polls = []
+
+    def busy():  # the renderer reads for the first three looks, then is idle
+        polls.append(time.perf_counter())
+        return len(polls) <= 3
+
+    assert ViewRenderer(reader).warm(request, busy=busy) > 0 and len(polls) > 3
+    (tmp_path / "bsq").mkdir()
+    header, _ = write_envi(tmp_path / "bsq", cube(600, 1100, 3), interleave="bsq")
+    assert ViewRenderer(LevelReader(open_scene(header))).warm(request) == 0  # one run a band already

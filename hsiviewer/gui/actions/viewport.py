@@ -7,7 +7,9 @@ right away: reading them costs less than a thread hop. Larger ones go to a
 :class:`~hsiviewer.gui.threads.render_worker.RenderWorker`; the newest request wins and an
 answer to an older one is dropped. A request still reading from the file after 50 ms is drawn as it
 goes: coarse at once (from the samples the stretch levels came from), sharpening as tiles arrive.
-Scenes big enough get a pyramid built in the background
+Once a view read from a BIL or BIP file is on screen, a warming thread reads its lines in every
+band into the page cache while the renderer is idle (:meth:`ViewRenderer.warm`), so the next band or
+composite in that view costs no disk read. Scenes big enough get a pyramid built in the background
 (:class:`~hsiviewer.viewer.pyramid.PyramidCache`); until it is there the same levels are read
 from the file with a stride (the same pixels, more slowly). When the image of the newest request
 is on the canvas, the window's ``image_shown`` signal fires.
@@ -19,6 +21,7 @@ and a dialog; the window stays up.
 from __future__ import annotations
 
 import os
+import threading
 import time
 from typing import Optional
 
@@ -26,7 +29,8 @@ import numpy as np
 from PySide6.QtCore import QEvent, QObject
 
 from hsiviewer.data.scene import Scene
-from hsiviewer.gui.threads.render_worker import PyramidJob, RenderWorker
+from hsiviewer.gui.threads.latest_worker import LatestWorker
+from hsiviewer.gui.threads.render_worker import PYRAMID_NICE, PyramidJob, RenderWorker
 from hsiviewer.gui.widgets.image_view import colormap_lut
 from hsiviewer.viewer.levels import LevelReader
 from hsiviewer.viewer.pyramid import PyramidCache, needs_pyramid
@@ -63,6 +67,8 @@ class ViewportController(QObject):
         self.worker.done.connect(self._on_rendered)
         self.worker.partial.connect(self._on_partial)
         self.worker.failed.connect(self._on_failed)
+        self.warmer = LatestWorker("hsiviewer-warm", self)
+        self.warmer.failed.connect(lambda _id, message: self._status(f"Reading ahead stopped: {message}"))
         self.renderer: Optional[ViewRenderer] = None
         self.pyramid_job: Optional[PyramidJob] = None
         self.last_view: Optional[ViewImage] = None
@@ -88,6 +94,7 @@ class ViewportController(QObject):
         neither its partial images nor its result are drawn); it keeps the old tile cache to itself.
         """
         self.worker.invalidate()
+        self.warmer.invalidate()
         if self.pyramid_job is not None:
             self.pyramid_job.cancel(wait=False)
             self.pyramid_job = None
@@ -138,6 +145,7 @@ class ViewportController(QObject):
         lut = colormap_lut(settings.colormap if settings.mode == "band" else None)
         settings.lut = np.zeros((0, 4), np.uint8) if lut is None else np.asarray(lut, np.uint8)
         self._pending_request = request
+        self.warmer.invalidate()  # the renderer goes first; warming starts again once this view is shown
         self.worker.submit(self.renderer, settings, request)
 
     # --- answers ---------------------------------------------------------------------------------
@@ -180,9 +188,19 @@ class ViewportController(QObject):
         self.shown_request = request
         self.shown_at = time.perf_counter()
         window.image_shown.emit()
+        if request is not None and not self._sync and self.renderer is not None:
+            self.warmer.submit(self._warm, self.renderer, request)
         if self._build_after_first_image is not None:
             cache, self._build_after_first_image = self._build_after_first_image, None
             self._start_pyramid(cache)
+
+    def _warm(self, renderer: ViewRenderer, request: ViewRequest, cancel) -> int:
+        """On the warming thread: read ``request``'s lines in every band while the render thread is idle."""
+        try:  # a background chore, like the pyramid: the window's thread and the renderer go first
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), PYRAMID_NICE)
+        except (AttributeError, OSError):
+            pass
+        return renderer.warm(request, cancel, busy=lambda: not self.worker.idle)
 
     def _on_failed(self, request_id: int, message: str) -> None:
         if request_id == self.worker.latest:
@@ -209,5 +227,6 @@ class ViewportController(QObject):
             if self.pyramid_job is not None:
                 self.pyramid_job.cancel(wait=True)
                 self.pyramid_job = None
+            self.warmer.stop()
             self.worker.stop()
         return False
