@@ -26,7 +26,7 @@ import numpy as np
 
 from hsiviewer.errors import Cancelled
 from hsiviewer.processing.stretch import apply_stretch, compute_levels
-from hsiviewer.viewer.levels import LevelReader, level_shape, stats_level
+from hsiviewer.viewer.levels import LevelReader, level_shape, scene_interleave_known, stats_level
 
 TILE = 256
 DEFAULT_BUDGET = 192 * 2**20
@@ -36,6 +36,8 @@ SAMPLE_BUDGET = 48 * 2**20
 PARTIAL_AFTER_S = 0.05
 #: ... and again after each further this many seconds.
 PARTIAL_EVERY_S = 0.1
+#: Rows of a tile a render reads at a time (it checks its clock and whether it is stale in between).
+STRIP_ROWS = 64
 
 
 @dataclass(frozen=True)
@@ -178,15 +180,38 @@ class ViewRenderer:
         self._lock = threading.Lock()
 
     # --- tiles -----------------------------------------------------------------------------------
-    def tile(self, level: int, band: int, tr: int, tc: int, prefetched: bool = False) -> np.ndarray:
-        """Tile (tr, tc) of band ``band`` at ``level``: float32, NaN where nodata."""
+    def tile(
+        self,
+        level: int,
+        band: int,
+        tr: int,
+        tc: int,
+        prefetched: bool = False,
+        between: Optional[Callable[[], None]] = None,
+    ) -> np.ndarray:
+        """Tile (tr, tc) of band ``band`` at ``level``: float32, NaN where nodata.
+
+        With ``between``, a tile not cached is read :data:`STRIP_ROWS` rows at a time and
+        ``between()`` is called after each strip but the last (a render checks its clock and ``cancel`` there:
+        a cold tile of a BIL file is 256 random reads, 5-50 ms).
+        """
         key = (level, band, tr, tc)
         tile = self.cache.get(key)
         if tile is None:
             lr, lc = self.reader.shape(level)
             rows = slice(tr * TILE, min(lr, (tr + 1) * TILE))
             cols = slice(tc * TILE, min(lc, (tc + 1) * TILE))
-            tile = self.reader.read(level, band, rows, cols, prefetched).astype(np.float32)
+            if between is None:
+                tile = self.reader.read(level, band, rows, cols, prefetched).astype(np.float32)
+            else:
+                tile = np.empty((rows.stop - rows.start, cols.stop - cols.start), np.float32)
+                for r0 in range(rows.start, rows.stop, STRIP_ROWS):
+                    r1 = min(rows.stop, r0 + STRIP_ROWS)
+                    tile[r0 - rows.start : r1 - rows.start] = self.reader.read(
+                        level, band, slice(r0, r1), cols, prefetched
+                    )
+                    if r1 < rows.stop:  # after the last strip the caller checks anyway
+                        between()
             if self.scene.nodata is not None:
                 tile[tile == np.float32(self.scene.nodata)] = np.nan
             tile.setflags(write=False)
@@ -312,7 +337,8 @@ class ViewRenderer:
         With ``partial``, the file bytes of the view are announced to the kernel on a readahead
         thread while the tiles are read (it ends before this returns), and a request still reading
         from the file after :data:`PARTIAL_AFTER_S` calls ``partial(image so far)``, then again every
-        :data:`PARTIAL_EVERY_S` (checked before the first tile and after each tile of each band): the
+        :data:`PARTIAL_EVERY_S` (checked before the first tile, after each strip of :data:`STRIP_ROWS`
+        rows of a tile read from the file and after each tile of each band): the
         tiles read so far at full detail, the rest filled from the bands' samples at the stats level
         (nearest neighbour). The samples are kept in memory since their stretch levels were computed
         (:data:`SAMPLE_BUDGET`), so the coarse image costs no read; when one of them is not in memory
@@ -379,6 +405,17 @@ class ViewRenderer:
             partial(self._image(settings, channels, levels, rect, level, None, copy=True))
             last = now
 
+        # strips where a read costs by the row (a memory-mapped ENVI file), not by the block (GDAL)
+        strips = (
+            progressive and self.reader.source_of(level) in ("file", "strided") and scene_interleave_known(self.scene)
+        )
+
+        def between_strips() -> None:
+            if cancel is not None and cancel():
+                raise Cancelled("a newer view was asked for")
+            maybe_partial()
+
+        between = between_strips if strips else None
         maybe_partial()  # the levels of new bands may have taken a while already
         for tr in tile_rows:
             for tc in tile_cols:
@@ -386,7 +423,7 @@ class ViewRenderer:
                 for i, (band, channel) in enumerate(zip(bands, channels)):
                     if cancel is not None and cancel():
                         raise Cancelled("a newer view was asked for")
-                    tile = self.tile(level, band, tr, tc, prefetched=announced)
+                    tile = self.tile(level, band, tr, tc, prefetched=announced, between=between)
                     channel[r0 : r0 + tile.shape[0], c0 : c0 + tile.shape[1]] = tile
                     pending.discard((tr, tc, i))
                     maybe_partial()
@@ -412,14 +449,12 @@ class ViewRenderer:
             samples.append(sample)
         k = 1 << (self.stats_level - level)
         height, width = channels[0].shape
-        ys = np.arange(origin[0], origin[0] + height) // k
-        xs = np.arange(origin[1], origin[1] + width) // k
         for tr, tc, i in pending:
-            sample = samples[i]
             r0, c0 = (tr - first_tile[0]) * TILE, (tc - first_tile[1]) * TILE
-            rr = np.minimum(ys[r0 : r0 + TILE], sample.shape[0] - 1)
-            cc = np.minimum(xs[c0 : c0 + TILE], sample.shape[1] - 1)
-            channels[i][r0 : r0 + len(rr), c0 : c0 + len(cc)] = sample[np.ix_(rr, cc)]
+            rows, cols = min(TILE, height - r0), min(TILE, width - c0)
+            channels[i][r0 : r0 + rows, c0 : c0 + cols] = _upsampled(
+                samples[i], k, origin[0] + r0, origin[1] + c0, rows, cols
+            )
         return True
 
     @staticmethod
@@ -452,6 +487,23 @@ class ViewRenderer:
         if self.scene.nodata is not None:
             values[values == self.scene.nodata] = np.nan
         return [float(v) for v in values]
+
+
+def _upsampled(sample: np.ndarray, k: int, y: int, x: int, rows: int, cols: int) -> np.ndarray:
+    """Rows ``[y, y + rows)`` and cols ``[x, x + cols)`` of ``sample`` enlarged ``k`` times (nearest
+    neighbour; past its last row or column, the last one). Each value is repeated by broadcasting, a
+    plain copy: a third of the time of a gather (``sample[np.ix_(...)]``) of the same pixels."""
+    n, m = sample.shape
+    if (y + rows - 1) // k >= n or (x + cols - 1) // k >= m:  # past the edge: the gather, clamped
+        rr = np.minimum(np.arange(y, y + rows) // k, n - 1)
+        cc = np.minimum(np.arange(x, x + cols) // k, m - 1)
+        return sample[np.ix_(rr, cc)]
+    block = sample[y // k : (y + rows - 1) // k + 1, x // k : (x + cols - 1) // k + 1]
+    big = np.broadcast_to(block[:, None, :, None], (block.shape[0], k, block.shape[1], k)).reshape(
+        block.shape[0] * k, block.shape[1] * k
+    )
+    dy, dx = y - y // k * k, x - x // k * k
+    return big[dy : dy + rows, dx : dx + cols]
 
 
 class _Readahead:

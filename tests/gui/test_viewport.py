@@ -374,6 +374,7 @@ def test_a_render_of_the_previous_scene_is_never_drawn_on_the_next(qtbot, window
         window.display_state.set_mode("band")
     monkeypatch.setattr(tiles, "PARTIAL_AFTER_S", 0.0)
     monkeypatch.setattr(tiles, "PARTIAL_EVERY_S", 0.0)
+    monkeypatch.setattr(tiles, "STRIP_ROWS", tiles.TILE)
     reader = window.viewport.renderer.reader
     real_read = reader.read
     monkeypatch.setattr(reader, "read", lambda *a, **k: time.sleep(0.02) or real_read(*a, **k))  # a slow disk

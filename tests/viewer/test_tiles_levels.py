@@ -244,6 +244,7 @@ def test_a_request_still_reading_shows_a_coarse_image_that_sharpens_tile_by_tile
 
     monkeypatch.setattr(tiles, "PARTIAL_AFTER_S", 0.0)  # every request counts as slow here
     monkeypatch.setattr(tiles, "PARTIAL_EVERY_S", 0.0)
+    monkeypatch.setattr(tiles, "STRIP_ROWS", tiles.TILE)  # a check per tile (strips: see below)
     scene, data = bil_scene
     renderer = ViewRenderer(LevelReader(scene))
     assert renderer.stats_level == 1  # 300 x 550 samples: every 2nd row and column
@@ -276,6 +277,7 @@ def test_composites_sharpen_band_by_band_and_end_exact(bil_scene, monkeypatch):
 
     monkeypatch.setattr(tiles, "PARTIAL_AFTER_S", 0.0)
     monkeypatch.setattr(tiles, "PARTIAL_EVERY_S", 0.0)
+    monkeypatch.setattr(tiles, "STRIP_ROWS", tiles.TILE)  # a check per tile (strips: see below)
     scene, data = bil_scene
     renderer = ViewRenderer(LevelReader(scene))
     rgb = settings(mode="rgb", rgb=(2, 1, 0))
@@ -297,6 +299,7 @@ def test_no_coarse_image_when_a_sample_is_no_longer_in_memory(bil_scene, monkeyp
 
     monkeypatch.setattr(tiles, "PARTIAL_AFTER_S", 0.0)
     monkeypatch.setattr(tiles, "PARTIAL_EVERY_S", 0.0)
+    monkeypatch.setattr(tiles, "STRIP_ROWS", tiles.TILE)  # a check per tile (strips: see below)
     scene, data = bil_scene
     renderer = ViewRenderer(LevelReader(scene))
     renderer.band_levels(2, settings(band=2).params)  # levels known ...
@@ -375,3 +378,44 @@ def test_warming_is_skipped_where_it_does_not_pay_and_obeys_cancel_and_busy(tmp_
     (tmp_path / "bsq").mkdir()
     header, _ = write_envi(tmp_path / "bsq", cube(600, 1100, 3), interleave="bsq")
     assert ViewRenderer(LevelReader(open_scene(header))).warm(request) == 0  # one run a band already
+
+
+def test_a_tile_read_from_the_file_is_read_in_strips_with_checks_between(bil_scene, monkeypatch):
+    from hsiviewer.viewer import tiles
+
+    monkeypatch.setattr(tiles, "PARTIAL_AFTER_S", 0.0)
+    monkeypatch.setattr(tiles, "PARTIAL_EVERY_S", 0.0)
+    scene, data = bil_scene
+    renderer = ViewRenderer(LevelReader(scene))
+    renderer.sample(2)  # stretch levels known, sample in memory: the coarse image costs no read
+    seen = []
+    view = renderer.render(settings(band=2), ViewRequest(0, 256, 0, 256, 0), partial=seen.append)
+    # one tile of 256 rows in 4 strips: an image before it and after each strip but the last, the
+    # tile still coarse in all of them (a tile enters the image whole)
+    assert len(seen) == 4
+    coarse = data[::2, ::2, 2].repeat(2, axis=0).repeat(2, axis=1)[:256, :256].astype(np.float32)
+    for partial_view in seen:
+        np.testing.assert_array_equal(partial_view.image, coarse)
+    np.testing.assert_array_equal(view.image, data[:256, :256, 2])
+    # a newer request is seen between strips: the tile is not finished, nor cached
+    checks = []
+
+    def cancel():
+        checks.append(1)
+        return len(checks) > 2  # stale after the first strip of the first tile
+
+    with pytest.raises(Cancelled):
+        renderer.render(settings(band=1), ViewRequest(300, 600, 0, 256, 0), cancel=cancel, partial=seen.append)
+    assert renderer.cache.get((0, 1, 1, 0)) is None
+
+
+@pytest.mark.parametrize("k", [1, 2, 8, 512])
+def test_coarse_fill_is_the_nearest_sample_value(k):
+    from hsiviewer.viewer.tiles import _upsampled
+
+    sample = np.arange(37 * 23, dtype=np.float32).reshape(37, 23)
+    for y, x, rows, cols in [(0, 0, 256, 256), (256, 512, 256, 100), (37 * k - 300, 23 * k - 90, 256, 256)]:
+        y, x = max(0, y), max(0, x)
+        rr = np.minimum(np.arange(y, y + rows) // k, 36)
+        cc = np.minimum(np.arange(x, x + cols) // k, 22)
+        np.testing.assert_array_equal(_upsampled(sample, k, y, x, rows, cols), sample[np.ix_(rr, cc)])
