@@ -239,32 +239,37 @@ def test_window_byte_ranges_cover_the_window(tmp_path, interleave, band):
     assert covered.sum() < size  # and not the whole file
 
 
-def test_a_request_still_reading_shows_a_coarse_image_that_sharpens_tile_by_tile(bil_scene, monkeypatch):
+def test_a_request_still_reading_shows_a_coarse_image_that_sharpens_tile_row_by_tile_row(bil_scene, monkeypatch):
     from hsiviewer.viewer import tiles
 
     monkeypatch.setattr(tiles, "PARTIAL_AFTER_S", 0.0)  # every request counts as slow here
     monkeypatch.setattr(tiles, "PARTIAL_EVERY_S", 0.0)
-    monkeypatch.setattr(tiles, "STRIP_ROWS", tiles.TILE)  # a check per tile (strips: see below)
+    monkeypatch.setattr(tiles, "STRIP_ROWS", tiles.TILE)  # a check per tile row (strips: see below)
     scene, data = bil_scene
     renderer = ViewRenderer(LevelReader(scene))
     assert renderer.stats_level == 1  # 300 x 550 samples: every 2nd row and column
+    reads = []
+    real_read = renderer.reader.read
+    monkeypatch.setattr(renderer.reader, "read", lambda *a, **k: reads.append(a[:1] + a[2:4]) or real_read(*a, **k))
     seen = []
     view = renderer.render(settings(band=2), ViewRequest.whole(600, 1100), partial=seen.append)
-    # 3 x 5 tile positions: an image before the first and after each but the last; the first all
-    # coarse, the second with one tile sharp
-    assert len(seen) == 15 and all(v.rect == view.rect for v in seen)
+    # 3 tile rows of 5 tiles, each row one read across its tiles: an image before the first and
+    # after each row but the last; the first all coarse, the second with the first row sharp
+    # (the stretch levels' sample at level 1 first: 300 x 550, two tile rows of three tiles)
+    assert reads == [(1, slice(0, 256), slice(0, 550)), (1, slice(256, 300), slice(0, 550))] + [
+        (0, slice(r, min(600, r + 256)), slice(0, 1100)) for r in (0, 256, 512)
+    ]
+    assert len(seen) == 3 and all(v.rect == view.rect for v in seen)
     band = data[:, :, 2].astype(np.float32)
     coarse = band[::2, ::2].repeat(2, axis=0).repeat(2, axis=1)[:600, :1100]
     np.testing.assert_array_equal(seen[0].image, coarse)
-    first = seen[1].image
-    np.testing.assert_array_equal(first[:256, :256], band[:256, :256])
-    np.testing.assert_array_equal(first[:256, 256:], coarse[:256, 256:])
-    np.testing.assert_array_equal(first[256:], coarse[256:])
-    eighth = seen[8].image  # tiles (0, 0..4), (1, 0..2) read
-    np.testing.assert_array_equal(eighth[:256], band[:256])
-    np.testing.assert_array_equal(eighth[256:512, :768], band[256:512, :768])
-    np.testing.assert_array_equal(eighth[256:512, 768:], coarse[256:512, 768:])
+    np.testing.assert_array_equal(seen[1].image[:256], band[:256])
+    np.testing.assert_array_equal(seen[1].image[256:], coarse[256:])
+    np.testing.assert_array_equal(seen[2].image[:512], band[:512])
+    np.testing.assert_array_equal(seen[2].image[512:], coarse[512:])
     np.testing.assert_array_equal(view.image, band)  # and the image itself is exact
+    for tc in range(5):  # cached tile by tile, each equal to its part of the file
+        np.testing.assert_array_equal(renderer.cache.get((0, 2, 1, tc)), band[256:512, tc * 256 : (tc + 1) * 256])
     # cached tiles, or a level as coarse as the samples, show at once: no image in between
     seen.clear()
     renderer.render(settings(band=2), ViewRequest.whole(600, 1100), partial=seen.append)
@@ -277,20 +282,21 @@ def test_composites_sharpen_band_by_band_and_end_exact(bil_scene, monkeypatch):
 
     monkeypatch.setattr(tiles, "PARTIAL_AFTER_S", 0.0)
     monkeypatch.setattr(tiles, "PARTIAL_EVERY_S", 0.0)
-    monkeypatch.setattr(tiles, "STRIP_ROWS", tiles.TILE)  # a check per tile (strips: see below)
+    monkeypatch.setattr(tiles, "STRIP_ROWS", tiles.TILE)
     scene, data = bil_scene
     renderer = ViewRenderer(LevelReader(scene))
     rgb = settings(mode="rgb", rgb=(2, 1, 0))
     seen = []
     view = renderer.render(rgb, ViewRequest.whole(600, 1100), partial=seen.append)
-    # an image before the first tile and after each tile of each band but the last: 1 + 15 x 3 - 1
-    assert len(seen) == 45
+    # an image before the first tile row and after each band of each row but the last: 1 + 3 x 3 - 1
+    assert len(seen) == 9
     levels = [renderer.band_levels(b, rgb.params) for b in (2, 1, 0)]
     exact = np.dstack([apply_stretch(data[:, :, b].astype(np.float32), *lv) for b, lv in zip((2, 1, 0), levels)])
     coarse = exact[::2, ::2].repeat(2, axis=0).repeat(2, axis=1)[:600, :1100]
-    second = seen[2].image  # red and green of the first tile read, blue still coarse
-    np.testing.assert_allclose(second[:256, :256, :2], exact[:256, :256, :2])
-    np.testing.assert_allclose(second[:256, :256, 2], coarse[:256, :256, 2])
+    second = seen[2].image  # red and green of the first tile row read, blue still coarse
+    np.testing.assert_allclose(second[:256, :, :2], exact[:256, :, :2])
+    np.testing.assert_allclose(second[:256, :, 2], coarse[:256, :, 2])
+    np.testing.assert_allclose(second[256:], coarse[256:])
     np.testing.assert_allclose(view.image, exact)
 
 
@@ -312,7 +318,7 @@ def test_no_coarse_image_when_a_sample_is_no_longer_in_memory(bil_scene, monkeyp
     seen = []
     view = renderer.render(settings(band=2), ViewRequest.whole(600, 1100), partial=seen.append)
     # no partial image then: its coarse part would have to be read from the file
-    assert seen == [] and reads[:15] == [0] * 15  # (the histogram's sample is read after the view)
+    assert seen == [] and reads[:3] == [0] * 3  # a read a tile row (the histogram's sample comes after)
     np.testing.assert_array_equal(view.image, data[:, :, 2].astype(np.float32))
 
 
@@ -391,7 +397,7 @@ def test_a_tile_read_from_the_file_is_read_in_strips_with_checks_between(bil_sce
     seen = []
     view = renderer.render(settings(band=2), ViewRequest(0, 256, 0, 256, 0), partial=seen.append)
     # one tile of 256 rows in 4 strips: an image before it and after each strip but the last, the
-    # tile still coarse in all of them (a tile enters the image whole)
+    # tile still coarse in all of them (a tile row enters the image whole)
     assert len(seen) == 4
     coarse = data[::2, ::2, 2].repeat(2, axis=0).repeat(2, axis=1)[:256, :256].astype(np.float32)
     for partial_view in seen:
