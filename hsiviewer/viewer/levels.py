@@ -175,6 +175,7 @@ class LevelReader:
         cancel: Optional[Callable[[], bool]] = None,
         busy: Optional[Callable[[], bool]] = None,
         budget: Optional[int] = None,
+        first: Optional[slice] = None,
     ) -> int:
         """Read the file bytes of ``[rows, cols]`` of ``level`` in *every* band into the page cache, so
         that a later change of band or composite in this view finds them there. Returns the bytes read.
@@ -182,14 +183,15 @@ class LevelReader:
         For BIL and BIP files read from the file at ``level`` only: there a band's view is one small
         run of bytes per line, each a random read of the disk (on the test machine 20-200 us each, so
         a 1:1 view of three new bands, some 2,500 runs, waits 50-500 ms for the disk), while the same
-        lines in every band are one sequential read (0.5-0.9 GB/s there). Nothing is read when the
-        view's lines take more than ``budget`` bytes (default :func:`warm_budget`), nor for BSQ files,
-        where a band's view is already one run.
+        lines in every band are one sequential read (0.5-0.9 GB/s there). Not for BSQ files, where a
+        band's view is already one run.
 
-        Reads ``WARM_CHUNK`` bytes at a time; before each it stops when ``cancel()`` is true and
-        waits while ``busy()`` is (the renderer is reading: it goes first). Chunks read before (by any
-        view of this reader) are skipped. A read error ends the warming quietly: it is advice, and the
-        renderer's own read reports the error.
+        The rows ``first`` (those on screen; default ``rows``) are read first, then the rest of
+        ``rows``, up to ``budget`` bytes in all (default :func:`warm_budget`); nothing is read when the
+        rows ``first`` alone take more. Reads ``WARM_CHUNK`` bytes at a time; before each it stops
+        when ``cancel()`` is true and waits while ``busy()`` is (the renderer is reading: it goes
+        first). Chunks read before (by any view of this reader) are skipped. A read error ends the
+        warming quietly: it is advice, and the renderer's own read reports the error.
         """
         if (
             self.source_of(level) not in ("file", "strided")
@@ -199,24 +201,31 @@ class LevelReader:
         ):
             return 0
         f = 1 << level
-        ranges = window_byte_ranges(
-            self.scene.shape,
-            self.scene.interleave,
-            self.scene.dtype.itemsize,
-            range(rows.start * f, (rows.stop - 1) * f + 1, f),
-            range(cols.start * f, (cols.stop - 1) * f + 1),
-            None,
-        )
         offset = int(self.scene.metadata.get("header_offset", 0))
-        chunks = sorted(
-            {
-                k
-                for start, length in ranges
-                for k in range((offset + start) // WARM_CHUNK, -(-(offset + start + length) // WARM_CHUNK))
-            }
-        )
-        if len(chunks) * WARM_CHUNK > (warm_budget() if budget is None else budget):
+
+        def chunks_of(lines: slice) -> list[int]:
+            ranges = window_byte_ranges(
+                self.scene.shape,
+                self.scene.interleave,
+                self.scene.dtype.itemsize,
+                range(lines.start * f, (lines.stop - 1) * f + 1, f),
+                range(cols.start * f, (cols.stop - 1) * f + 1),
+                None,
+            )
+            return sorted(
+                {
+                    k
+                    for start, length in ranges
+                    for k in range((offset + start) // WARM_CHUNK, -(-(offset + start + length) // WARM_CHUNK))
+                }
+            )
+
+        most = (warm_budget() if budget is None else budget) // WARM_CHUNK
+        chunks = chunks_of(rows if first is None else first)
+        if len(chunks) > most:
             return 0
+        seen = set(chunks)
+        chunks += [k for k in chunks_of(rows) if k not in seen][: most - len(chunks)]
         if len(self._warmed) > WARM_MEMORY:
             self._warmed.clear()
         todo = [k for k in chunks if k not in self._warmed]

@@ -292,7 +292,8 @@ class ViewRenderer:
         """Read the file bytes of ``request``'s tiles in every band into the page cache, so that the
         next change of band or composite in this view costs no disk read; returns the bytes read.
 
-        See :meth:`~hsiviewer.viewer.levels.LevelReader.warm_window` (which files, how much, and how
+        The lines on screen go first, then the rest of the tiles' lines (see
+        :meth:`~hsiviewer.viewer.levels.LevelReader.warm_window`: which files, how much, and how
         ``cancel`` and ``busy`` are obeyed). The GUI runs it on a thread of its own once a view is
         on screen, paused while the renderer reads.
         """
@@ -300,7 +301,9 @@ class ViewRenderer:
         tile_rows, tile_cols = request.tiles(self.scene.n_rows, self.scene.n_cols)
         rows = slice(tile_rows[0] * TILE, min(lr, (tile_rows[-1] + 1) * TILE))
         cols = slice(tile_cols[0] * TILE, min(lc, (tile_cols[-1] + 1) * TILE))
-        return self.reader.warm_window(request.level, rows, cols, cancel, busy)
+        f = 1 << request.level
+        on_screen = slice(max(rows.start, request.r0 // f), max(rows.start + 1, min(rows.stop, -(-request.r1 // f))))
+        return self.reader.warm_window(request.level, rows, cols, cancel, busy, first=on_screen)
 
     def sample(self, band: int) -> np.ndarray:
         """The whole band at the stats level: what stretch levels and the histogram use."""

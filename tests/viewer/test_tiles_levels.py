@@ -368,11 +368,20 @@ def test_warming_reads_the_views_lines_in_every_band_into_the_page_cache(tmp_pat
     np.testing.assert_array_equal(view.image, data[256:768, :, 7].astype(np.float32))
 
 
-def test_warming_is_skipped_where_it_does_not_pay_and_obeys_cancel_and_busy(tmp_path, bil_scene):
-    scene, _ = bil_scene  # 600 x 1100 x 3 BIL: 6,600 bytes a line
+def test_warming_keeps_its_budget_and_obeys_cancel_and_busy(tmp_path, bil_scene):
+    from hsiviewer.viewer.levels import WARM_CHUNK
+
+    scene, _ = bil_scene  # 600 x 1100 x 3 BIL: 6,600 bytes a line, 4 MB in all
     request = ViewRequest.whole(600, 1100)
     reader = LevelReader(scene)
-    assert reader.warm_window(0, slice(0, 600), slice(0, 1100), budget=1 << 20) == 0  # 4 MB > budget
+    assert reader.warm_window(0, slice(0, 600), slice(0, 1100), budget=1 << 20) == 0  # 4 MB on screen > budget
+    # the lines on screen first (300..400: the chunk of bytes 1.98-2.64 MB, chunk 1 and 2), then the
+    # rest of the tiles' lines up to the budget (3 chunks): chunk 0
+    assert reader.warm_window(0, slice(0, 600), slice(0, 1100), budget=3 * WARM_CHUNK, first=slice(300, 400)) == (
+        3 * WARM_CHUNK
+    )
+    assert reader._warmed == {0, 1, 2}
+    reader._warmed.clear()
     assert reader.warm_window(0, slice(0, 600), slice(0, 1100), cancel=lambda: True) == 0
     polls = []
 
