@@ -268,7 +268,8 @@ def interaction(app, win, scene, rng, n: int, dwell: float = 0.0) -> dict:
             [after_dwell(lambda t=t: state.set_rgb([int(b) for b in t])) for t in again[n : 4 * n].reshape(n, 3)]
         )
         out["dwell_s"] = dwell
-        out["warmed_mb"] = round((reader.warmed_bytes - warmed0) / 2**20, 1)
+        out["warmed_mb_during_dwell"] = round((reader.warmed_bytes - warmed0) / 2**20, 1)
+        out["warmed_mb_at_1to1"] = round(reader.warmed_bytes / 2**20, 1)  # since the scene opened
     stretches = [
         ("percentile", (1.0, 99.0)),
         ("minmax", None),

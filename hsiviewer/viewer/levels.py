@@ -34,6 +34,9 @@ from hsiviewer.errors import SceneReadError
 SMALLEST_SIDE = 256
 #: Bytes :meth:`LevelReader.warm_window` reads at a time (then it checks whether to pause or stop).
 WARM_CHUNK = 1 << 20
+#: The coarsest level :meth:`LevelReader.warm_window` warms: a pyramid stores level 2 and coarser
+#: (:data:`hsiviewer.viewer.pyramid.FIRST_STORED`), so only levels 0 and 1 are read from the file for good.
+WARM_COARSEST_LEVEL = 1
 #: Chunks a reader remembers as warmed before it starts counting afresh.
 WARM_MEMORY = 1 << 14
 
@@ -180,7 +183,8 @@ class LevelReader:
         """Read the file bytes of ``[rows, cols]`` of ``level`` in *every* band into the page cache, so
         that a later change of band or composite in this view finds them there. Returns the bytes read.
 
-        For BIL and BIP files read from the file at ``level`` only: there a band's view is one small
+        For BIL and BIP files read from the file at ``level``, levels 0 and 1 only (coarser ones come
+        from the pyramid once it is built, and until then the build reads the file): there a band's view is one small
         run of bytes per line, each a random read of the disk (on the test machine 20-200 us each, so
         a 1:1 view of three new bands, some 2,500 runs, waits 50-500 ms for the disk), while the same
         lines in every band are one sequential read (0.5-0.9 GB/s there). Not for BSQ files, where a
@@ -194,7 +198,8 @@ class LevelReader:
         warming quietly: it is advice, and the renderer's own read reports the error.
         """
         if (
-            self.source_of(level) not in ("file", "strided")
+            level > WARM_COARSEST_LEVEL
+            or self.source_of(level) not in ("file", "strided")
             or not self._files
             or self.scene.interleave not in ("bil", "bip")
             or not scene_interleave_known(self.scene)

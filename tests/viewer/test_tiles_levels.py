@@ -382,6 +382,7 @@ def test_warming_keeps_its_budget_and_obeys_cancel_and_busy(tmp_path, bil_scene)
     )
     assert reader._warmed == {0, 1, 2}
     reader._warmed.clear()
+    assert reader.warm_window(2, slice(0, 150), slice(0, 275)) == 0  # a level the pyramid will hold
     assert reader.warm_window(0, slice(0, 600), slice(0, 1100), cancel=lambda: True) == 0
     polls = []
 
