@@ -10,7 +10,11 @@ from __future__ import annotations
 
 from typing import Optional
 
+# np.percentile imports numpy.ma on its first call (through np.unique): 14-33 ms of module code that,
+# on the first render of a scene, held the interpreter lock on the render thread while the window
+# painted. Imported with this module, it is part of start-up instead.
 import numpy as np
+import numpy.ma  # noqa: F401
 
 #: The stretch kinds the viewer offers, in menu order.
 STRETCH_KINDS = ("percentile", "minmax", "stddev", "manual")
