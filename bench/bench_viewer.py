@@ -251,9 +251,8 @@ def interaction(app, win, scene, rng, n: int, dwell: float = 0.0) -> dict:
         )
         out["rgb_change_first_drawn"] = first_drawn(n)
     if dwell and scene.n_bands > 1:
-        again = (  # other bands than those above where there are enough
-            rng.permutation(scene.n_bands)[: 4 * n] if scene.n_bands >= 4 * n else rng.integers(0, scene.n_bands, 4 * n)
-        )
+        unused = np.setdiff1d(np.arange(scene.n_bands), bands)  # bands not shown above: no cached tile or level
+        again = rng.permutation(unused)[: 4 * n] if len(unused) >= 4 * n else rng.integers(0, scene.n_bands, 4 * n)
         reader = win.viewport.renderer.reader
         warmed0 = reader.warmed_bytes
         state.set_mode("band")

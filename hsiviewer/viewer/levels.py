@@ -37,8 +37,9 @@ WARM_CHUNK = 1 << 20
 #: The coarsest level :meth:`LevelReader.warm_window` warms: a pyramid stores level 2 and coarser
 #: (:data:`hsiviewer.viewer.pyramid.FIRST_STORED`), so only levels 0 and 1 are read from the file for good.
 WARM_COARSEST_LEVEL = 1
-#: Chunks a reader remembers as warmed before it starts counting afresh.
-WARM_MEMORY = 1 << 14
+#: Chunks a reader remembers as warmed (2 GiB worth) before it forgets them all: by then the page
+#: cache may have dropped the first ones, and a view the user comes back to is warmed again.
+WARM_MEMORY = (2 << 30) // WARM_CHUNK
 
 
 def level_shape(rows: int, cols: int, level: int) -> tuple[int, int]:
@@ -194,11 +195,13 @@ class LevelReader:
         ``rows``, up to ``budget`` bytes in all (default :func:`warm_budget`); nothing is read when the
         rows ``first`` alone take more. Reads ``WARM_CHUNK`` bytes at a time; before each it stops
         when ``cancel()`` is true and waits while ``busy()`` is (the renderer is reading: it goes
-        first). Chunks read before (by any view of this reader) are skipped. A read error ends the
-        warming quietly: it is advice, and the renderer's own read reports the error.
+        first). Chunks read before (by any view of this reader, see :data:`WARM_MEMORY`) are
+        skipped. A read error ends the warming quietly: it is advice, and the renderer's own read
+        reports the error.
         """
         if (
-            level > WARM_COARSEST_LEVEL
+            not hasattr(os, "preadv")  # (Linux and the BSDs; elsewhere the renderer reads as it did)
+            or level > WARM_COARSEST_LEVEL
             or self.source_of(level) not in ("file", "strided")
             or not self._files
             or self.scene.interleave not in ("bil", "bip")

@@ -295,7 +295,8 @@ class ViewRenderer:
         The lines on screen go first, then the rest of the tiles' lines (see
         :meth:`~hsiviewer.viewer.levels.LevelReader.warm_window`: which files, how much, and how
         ``cancel`` and ``busy`` are obeyed). The GUI runs it on a thread of its own once a view is
-        on screen, paused while the renderer reads.
+        on screen; each new request stops it (the view asked for goes first) and the next view shown
+        starts it again, skipping what was read.
         """
         lr, lc = self.reader.shape(request.level)
         tile_rows, tile_cols = request.tiles(self.scene.n_rows, self.scene.n_cols)
@@ -371,7 +372,8 @@ class ViewRenderer:
         Raises
         ------
         Cancelled
-            When ``cancel()`` turns true between two tiles (a newer request came).
+            When ``cancel()`` turns true between two tile rows of a band, or two strips of rows read
+            from a memory-mapped file (a newer request came).
         """
         params = settings.params
         if settings.mode != "band" and params["kind"] == "manual":

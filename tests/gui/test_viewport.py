@@ -468,6 +468,7 @@ def test_a_click_on_a_large_scene_pins_without_the_window_reading(qtbot, window,
     assert clicked[-1] == (1201, 31) and len(window.pins) == 0
 
 
+@pytest.mark.skipif(not hasattr(os, "preadv"), reason="warming reads with preadv")
 def test_a_view_on_screen_is_warmed_in_every_band_and_a_new_request_goes_first(qtbot, window, big):
     from hsiviewer.viewer.levels import WARM_CHUNK
 

@@ -8,7 +8,7 @@ right away: reading them costs less than a thread hop. Larger ones go to a
 answer to an older one is dropped. A request still reading from the file after 50 ms is drawn as it
 goes: coarse at once (from the samples the stretch levels came from), sharpening as tiles arrive.
 Once a view read from a BIL or BIP file is on screen, a warming thread reads its lines in every
-band into the page cache while the renderer is idle (:meth:`ViewRenderer.warm`), so the next band or
+band into the page cache (:meth:`ViewRenderer.warm`; each new request stops it first), so the next band or
 composite in that view costs no disk read. Scenes big enough get a pyramid built in the background
 (:class:`~hsiviewer.viewer.pyramid.PyramidCache`); until it is there the same levels are read
 from the file with a stride (the same pixels, more slowly). When the image of the newest request
@@ -68,7 +68,7 @@ class ViewportController(QObject):
         self.worker.partial.connect(self._on_partial)
         self.worker.failed.connect(self._on_failed)
         self.warmer = LatestWorker("hsiviewer-warm", self)
-        self.warmer.failed.connect(lambda _id, message: self._status(f"Reading ahead stopped: {message}"))
+        self.warmer.failed.connect(self._on_warm_failed)
         self.renderer: Optional[ViewRenderer] = None
         self.pyramid_job: Optional[PyramidJob] = None
         self.last_view: Optional[ViewImage] = None
@@ -90,7 +90,7 @@ class ViewportController(QObject):
     def set_scene(self, scene: Scene) -> None:
         """Start over for ``scene``: a new reader, an empty tile cache, a pyramid if worth it.
 
-        A render of the previous scene still running is made stale (it stops at its next tile, and
+        A render of the previous scene still running is made stale (it stops at its next check, and
         neither its partial images nor its result are drawn); it keeps the old tile cache to itself.
         """
         self.worker.invalidate()
@@ -201,6 +201,10 @@ class ViewportController(QObject):
         except (AttributeError, OSError):
             pass
         return renderer.warm(request, cancel, busy=lambda: not self.worker.idle)
+
+    def _on_warm_failed(self, call_id: int, message: str) -> None:
+        if call_id == self.warmer.latest:  # (not one of a previous view or scene)
+            self._status(f"Reading ahead stopped: {message}")
 
     def _on_failed(self, request_id: int, message: str) -> None:
         if request_id == self.worker.latest:

@@ -2,8 +2,9 @@
 
 :class:`RenderWorker` is a :class:`~hsiviewer.gui.threads.latest_worker.LatestWorker`: one plain
 thread that takes the newest pending request, drops the older ones, and renders it with
-:meth:`hsiviewer.viewer.tiles.ViewRenderer.render`, which checks between tiles whether a newer
-request came (then it stops, keeping the tiles it read in the cache). Results cross to the GUI
+:meth:`hsiviewer.viewer.tiles.ViewRenderer.render`, which checks between tile rows (and strips of
+rows read from a memory-mapped file) whether a newer request came (then it stops, keeping the tiles
+it read in the cache). Results cross to the GUI
 thread as Qt signals (queued: the worker never touches a widget). :class:`PyramidJob` builds a
 scene's pyramid on its own thread.
 """
