@@ -58,6 +58,9 @@ class RasterioSource:
         src = self.dataset()
         self.shape = (src.height, src.width, src.count)
         self.dtype = np.dtype(np.result_type(*src.dtypes))
+        #: The first band's overview factors, read with the header (the thread that opens a scene is
+        #: not the window's: a handle of the window's own would cost it 5-10 ms to open).
+        self.overview_factors: tuple[int, ...] = tuple(src.overviews(1)) if src.count else ()
 
     def dataset(self) -> rasterio.DatasetReader:
         """This thread's open dataset handle."""

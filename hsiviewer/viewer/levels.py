@@ -409,10 +409,12 @@ def scene_interleave_known(scene: Scene) -> bool:
 # --- GeoTIFF overviews ----------------------------------------------------------------------------
 def gdal_overview_levels(scene: Scene) -> set[int]:
     """The levels a GDAL-read scene has as overviews (factors that are powers of two)."""
-    dataset = getattr(scene.source, "dataset", None)
-    if dataset is None:
-        return set()
-    factors = dataset().overviews(1)
+    factors = getattr(scene.source, "overview_factors", None)
+    if factors is None:
+        dataset = getattr(scene.source, "dataset", None)
+        if dataset is None:
+            return set()
+        factors = dataset().overviews(1)
     return {int(math.log2(f)) for f in factors if f > 1 and f & (f - 1) == 0}
 
 
