@@ -158,18 +158,22 @@ class LevelReader:
             or not scene_interleave_known(self.scene)
         ):
             return
-        f = 1 << level
         ranges = []
         for band in [bands] if isinstance(bands, int) else bands:
-            ranges += window_byte_ranges(
-                self.scene.shape,
-                self.scene.interleave,
-                self.scene.dtype.itemsize,
-                range(rows.start * f, (rows.stop - 1) * f + 1, f),
-                range(cols.start * f, (cols.stop - 1) * f + 1),
-                band,
-            )
+            ranges += self._byte_ranges(level, rows, cols, band)
         prefetch(self.scene, self._files, sorted(ranges), stop)
+
+    def _byte_ranges(self, level: int, rows: slice, cols: slice, band: Optional[int]) -> list[tuple[int, int]]:
+        """:func:`window_byte_ranges` of ``[rows, cols]`` of ``level`` (level pixels) in ``band`` (None: all)."""
+        f = 1 << level
+        return window_byte_ranges(
+            self.scene.shape,
+            self.scene.interleave,
+            self.scene.dtype.itemsize,
+            range(rows.start * f, (rows.stop - 1) * f + 1, f),
+            range(cols.start * f, (cols.stop - 1) * f + 1),
+            band,
+        )
 
     def warm_window(
         self,
@@ -208,22 +212,13 @@ class LevelReader:
             or not scene_interleave_known(self.scene)
         ):
             return 0
-        f = 1 << level
         offset = int(self.scene.metadata.get("header_offset", 0))
 
         def chunks_of(lines: slice) -> list[int]:
-            ranges = window_byte_ranges(
-                self.scene.shape,
-                self.scene.interleave,
-                self.scene.dtype.itemsize,
-                range(lines.start * f, (lines.stop - 1) * f + 1, f),
-                range(cols.start * f, (cols.stop - 1) * f + 1),
-                None,
-            )
             return sorted(
                 {
                     k
-                    for start, length in ranges
+                    for start, length in self._byte_ranges(level, lines, cols, None)
                     for k in range((offset + start) // WARM_CHUNK, -(-(offset + start + length) // WARM_CHUNK))
                 }
             )

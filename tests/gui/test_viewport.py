@@ -52,6 +52,17 @@ def settle(qtbot, win):
     qtbot.waitUntil(win.viewport.is_current, timeout=10000)
 
 
+def one_band_at_full_resolution(qtbot, win, x_range, y_range):
+    """Switch to one band and zoom to scene columns ``x_range``, rows ``y_range`` (level 0); the view shown."""
+    win.display_panel.band_radio.click()
+    with qtbot.waitSignal(win.image_shown, timeout=10000):
+        win.view.view.setRange(xRange=x_range, yRange=y_range, padding=0)
+    settle(qtbot, win)
+    view = win.viewport.last_view
+    assert view.level == 0
+    return view
+
+
 def test_whole_view_is_a_decimated_level_then_one_to_one_equals_the_file(qtbot, window, big):
     header, _, data = big
     open_big(qtbot, window, header)
@@ -65,12 +76,7 @@ def test_whole_view_is_a_decimated_level_then_one_to_one_equals_the_file(qtbot, 
     np.testing.assert_array_equal(image[:, :, 0], grey(data[::f, ::f, red], (low, high)))
     # stretch levels come from the stats level (every 4th pixel of 1500 x 1000): the same at every zoom
     assert (low, high) == pytest.approx(percentile_levels(data[::4, ::4, red]))
-    window.display_panel.band_radio.click()
-    with qtbot.waitSignal(window.image_shown, timeout=10000):
-        window.view.view.setRange(xRange=(500, 700), yRange=(800, 950), padding=0)
-    settle(qtbot, window)
-    view = window.viewport.last_view
-    assert view.level == 0
+    view = one_band_at_full_resolution(qtbot, window, (500, 700), (800, 950))
     x, y, w, h = (int(v) for v in view.rect)
     np.testing.assert_array_equal(
         window.view.image_item.image[:, :, 1],
@@ -340,11 +346,7 @@ def test_a_view_still_reading_is_drawn_coarse_at_once_then_sharp(qtbot, window, 
 
     header, _, data = big
     open_big(qtbot, window, header)
-    window.display_panel.band_radio.click()
-    with qtbot.waitSignal(window.image_shown, timeout=10000):
-        window.view.view.setRange(xRange=(200, 900), yRange=(300, 1200), padding=0)
-    settle(qtbot, window)
-    assert window.viewport.last_view.level == 0
+    one_band_at_full_resolution(qtbot, window, (200, 900), (300, 1200))
     monkeypatch.setattr(tiles, "PARTIAL_AFTER_S", 0.0)  # every request counts as slow here
     drawn = []
     window.viewport.worker.partial.connect(lambda _id, view: drawn.append(window.view.image_item.image))
@@ -475,12 +477,7 @@ def test_a_view_on_screen_is_warmed_in_every_band_and_a_new_request_goes_first(q
     header, data_file, data = big
     open_big(qtbot, window, header)
     reader = window.viewport.renderer.reader
-    window.display_panel.band_radio.click()
-    with qtbot.waitSignal(window.image_shown, timeout=10000):
-        window.view.view.setRange(xRange=(200, 900), yRange=(300, 1200), padding=0)
-    settle(qtbot, window)
-    view = window.viewport.last_view
-    assert view.level == 0
+    view = one_band_at_full_resolution(qtbot, window, (200, 900), (300, 1200))
     qtbot.waitUntil(lambda: window.viewport.warmer.idle, timeout=10000)
     line = COLS * 4 * 2  # a BIL line: every band of one row
     _, y, _, h = (int(v) for v in view.rect)
