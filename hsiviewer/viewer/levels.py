@@ -190,7 +190,7 @@ class LevelReader:
 
         For BIL and BIP files read from the file at ``level``, levels 0 and 1 only (coarser ones come
         from the pyramid once it is built, and until then the build reads the file): there a band's view is one small
-        run of bytes per line, each a random read of the disk (on the test machine 20-200 us each, so
+        run of bytes per line, each a random read of the disk (on the test machine 20-230 us each, so
         a 1:1 view of three new bands, some 2,500 runs, waits 50-500 ms for the disk), while the same
         lines in every band are one sequential read (0.5-0.9 GB/s there). Not for BSQ files, where a
         band's view is already one run.
