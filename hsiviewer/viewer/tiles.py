@@ -197,8 +197,8 @@ class ViewRenderer:
 
         Those not cached are read together, one read across them: in a BIL or BIP file a band's row
         is one run of bytes, so a row of three tiles costs one page fault a row instead of three
-        (on the flight line of ``bench/bench_viewer.py``, 4.5 instead of 18 ms for a 1:1 RGB view
-        in the page cache). With ``between``, they are read :data:`STRIP_ROWS` rows at a time and
+        (on the flight line of ``bench/bench_viewer.py``, reading a 1:1 RGB view's tiles from the
+        page cache took 4.5 instead of 18 ms). With ``between``, they are read :data:`STRIP_ROWS` rows at a time and
         ``between()`` is called after each strip but the last (a render checks its clock and
         ``cancel`` there: a cold tile row of a BIL file is 256 random reads a tile, 5-50 ms).
         """
