@@ -21,7 +21,6 @@ and a dialog; the window stays up.
 from __future__ import annotations
 
 import os
-import threading
 import time
 from typing import Optional
 
@@ -30,7 +29,7 @@ from PySide6.QtCore import QEvent, QObject
 
 from hsiviewer.data.scene import Scene
 from hsiviewer.gui.threads.latest_worker import LatestWorker
-from hsiviewer.gui.threads.render_worker import PYRAMID_NICE, PyramidJob, RenderWorker
+from hsiviewer.gui.threads.render_worker import PyramidJob, RenderWorker, run_as_background_chore
 from hsiviewer.gui.widgets.image_view import colormap_lut
 from hsiviewer.viewer.levels import LevelReader
 from hsiviewer.viewer.pyramid import PyramidCache, needs_pyramid
@@ -196,10 +195,7 @@ class ViewportController(QObject):
 
     def _warm(self, renderer: ViewRenderer, request: ViewRequest, cancel) -> int:
         """On the warming thread: read ``request``'s lines in every band while the render thread is idle."""
-        try:  # a background chore, like the pyramid: the window's thread and the renderer go first
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), PYRAMID_NICE)
-        except (AttributeError, OSError):
-            pass
+        run_as_background_chore()  # like the pyramid
         return renderer.warm(request, cancel, busy=lambda: not self.worker.idle)
 
     def _on_warm_failed(self, call_id: int, message: str) -> None:

@@ -26,6 +26,15 @@ from hsiviewer.progress import CancelToken
 PYRAMID_NICE = 10
 
 
+def run_as_background_chore() -> None:
+    """Lower the calling thread's priority to :data:`PYRAMID_NICE`: on a busy machine the window's
+    thread and the renderer go first (a no-op where threads have no niceness of their own)."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), PYRAMID_NICE)
+    except (AttributeError, OSError):
+        pass
+
+
 class RenderWorker(LatestWorker):
     """The render thread of the main window: :meth:`submit` renders a view request.
 
@@ -83,10 +92,7 @@ class PyramidJob(QObject):
             self._ended.set()
 
     def _build(self, cache, scene) -> None:
-        try:  # a background chore: on a busy machine the window's thread and the renderer go first
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), PYRAMID_NICE)
-        except (AttributeError, OSError):
-            pass
+        run_as_background_chore()
         try:
             pyramid = cache.build(scene, cancel=self.token)
         except Cancelled:
